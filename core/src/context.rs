@@ -1,0 +1,47 @@
+//! What every domain command receives besides the actor: the database, the clock, settings.
+
+use crate::clock::Clock;
+use crate::password::HashCost;
+use crate::store::Db;
+
+/// The settings the domain needs, taken from the one configuration struct of the binary.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Absolute base address used in every link Roster sends or prints.
+    pub public_url: String,
+    pub hash_cost: HashCost,
+    /// A session ends after this long without a request.
+    pub session_idle_secs: i64,
+    /// A session ends this long after sign-in, however active.
+    pub session_absolute_secs: i64,
+    /// How long the first-run set-up link stays valid.
+    pub setup_link_secs: i64,
+}
+
+impl Settings {
+    pub fn new(public_url: &str, hash_cost: HashCost) -> Settings {
+        Settings {
+            public_url: public_url.trim_end_matches('/').to_string(),
+            hash_cost,
+            session_idle_secs: 30 * 60,
+            session_absolute_secs: 12 * 60 * 60,
+            setup_link_secs: 24 * 60 * 60,
+        }
+    }
+
+    /// True when links are served over TLS, so cookies must be `Secure`.
+    pub fn is_tls(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn link(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.public_url, path_and_query)
+    }
+}
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub db: Db,
+    pub clock: Clock,
+    pub settings: Settings,
+}

@@ -1,0 +1,308 @@
+//! Sign-in, the session behind every request, and sign-out.
+//!
+//! Throttling: failures are counted per client address and per typed email address, in the
+//! database so that every node sees them. After `FREE_FAILURES` a key must wait a delay that
+//! doubles with each further failure, up to a cap; while it waits, attempts are refused before
+//! any password is checked. A browser that has signed in as a user before carries a device
+//! cookie, and for that user it skips the per-account count: an attacker guessing a user's
+//! password from elsewhere cannot keep the real user out.
+
+use uuid::Uuid;
+
+use super::actor::{Actor, Scope};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::model::{Email, Lang, NodeId, NodeKind, Timestamp, UserId};
+use crate::password;
+use crate::secret;
+use crate::store::{self, Ex, audit::NewAuditEvent, session::SessionRow};
+
+/// Failures allowed per key before delays start.
+pub const FREE_FAILURES: i64 = 5;
+/// Longest wait for one client address.
+pub const ADDRESS_DELAY_CAP_SECS: i64 = 15 * 60;
+/// Longest wait for one account (short: the owner may be the one waiting).
+pub const ACCOUNT_DELAY_CAP_SECS: i64 = 60;
+/// Failures older than this are forgotten.
+pub const WINDOW_SECS: i64 = 60 * 60;
+/// A session's last-seen time is written at most this often.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+pub struct SignIn<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    /// The device cookie the browser sent, if any.
+    pub device_token: Option<&'a str>,
+}
+
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user_id: UserId,
+    /// The new session's cookie value (shown to nobody else, stored hashed).
+    pub session_token: String,
+    /// A new device cookie to set, when this browser was not yet known for this user.
+    pub new_device_token: Option<String>,
+    pub lang: Lang,
+}
+
+/// The delay a key must wait after `failures` failures, the last at `last`.
+fn wait_until(failures: i64, last: i64, cap_secs: i64) -> Option<Timestamp> {
+    if failures < FREE_FAILURES {
+        return None;
+    }
+    let exp = (failures - FREE_FAILURES).min(20) as u32;
+    let delay = 2_i64.pow(exp).min(cap_secs);
+    Some(Timestamp::from_millis(last).plus_secs(delay))
+}
+
+fn throttle_keys(ip: &str, email: &str, check_account: bool) -> Vec<(String, i64)> {
+    let mut keys = vec![(format!("ip:{ip}"), ADDRESS_DELAY_CAP_SECS)];
+    if check_account {
+        // Normalized like stored addresses, so case and spaces do not give an attacker more tries.
+        keys.push((format!("account:{}", email.trim().to_lowercase()), ACCOUNT_DELAY_CAP_SECS));
+    }
+    keys
+}
+
+/// Signs a person in with email and password. Wrong credentials, unknown addresses, invited,
+/// disabled and system users all get the same `signin-failed` after the same work.
+pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
+    let now = ctx.clock.now();
+    let email = Email::parse("email", input.email).ok();
+    let device_hash = input.device_token.map(secret::hash_token);
+
+    // Reads first, outside any transaction: the hash is checked with no lock held.
+    let mut conn = ctx.db.conn().await?;
+    let user = match &email {
+        Some(e) => store::user::find_user_by_email(conn.ex(), e.as_str()).await?,
+        None => None,
+    };
+    let known_device = match (&user, &device_hash) {
+        (Some(u), Some(h)) => store::device::is_known_device(conn.ex(), h, u.id).await?,
+        _ => false,
+    };
+    let keys = throttle_keys(input.ip, input.email, !known_device);
+    let mut wait = None;
+    for (key, cap) in &keys {
+        let Some(row) = store::throttle::find_throttle(conn.ex(), key).await? else { continue };
+        if row.last_failure_at < now.millis() - WINDOW_SECS * 1000 {
+            continue;
+        }
+        wait = wait.max(wait_until(row.failures, row.last_failure_at, *cap).filter(|u| *u > now));
+    }
+    drop(conn);
+    let user_id = user.as_ref().map(|u| u.id);
+    if let Some(until) = wait {
+        let mut tx = ctx.db.begin().await?;
+        audit_sign_in(tx.ex(), now, user_id, input.email, input.ip, "sign-in.throttled", "refused").await?;
+        tx.commit().await?;
+        return Err(Error::RateLimited { retry_after_secs: now.secs_until(until) });
+    }
+
+    let usable = user.filter(|u| u.kind == "person" && u.status == "active" && u.password_hash.is_some());
+    let ok = check_password(ctx, input.password, usable.as_ref().and_then(|u| u.password_hash.clone())).await?;
+    let mut tx = ctx.db.begin().await?;
+    let Some(user) = usable.filter(|_| ok) else {
+        let window_start = now.millis() - WINDOW_SECS * 1000;
+        for (key, _) in &keys {
+            store::throttle::record_failure(tx.ex(), key, now.millis(), window_start).await?;
+        }
+        audit_sign_in(tx.ex(), now, user_id, input.email, input.ip, "sign-in.failed", "refused").await?;
+        tx.commit().await?;
+        return Err(Error::Unauthenticated("signin-failed"));
+    };
+
+    if user.password_hash.as_deref().is_some_and(|h| password::needs_rehash(ctx.settings.hash_cost, h)) {
+        let rehashed = hash_password(ctx, input.password).await?;
+        store::user::update_password_hash(tx.ex(), user.id, &rehashed).await?;
+    }
+    let account_key = &throttle_keys(input.ip, input.email, true)[1].0;
+    store::throttle::clear_throttle(tx.ex(), account_key).await?;
+    let session_token = create_session(tx.ex(), ctx, user.id, input.ip, input.user_agent, now).await?;
+    let new_device_token = match (&device_hash, known_device) {
+        (Some(h), true) => {
+            store::device::touch_device(tx.ex(), h, now.millis()).await?;
+            None
+        }
+        _ => {
+            let token = secret::new_token()?;
+            store::device::insert_device(tx.ex(), &secret::hash_token(&token), user.id, now.millis()).await?;
+            Some(token)
+        }
+    };
+    audit_sign_in(tx.ex(), now, Some(user.id), input.email, input.ip, "sign-in", "ok").await?;
+    tx.commit().await?;
+    Ok(SignedIn {
+        user_id: UserId(user.id),
+        session_token,
+        new_device_token,
+        lang: Lang::parse(&user.language).unwrap_or_default(),
+    })
+}
+
+/// Verifies on the blocking pool (argon2 takes tens of milliseconds of CPU). With no stored
+/// hash it spends the same work on a dummy, so unknown addresses answer in the same time.
+async fn check_password(ctx: &Ctx, password: &str, stored: Option<String>) -> Result<bool> {
+    let cost = ctx.settings.hash_cost;
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || match stored {
+        Some(h) => password::verify(&password, &h),
+        None => {
+            password::verify_dummy(cost, &password);
+            false
+        }
+    })
+    .await
+    .map_err(Error::internal)
+}
+
+/// Hashes on the blocking pool.
+pub(crate) async fn hash_password(ctx: &Ctx, password: &str) -> Result<String> {
+    let cost = ctx.settings.hash_cost;
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || password::hash(cost, &password)).await.map_err(Error::internal)?
+}
+
+async fn create_session(
+    ex: Ex<'_>,
+    ctx: &Ctx,
+    user: Uuid,
+    ip: &str,
+    user_agent: &str,
+    now: Timestamp,
+) -> Result<String> {
+    let token = secret::new_token()?;
+    let row = SessionRow {
+        id_hash: secret::hash_token(&token),
+        user_id: user,
+        csrf_token: secret::new_token()?,
+        created_at: now.millis(),
+        last_seen_at: now.millis(),
+        expires_at: now.plus_secs(ctx.settings.session_absolute_secs).millis(),
+        ip: ip.chars().take(64).collect(),
+        user_agent: user_agent.chars().take(256).collect(),
+    };
+    store::session::insert_session(ex, &row).await?;
+    Ok(token)
+}
+
+async fn audit_sign_in(
+    ex: Ex<'_>,
+    now: Timestamp,
+    user: Option<Uuid>,
+    typed_email: &str,
+    ip: &str,
+    action: &str,
+    outcome: &str,
+) -> Result<()> {
+    let label: String = typed_email.trim().to_lowercase().chars().filter(|c| !c.is_control()).take(254).collect();
+    store::audit::insert_audit_event(
+        ex,
+        NewAuditEvent {
+            at: now.millis(),
+            actor_user_id: user,
+            actor_label: &label,
+            action,
+            target_kind: "user",
+            target_id: user.map(|u| u.to_string()).unwrap_or_default(),
+            ip,
+            outcome,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// The actor behind a session cookie, or None when the session is unknown, expired or idle,
+/// or its user can no longer sign in (the session is then removed).
+pub async fn authenticate(ctx: &Ctx, session_token: &str) -> Result<Option<Actor>> {
+    let now = ctx.clock.now();
+    let id_hash = secret::hash_token(session_token);
+    let mut conn = ctx.db.conn().await?;
+    let Some(session) = store::session::find_session(conn.ex(), &id_hash).await? else {
+        return Ok(None);
+    };
+    let idle_limit = session.last_seen_at + ctx.settings.session_idle_secs * 1000;
+    let user = store::user::find_user(conn.ex(), session.user_id).await?;
+    let live = session.expires_at > now.millis() && idle_limit > now.millis();
+    let Some(user) = user.filter(|u| live && u.status == "active") else {
+        drop(conn);
+        let mut tx = ctx.db.begin().await?;
+        store::session::delete_session(tx.ex(), &id_hash).await?;
+        tx.commit().await?;
+        return Ok(None);
+    };
+    let grants = store::grant::list_grants_of(conn.ex(), user.id).await?;
+    drop(conn);
+    if now.millis() - session.last_seen_at >= TOUCH_EVERY_SECS * 1000 {
+        let mut tx = ctx.db.begin().await?;
+        store::session::touch_session(tx.ex(), &id_hash, now.millis()).await?;
+        tx.commit().await?;
+    }
+    let scopes = grants
+        .into_iter()
+        .filter(|g| g.role == "administrator")
+        .filter_map(|g| {
+            Some(Scope {
+                node_id: NodeId(g.target_node_id?),
+                kind: NodeKind::parse(g.node_kind.as_deref()?)?,
+                name: g.node_name?,
+                path: g.node_path?,
+            })
+        })
+        .collect();
+    let display_name = format!("{} {}", user.first_name, user.last_name).trim().to_string();
+    Ok(Some(Actor {
+        user_id: UserId(user.id),
+        email: user.email.clone().unwrap_or_default(),
+        display_name: if display_name.is_empty() { user.email.unwrap_or_default() } else { display_name },
+        lang: Lang::parse(&user.language).unwrap_or_default(),
+        node_id: NodeId(user.node_id),
+        account_id: user.account_id.map(NodeId),
+        scopes,
+        csrf_token: session.csrf_token,
+        signed_in_at: Timestamp::from_millis(session.created_at),
+        session_hash: id_hash,
+    }))
+}
+
+/// Ends the actor's session on the server.
+pub async fn sign_out(ctx: &Ctx, actor: &Actor, ip: &str) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    store::session::delete_session(tx.ex(), &actor.session_hash).await?;
+    audit_sign_in(tx.ex(), now, Some(actor.user_id.0), &actor.email, ip, "sign-out", "ok").await?;
+    tx.commit().await
+}
+
+/// Removes expired and idle sessions (run on a schedule).
+pub async fn sweep_sessions(ctx: &Ctx) -> Result<u64> {
+    let now = ctx.clock.now().millis();
+    let mut tx = ctx.db.begin().await?;
+    let n = store::session::delete_stale_sessions(tx.ex(), now, now - ctx.settings.session_idle_secs * 1000).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_start_after_free_failures_and_are_capped() {
+        assert_eq!(wait_until(FREE_FAILURES - 1, 0, 60), None);
+        assert_eq!(wait_until(FREE_FAILURES, 0, 60), Some(Timestamp::from_millis(1000)));
+        assert_eq!(wait_until(FREE_FAILURES + 3, 0, 60), Some(Timestamp::from_millis(8000)));
+        assert_eq!(wait_until(FREE_FAILURES + 40, 0, 60), Some(Timestamp::from_millis(60_000)));
+    }
+
+    #[test]
+    fn keys_are_normalized() {
+        let a = throttle_keys("1.2.3.4", "  Alice@X.test ", true);
+        let b = throttle_keys("1.2.3.4", "alice@x.test", true);
+        assert_eq!(a, b);
+        assert_eq!(throttle_keys("1.2.3.4", "a@x.test", false).len(), 1);
+    }
+}

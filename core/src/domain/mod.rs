@@ -1,0 +1,12 @@
+//! Roster's rules. Every command takes the context and the actor, checks scope first, then
+//! writes the change and its audit event in one transaction. No HTTP, no SQL here.
+
+pub mod actor;
+pub mod auth;
+pub mod node;
+pub mod session;
+pub mod setup;
+pub mod status;
+pub mod user;
+
+pub use actor::{Actor, Scope};

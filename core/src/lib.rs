@@ -1,0 +1,17 @@
+//! Roster's engine: typed values, the domain rules, storage and translations.
+//! Nothing here speaks HTTP; the web crate and the command line call the domain.
+
+pub mod clock;
+pub mod context;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod model;
+pub mod password;
+pub mod secret;
+mod store;
+
+pub use clock::Clock;
+pub use context::{Ctx, Settings};
+pub use error::{Error, FieldError, Result};
+pub use store::{Db, Engine};

@@ -1,0 +1,30 @@
+use std::fmt;
+
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($name:ident) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A new time-ordered id.
+            pub fn generate() -> $name {
+                $name(Uuid::now_v7())
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                Uuid::try_parse(s).ok().map($name)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(NodeId);
+id_type!(UserId);

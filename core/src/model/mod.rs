@@ -1,0 +1,64 @@
+//! Typed values, parsed once at the edge.
+
+mod email;
+mod ids;
+mod lang;
+mod time;
+
+pub use email::Email;
+pub use ids::{NodeId, UserId};
+pub use lang::Lang;
+pub use time::Timestamp;
+
+/// Where a node sits in the tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    Operator,
+    Account,
+    Unit,
+}
+
+impl NodeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Operator => "operator",
+            NodeKind::Account => "account",
+            NodeKind::Unit => "unit",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NodeKind> {
+        match s {
+            "operator" => Some(NodeKind::Operator),
+            "account" => Some(NodeKind::Account),
+            "unit" => Some(NodeKind::Unit),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserStatus {
+    Invited,
+    Active,
+    Disabled,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Invited => "invited",
+            UserStatus::Active => "active",
+            UserStatus::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UserStatus> {
+        match s {
+            "invited" => Some(UserStatus::Invited),
+            "active" => Some(UserStatus::Active),
+            "disabled" => Some(UserStatus::Disabled),
+            _ => None,
+        }
+    }
+}
