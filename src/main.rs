@@ -1,1 +1,33 @@
-fn main(){}
+//! `roster`: the one binary. Subcommands in `cli/`, configuration in `config.rs`.
+
+mod cli;
+mod config;
+
+use clap::Parser;
+
+use config::{AdminCommand, Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("roster: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => cli::serve::run(args).await,
+            Command::Migrate(args) => cli::migrate::run(args).await,
+            Command::Admin { command: AdminCommand::Create(args) } => cli::admin::create(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("roster: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,89 @@
+use std::time::Duration;
+
+use roster_core::domain::{auth, setup};
+use roster_core::password::HashCost;
+use roster_core::{Clock, Ctx, Db, Settings};
+use roster_web::AppState;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogFormat, ServeArgs};
+
+/// `roster serve`: migrate, print the set-up link on first run, serve until SIGTERM/Ctrl-C.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_logs(args.log_format);
+    let db = Db::connect(&args.storage.database_url()?).await?;
+    db.migrate().await?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let local = listener.local_addr()?;
+    let public_url = args.public_url.clone().unwrap_or_else(|| {
+        let host = if local.ip().is_unspecified() { "localhost".to_string() } else { local.ip().to_string() };
+        format!("http://{host}:{}", local.port())
+    });
+    let cost = HashCost { memory_kib: args.hash.password_hash_memory_kib, iterations: args.hash.password_hash_iterations };
+    let mut settings = Settings::new(&public_url, cost);
+    settings.session_idle_secs = args.session_idle_minutes * 60;
+    settings.session_absolute_secs = args.session_max_hours * 3600;
+    let ctx = Ctx { db: db.clone(), clock: Clock::System, settings };
+
+    if let Some(link) = setup::prepare_first_run(&ctx).await? {
+        println!(
+            "Roster has no administrator yet. Open this one-time link to create one (valid until {}): {}",
+            link.expires_at.to_utc_string(),
+            link.url
+        );
+    }
+    tracing::info!(engine = db.engine().name(), address = %local, public_url = %public_url, "listening");
+    println!("Roster is listening on http://{local}");
+
+    let sweeper = tokio::spawn(sweep_sessions(ctx.clone()));
+    roster_web::serve(listener, AppState::new(ctx), shutdown_signal()).await?;
+    sweeper.abort();
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+/// Completes at SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Removes expired and idle sessions every ten minutes.
+async fn sweep_sessions(ctx: Ctx) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match auth::sweep_sessions(&ctx).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+        }
+    }
+}

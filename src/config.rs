@@ -1,0 +1,139 @@
+//! The one configuration struct: every option a flag with a `ROSTER_*` environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "roster", version, about = "Roster: the customer administration portal")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Start the portal (runs pending migrations first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(MigrateArgs),
+    /// Manage operator administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create an operator administrator (password from a prompt or --password-file).
+    Create(AdminCreateArgs),
+}
+
+/// Where the data lives.
+#[derive(Args, Debug, Clone)]
+pub struct StorageArgs {
+    /// Folder for Roster's own files (the embedded SQLite database); created when missing.
+    #[arg(long, env = "ROSTER_DATA_DIR", default_value = "./roster-data")]
+    pub data_dir: PathBuf,
+
+    /// Database address: `sqlite://FILE` or `postgres://USER:PASSWORD@HOST/DB`.
+    /// Default: the SQLite file `roster.db` in the data folder.
+    #[arg(long, env = "ROSTER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl StorageArgs {
+    /// The database address to open, creating the data folder for the default SQLite file.
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        Ok(format!("sqlite://{}", self.data_dir.join("roster.db").display()))
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// How much work each password hash costs (argon2id). Defaults are OWASP's.
+#[derive(Args, Debug, Clone)]
+pub struct HashArgs {
+    /// argon2id memory in KiB.
+    #[arg(long, env = "ROSTER_PASSWORD_HASH_MEMORY_KIB", default_value_t = 19_456)]
+    pub password_hash_memory_kib: u32,
+
+    /// argon2id iterations.
+    #[arg(long, env = "ROSTER_PASSWORD_HASH_ITERATIONS", default_value_t = 2)]
+    pub password_hash_iterations: u32,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "ROSTER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// The address people use to reach Roster, used in every link it prints or sends
+    /// (e.g. `https://portal.example.com`). Default: `http://` and the listen address.
+    #[arg(long, env = "ROSTER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Log format.
+    #[arg(long, env = "ROSTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "ROSTER_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: i64,
+
+    /// Hours after sign-in after which a session ends, however active.
+    #[arg(long, env = "ROSTER_SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: i64,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
+
+    #[command(flatten)]
+    pub hash: HashArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AdminCreateArgs {
+    /// The administrator's email address (their sign-in name).
+    #[arg(long)]
+    pub email: String,
+
+    /// Read the password from this file (first line) instead of prompting.
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+
+    #[arg(long, default_value = "")]
+    pub first_name: String,
+
+    #[arg(long, default_value = "")]
+    pub last_name: String,
+
+    /// Language of the administrator's pages: en, nl or sv.
+    #[arg(long, default_value = "en")]
+    pub language: String,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
+
+    #[command(flatten)]
+    pub hash: HashArgs,
+}

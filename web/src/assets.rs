@@ -1,0 +1,22 @@
+//! Static assets, compiled into the binary: no CDN, no build step.
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+const ASSETS: [(&str, &str, &[u8]); 3] = [
+    ("roster.css", "text/css; charset=utf-8", include_bytes!("../static/roster.css")),
+    ("roster.js", "text/javascript; charset=utf-8", include_bytes!("../static/roster.js")),
+    ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!("../static/htmx.min.js")),
+];
+
+pub async fn serve_asset(Path(name): Path<String>) -> Response {
+    let Some((_, content_type, bytes)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut res = (*bytes).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    res
+}

@@ -1,0 +1,12 @@
+//! Extractors: who is asking (actor, address, language) and checked form input (CSRF).
+
+mod actor;
+pub mod cookies;
+mod csrf;
+mod ip;
+mod lang;
+
+pub use actor::{CurrentActor, MaybeActor};
+pub use csrf::{AnonCsrfForm, CsrfForm, anon_csrf_token};
+pub use ip::ClientIp;
+pub use lang::PageLang;

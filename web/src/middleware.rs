@@ -1,0 +1,93 @@
+//! Layers every response passes through: request id and log line, security headers, and the
+//! session behind the request's cookie.
+
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::extract::cookies;
+use crate::page::PageError;
+use crate::state::AppState;
+
+/// The id of one request, shown on error pages and written in its log line.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+pub async fn trace_request(mut req: Request, next: Next) -> Response {
+    let id = format!("{:016x}", rand_u64());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+    // The path only: queries may carry link tokens, which never reach the logs.
+    let path = req.uri().path().to_string();
+    let started = Instant::now();
+    let mut res = next.run(req).await;
+    let status = res.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::error!(request_id = %id, %method, %path, status, ms, "request");
+    } else {
+        tracing::info!(request_id = %id, %method, %path, status, ms, "request");
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+    }
+    res
+}
+
+fn rand_u64() -> u64 {
+    let mut b = [0u8; 8];
+    // A request id is no secret: a failure of the random source only makes it zero.
+    let _ = roster_core::secret::fill_random(&mut b);
+    u64::from_le_bytes(b)
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
+        h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    };
+    set(h, "content-security-policy", CSP);
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    set(h, "cross-origin-resource-policy", "same-origin");
+    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()");
+    if state.is_tls() {
+        set(h, "strict-transport-security", "max-age=31536000; includeSubDomains");
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, "cache-control", "no-store");
+    }
+    res
+}
+
+/// Resolves the session cookie once per request; the actor goes into the request's extensions.
+/// An unknown, expired or forged cookie is cleared and the request goes on signed out.
+pub async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let Some(token) = cookies::get(req.headers(), state.cookies.session) else {
+        return next.run(req).await;
+    };
+    match roster_core::domain::auth::authenticate(&state.ctx, &token).await {
+        Ok(Some(actor)) => {
+            req.extensions_mut().insert(actor);
+            next.run(req).await
+        }
+        Ok(None) => {
+            let mut res = next.run(req).await;
+            res.headers_mut().append(header::SET_COOKIE, cookies::expire(&state, state.cookies.session));
+            res
+        }
+        Err(e) => {
+            let id = req.extensions().get::<RequestId>().cloned();
+            PageError::from_core(e, Default::default(), id).into_response()
+        }
+    }
+}

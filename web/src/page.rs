@@ -1,0 +1,210 @@
+//! What every page shares: translations, the frame (top bar, language selector, CSRF token),
+//! form errors, rendering, redirects and the error page.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use roster_core::domain::Actor;
+use roster_core::i18n;
+use roster_core::model::Lang;
+use roster_core::{Error, FieldError};
+
+use crate::middleware::RequestId;
+
+/// Translations for one page, callable from templates: `{{ t.get("nav-users") }}`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    pub fn get(&self, id: &str) -> String {
+        i18n::t(self.0, id)
+    }
+
+    /// A text with one argument: `{{ t.with("signed-in-as", "name", name) }}`.
+    pub fn with(&self, id: &str, name: &str, value: &str) -> String {
+        i18n::t_args(self.0, id, &[(name, value.to_string().into())])
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LangOption {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub selected: bool,
+}
+
+/// The signed-in part of the top bar.
+#[derive(Clone, Debug)]
+pub struct Nav {
+    pub name: String,
+    pub is_admin: bool,
+    pub is_operator: bool,
+}
+
+/// The page frame: language, top bar, CSRF token for the forms in it.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    pub t: Tr,
+    pub lang: &'static str,
+    pub csrf: String,
+    pub nav: Option<Nav>,
+    /// The tab to mark as current: "devices", "users", "account", "management" or "".
+    pub tab: &'static str,
+    pub languages: Vec<LangOption>,
+    /// Where the language selector returns to.
+    pub here: String,
+}
+
+impl Frame {
+    pub fn new(lang: Lang, csrf: String, here: &str) -> Frame {
+        Frame {
+            t: Tr(lang),
+            lang: lang.code(),
+            csrf,
+            nav: None,
+            tab: "",
+            languages: Lang::ALL
+                .iter()
+                .map(|l| LangOption { code: l.code(), name: l.native_name(), selected: *l == lang })
+                .collect(),
+            here: here.to_string(),
+        }
+    }
+
+    /// The frame of a signed-in page on tab `tab`.
+    pub fn signed_in(actor: &Actor, tab: &'static str) -> Frame {
+        let mut f = Frame::new(actor.lang, actor.csrf_token.clone(), &format!("/{tab}"));
+        f.nav = Some(Nav {
+            name: actor.display_name.clone(),
+            is_admin: actor.is_administrator(),
+            is_operator: actor.is_operator(),
+        });
+        f.tab = tab;
+        f
+    }
+}
+
+/// Field errors of a form, translated, looked up by field name from templates.
+#[derive(Clone, Debug, Default)]
+pub struct FormErrors {
+    pub lang: Lang,
+    pub list: Vec<FieldError>,
+}
+
+impl FormErrors {
+    pub fn new(lang: Lang, list: Vec<FieldError>) -> FormErrors {
+        FormErrors { lang, list }
+    }
+
+    /// The translated message for `field`, or "" when it has none.
+    pub fn of(&self, field: &str) -> String {
+        self.list
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| i18n::t(self.lang, e.code))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    pub fn any(&self) -> bool {
+        !self.list.is_empty()
+    }
+}
+
+/// Renders a template as an HTML response with `status`.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// `303 See Other` to a path of this site.
+pub fn redirect(to: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// `next` when it is a plain path of this site; `/` for anything that could leave it.
+pub fn safe_next(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 512
+        && next.chars().all(|c| c.is_ascii_graphic() && c != '\\');
+    if ok { next } else { "/" }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    frame: Frame,
+    message: String,
+    request_id: String,
+}
+
+/// An error shown as a page, in the user's language, with the request id for support.
+#[derive(Debug)]
+pub struct PageError {
+    status: StatusCode,
+    message: String,
+    lang: Lang,
+    request_id: Option<RequestId>,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, code: &str, lang: Lang, request_id: Option<RequestId>) -> PageError {
+        PageError { status, message: i18n::t(lang, code), lang, request_id }
+    }
+
+    pub fn from_core(e: Error, lang: Lang, request_id: Option<RequestId>) -> PageError {
+        let status = match &e {
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Error::Internal(detail) => {
+                let id = request_id.as_ref().map(|r| r.0.as_str()).unwrap_or("");
+                tracing::error!(request_id = id, error = %detail, "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let mut page = PageError::new(status, e.code(), lang, request_id);
+        if let Error::RateLimited { retry_after_secs } = e {
+            page.message = i18n::t_args(lang, "error-rate-limited", &[("seconds", retry_after_secs.into())]);
+        }
+        page
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage {
+            frame: Frame::new(self.lang, String::new(), "/"),
+            message: self.message,
+            request_id: self.request_id.map(|r| r.0).unwrap_or_default(),
+        };
+        render(self.status, &page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_never_leaves_the_site() {
+        for bad in ["//evil.test", "https://evil.test", "/\\evil.test", "javascript:x", "", "evil"] {
+            assert_eq!(safe_next(bad), "/", "{bad}");
+        }
+        assert_eq!(safe_next("/users?page=2"), "/users?page=2");
+    }
+}

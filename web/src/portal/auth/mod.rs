@@ -1,0 +1,3 @@
+pub mod setup;
+pub mod sign_in;
+pub mod sign_out;

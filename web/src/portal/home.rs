@@ -1,0 +1,13 @@
+use axum::response::Response;
+
+use crate::extract::MaybeActor;
+use crate::page::redirect;
+
+/// `/`: administrators start on Users, everyone else on Devices; signed-out to sign-in.
+pub async fn show_home(MaybeActor(actor): MaybeActor) -> Response {
+    match actor {
+        Some(a) if a.is_administrator() => redirect("/users"),
+        Some(_) => redirect("/devices"),
+        None => redirect("/signin"),
+    }
+}

@@ -1,0 +1,9 @@
+//! The portal's pages, one module per area.
+
+pub mod account;
+pub mod auth;
+pub mod devices;
+pub mod home;
+pub mod language;
+pub mod management;
+pub mod users;

@@ -1,0 +1,62 @@
+use roster_core::Ctx;
+
+/// Cookie names: with TLS the `__Host-` prefix pins them to this exact origin.
+#[derive(Clone, Debug)]
+pub struct CookieNames {
+    pub session: &'static str,
+    pub csrf: &'static str,
+    pub device: &'static str,
+    pub lang: &'static str,
+}
+
+/// Everything a handler may use, passed to every request (no global statics).
+#[derive(Clone)]
+pub struct AppState {
+    pub ctx: Ctx,
+    pub cookies: CookieNames,
+    /// `scheme://host[:port]` of the public address, for the Origin check.
+    pub public_origin: String,
+}
+
+impl AppState {
+    pub fn new(ctx: Ctx) -> AppState {
+        let tls = ctx.settings.is_tls();
+        let cookies = if tls {
+            CookieNames {
+                session: "__Host-roster",
+                csrf: "__Host-roster-csrf",
+                device: "__Host-roster-device",
+                lang: "__Host-roster-lang",
+            }
+        } else {
+            CookieNames {
+                session: "roster",
+                csrf: "roster_csrf",
+                device: "roster_device",
+                lang: "roster_lang",
+            }
+        };
+        let public_origin = origin_of(&ctx.settings.public_url);
+        AppState { ctx, cookies, public_origin }
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.ctx.settings.is_tls()
+    }
+}
+
+/// `https://example.com:8443/roster` → `https://example.com:8443`.
+fn origin_of(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let host = rest.split('/').next().unwrap_or("");
+    format!("{scheme}://{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origin_strips_the_path() {
+        assert_eq!(super::origin_of("https://a.test:8443/x/y"), "https://a.test:8443");
+        assert_eq!(super::origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+    }
+}
