@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "roster", version, about = "Roster: the customer administration portal")]
+#[command(
+    name = "roster",
+    version,
+    about = "Roster: the customer administration portal"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -51,7 +55,10 @@ impl StorageArgs {
             return Ok(url.clone());
         }
         std::fs::create_dir_all(&self.data_dir)?;
-        Ok(format!("sqlite://{}", self.data_dir.join("roster.db").display()))
+        Ok(format!(
+            "sqlite://{}",
+            self.data_dir.join("roster.db").display()
+        ))
     }
 }
 
@@ -67,7 +74,11 @@ pub enum LogFormat {
 #[derive(Args, Debug, Clone)]
 pub struct HashArgs {
     /// argon2id memory in KiB.
-    #[arg(long, env = "ROSTER_PASSWORD_HASH_MEMORY_KIB", default_value_t = 19_456)]
+    #[arg(
+        long,
+        env = "ROSTER_PASSWORD_HASH_MEMORY_KIB",
+        default_value_t = 19_456
+    )]
     pub password_hash_memory_kib: u32,
 
     /// argon2id iterations.

@@ -9,7 +9,10 @@ use config::{AdminCommand, Cli, Command};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("roster: cannot start the runtime: {e}");
@@ -20,7 +23,9 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => cli::serve::run(args).await,
             Command::Migrate(args) => cli::migrate::run(args).await,
-            Command::Admin { command: AdminCommand::Create(args) } => cli::admin::create(args).await,
+            Command::Admin {
+                command: AdminCommand::Create(args),
+            } => cli::admin::create(args).await,
         }
     });
     match result {

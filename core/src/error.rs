@@ -87,13 +87,20 @@ impl Problems {
                 None
             }
             Err(other) => {
-                self.0.push(FieldError { field: "", code: other.code() });
+                self.0.push(FieldError {
+                    field: "",
+                    code: other.code(),
+                });
                 None
             }
         }
     }
 
     pub fn finish(self) -> Result<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(Error::Invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(self.0))
+        }
     }
 }

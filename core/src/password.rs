@@ -15,7 +15,10 @@ pub struct HashCost {
 
 impl HashCost {
     /// OWASP: 19 MiB, t=2, p=1.
-    pub const OWASP: HashCost = HashCost { memory_kib: 19_456, iterations: 2 };
+    pub const OWASP: HashCost = HashCost {
+        memory_kib: 19_456,
+        iterations: 2,
+    };
 
     fn hasher(self) -> Result<Argon2<'static>> {
         let params =
@@ -29,10 +32,33 @@ pub const MAX_LEN: usize = 256;
 
 /// A handful of passwords attackers try first; refused whatever their length.
 const COMMON: &[&str] = &[
-    "password", "password1", "password12", "password123", "password1234", "12345678",
-    "123456789", "1234567890", "qwertyuiop", "iloveyou", "sunshine", "princess", "football",
-    "baseball", "welcome1", "admin123", "administrator", "letmein1", "trustno1", "passw0rd",
-    "qwerty123", "1q2w3e4r", "abc12345", "11111111", "00000000", "changeme", "roster123",
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "password1234",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "qwertyuiop",
+    "iloveyou",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "welcome1",
+    "admin123",
+    "administrator",
+    "letmein1",
+    "trustno1",
+    "passw0rd",
+    "qwerty123",
+    "1q2w3e4r",
+    "abc12345",
+    "11111111",
+    "00000000",
+    "changeme",
+    "roster123",
 ];
 
 /// Checks a new password: length only, no composition rules (ASVS V6.2), not a common one,
@@ -60,14 +86,21 @@ pub fn check_new(field: &'static str, password: &str, email: Option<&str>) -> Re
 
 /// Hashes a password into a PHC string `$argon2id$v=19$m=…,t=…,p=1$salt$hash`.
 pub fn hash(cost: HashCost, password: &str) -> Result<String> {
-    let hash = cost.hasher()?.hash_password(password.as_bytes()).map_err(Error::internal)?;
+    let hash = cost
+        .hasher()?
+        .hash_password(password.as_bytes())
+        .map_err(Error::internal)?;
     Ok(hash.to_string())
 }
 
 /// True when `password` matches the stored PHC string (its own parameters are used).
 pub fn verify(password: &str, stored: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(stored) else { return false };
-    Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
 }
 
 /// Spends the same time as a real verification, for sign-ins of unknown addresses: verifies
@@ -79,7 +112,9 @@ pub fn verify_dummy(cost: HashCost, password: &str) {
         match dummies.iter().find(|(c, _)| *c == cost) {
             Some((_, h)) => h.clone(),
             None => {
-                let Ok(h) = hash(cost, "roster-dummy-password") else { return };
+                let Ok(h) = hash(cost, "roster-dummy-password") else {
+                    return;
+                };
                 dummies.push((cost, h.clone()));
                 h
             }
@@ -90,7 +125,10 @@ pub fn verify_dummy(cost: HashCost, password: &str) {
 
 /// True when a stored hash was made with other parameters than `cost` (rehash at sign-in).
 pub fn needs_rehash(cost: HashCost, stored: &str) -> bool {
-    let wanted = format!("$argon2id$v=19$m={},t={},p=1$", cost.memory_kib, cost.iterations);
+    let wanted = format!(
+        "$argon2id$v=19$m={},t={},p=1$",
+        cost.memory_kib, cost.iterations
+    );
     !stored.starts_with(&wanted)
 }
 
@@ -98,7 +136,10 @@ pub fn needs_rehash(cost: HashCost, stored: &str) -> bool {
 mod tests {
     use super::*;
 
-    const FAST: HashCost = HashCost { memory_kib: 64, iterations: 1 };
+    const FAST: HashCost = HashCost {
+        memory_kib: 64,
+        iterations: 1,
+    };
 
     #[test]
     fn hashes_with_argon2id_and_verifies() {
@@ -108,7 +149,11 @@ mod tests {
         assert!(!verify("correct horse battery staple ", &h));
         assert!(!verify("Correct horse battery staple", &h));
         assert!(!verify("correct horse battery stapl", &h));
-        assert_ne!(h, hash(FAST, "correct horse battery staple").unwrap(), "salt is per hash");
+        assert_ne!(
+            h,
+            hash(FAST, "correct horse battery staple").unwrap(),
+            "salt is per hash"
+        );
         assert!(!needs_rehash(FAST, &h));
         assert!(needs_rehash(HashCost::OWASP, &h));
     }

@@ -42,7 +42,10 @@ mod tests {
         assert_eq!(tokens.len(), 1000);
         for t in &tokens {
             assert_eq!(t.len(), 43);
-            assert!(t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+            assert!(
+                t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            );
         }
     }
 

@@ -10,7 +10,8 @@ use crate::config::AdminCreateArgs;
 pub async fn create(args: AdminCreateArgs) -> anyhow::Result<()> {
     let password = match &args.password_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             text.lines().next().unwrap_or("").to_string()
         }
         None => {
@@ -23,8 +24,15 @@ pub async fn create(args: AdminCreateArgs) -> anyhow::Result<()> {
     let lang = Lang::parse(&args.language).context("--language must be en, nl or sv")?;
     let db = Db::connect(&args.storage.database_url()?).await?;
     db.migrate().await?;
-    let cost = HashCost { memory_kib: args.hash.password_hash_memory_kib, iterations: args.hash.password_hash_iterations };
-    let ctx = Ctx { db: db.clone(), clock: Clock::System, settings: Settings::new("http://localhost", cost) };
+    let cost = HashCost {
+        memory_kib: args.hash.password_hash_memory_kib,
+        iterations: args.hash.password_hash_iterations,
+    };
+    let ctx = Ctx {
+        db: db.clone(),
+        clock: Clock::System,
+        settings: Settings::new("http://localhost", cost),
+    };
     let input = FirstAdmin {
         first_name: args.first_name,
         last_name: args.last_name,
@@ -37,12 +45,17 @@ pub async fn create(args: AdminCreateArgs) -> anyhow::Result<()> {
     db.close().await;
     match result {
         Ok(id) => {
-            println!("Created operator administrator {} ({id})", args.email.trim().to_lowercase());
+            println!(
+                "Created operator administrator {} ({id})",
+                args.email.trim().to_lowercase()
+            );
             Ok(())
         }
         Err(Error::Invalid(fields)) => {
-            let lines: Vec<String> =
-                fields.iter().map(|f| format!("{}: {}", f.field, i18n::t(Lang::En, f.code))).collect();
+            let lines: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, i18n::t(Lang::En, f.code)))
+                .collect();
             anyhow::bail!("{}", lines.join("\n"))
         }
         Err(e) => Err(e.into()),

@@ -16,14 +16,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let local = listener.local_addr()?;
     let public_url = args.public_url.clone().unwrap_or_else(|| {
-        let host = if local.ip().is_unspecified() { "localhost".to_string() } else { local.ip().to_string() };
+        let host = if local.ip().is_unspecified() {
+            "localhost".to_string()
+        } else {
+            local.ip().to_string()
+        };
         format!("http://{host}:{}", local.port())
     });
-    let cost = HashCost { memory_kib: args.hash.password_hash_memory_kib, iterations: args.hash.password_hash_iterations };
+    let cost = HashCost {
+        memory_kib: args.hash.password_hash_memory_kib,
+        iterations: args.hash.password_hash_iterations,
+    };
     let mut settings = Settings::new(&public_url, cost);
     settings.session_idle_secs = args.session_idle_minutes * 60;
     settings.session_absolute_secs = args.session_max_hours * 3600;
-    let ctx = Ctx { db: db.clone(), clock: Clock::System, settings };
+    let ctx = Ctx {
+        db: db.clone(),
+        clock: Clock::System,
+        settings,
+    };
 
     if let Some(link) = setup::prepare_first_run(&ctx).await? {
         println!(
@@ -44,8 +55,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 fn init_logs(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),

@@ -1,1 +1,11 @@
+//! The one integration-test binary: real servers on 127.0.0.1:0, real SQLite and PostgreSQL,
+//! the real `roster` binary, and a real headless Chromium.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod support;
+
+mod browser;
+mod process;
+mod server;
+mod store;

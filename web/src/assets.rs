@@ -5,9 +5,21 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 const ASSETS: [(&str, &str, &[u8]); 3] = [
-    ("roster.css", "text/css; charset=utf-8", include_bytes!("../static/roster.css")),
-    ("roster.js", "text/javascript; charset=utf-8", include_bytes!("../static/roster.js")),
-    ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!("../static/htmx.min.js")),
+    (
+        "roster.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../static/roster.css"),
+    ),
+    (
+        "roster.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/roster.js"),
+    ),
+    (
+        "htmx.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/htmx.min.js"),
+    ),
 ];
 
 pub async fn serve_asset(Path(name): Path<String>) -> Response {
@@ -17,6 +29,9 @@ pub async fn serve_asset(Path(name): Path<String>) -> Response {
     let mut res = (*bytes).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     res
 }

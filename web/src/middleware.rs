@@ -32,7 +32,8 @@ pub async fn trace_request(mut req: Request, next: Next) -> Response {
         tracing::info!(request_id = %id, %method, %path, status, ms, "request");
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), v);
     }
     res
 }
@@ -51,7 +52,10 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
-        h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        h.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
     };
     set(h, "content-security-policy", CSP);
     set(h, "x-content-type-options", "nosniff");
@@ -59,9 +63,17 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     set(h, "referrer-policy", "no-referrer");
     set(h, "cross-origin-opener-policy", "same-origin");
     set(h, "cross-origin-resource-policy", "same-origin");
-    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
     if state.is_tls() {
-        set(h, "strict-transport-security", "max-age=31536000; includeSubDomains");
+        set(
+            h,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
     }
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, "cache-control", "no-store");
@@ -71,7 +83,11 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
 
 /// Resolves the session cookie once per request; the actor goes into the request's extensions.
 /// An unknown, expired or forged cookie is cleared and the request goes on signed out.
-pub async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn resolve_session(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let Some(token) = cookies::get(req.headers(), state.cookies.session) else {
         return next.run(req).await;
     };
@@ -82,7 +98,10 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
         }
         Ok(None) => {
             let mut res = next.run(req).await;
-            res.headers_mut().append(header::SET_COOKIE, cookies::expire(&state, state.cookies.session));
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                cookies::expire(&state, state.cookies.session),
+            );
             res
         }
         Err(e) => {

@@ -65,7 +65,11 @@ impl Frame {
             tab: "",
             languages: Lang::ALL
                 .iter()
-                .map(|l| LangOption { code: l.code(), name: l.native_name(), selected: *l == lang })
+                .map(|l| LangOption {
+                    code: l.code(),
+                    name: l.native_name(),
+                    selected: *l == lang,
+                })
                 .collect(),
             here: here.to_string(),
         }
@@ -159,8 +163,18 @@ pub struct PageError {
 }
 
 impl PageError {
-    pub fn new(status: StatusCode, code: &str, lang: Lang, request_id: Option<RequestId>) -> PageError {
-        PageError { status, message: i18n::t(lang, code), lang, request_id }
+    pub fn new(
+        status: StatusCode,
+        code: &str,
+        lang: Lang,
+        request_id: Option<RequestId>,
+    ) -> PageError {
+        PageError {
+            status,
+            message: i18n::t(lang, code),
+            lang,
+            request_id,
+        }
     }
 
     pub fn from_core(e: Error, lang: Lang, request_id: Option<RequestId>) -> PageError {
@@ -179,7 +193,11 @@ impl PageError {
         };
         let mut page = PageError::new(status, e.code(), lang, request_id);
         if let Error::RateLimited { retry_after_secs } = e {
-            page.message = i18n::t_args(lang, "error-rate-limited", &[("seconds", retry_after_secs.into())]);
+            page.message = i18n::t_args(
+                lang,
+                "error-rate-limited",
+                &[("seconds", retry_after_secs.into())],
+            );
         }
         page
     }
@@ -202,7 +220,14 @@ mod tests {
 
     #[test]
     fn next_never_leaves_the_site() {
-        for bad in ["//evil.test", "https://evil.test", "/\\evil.test", "javascript:x", "", "evil"] {
+        for bad in [
+            "//evil.test",
+            "https://evil.test",
+            "/\\evil.test",
+            "javascript:x",
+            "",
+            "evil",
+        ] {
             assert_eq!(safe_next(bad), "/", "{bad}");
         }
         assert_eq!(safe_next("/users?page=2"), "/users?page=2");

@@ -37,7 +37,11 @@ impl AppState {
             }
         };
         let public_origin = origin_of(&ctx.settings.public_url);
-        AppState { ctx, cookies, public_origin }
+        AppState {
+            ctx,
+            cookies,
+            public_origin,
+        }
     }
 
     pub fn is_tls(&self) -> bool {
@@ -47,7 +51,9 @@ impl AppState {
 
 /// `https://example.com:8443/roster` → `https://example.com:8443`.
 fn origin_of(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
     let host = rest.split('/').next().unwrap_or("");
     format!("{scheme}://{host}")
 }
@@ -56,7 +62,13 @@ fn origin_of(url: &str) -> String {
 mod tests {
     #[test]
     fn origin_strips_the_path() {
-        assert_eq!(super::origin_of("https://a.test:8443/x/y"), "https://a.test:8443");
-        assert_eq!(super::origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(
+            super::origin_of("https://a.test:8443/x/y"),
+            "https://a.test:8443"
+        );
+        assert_eq!(
+            super::origin_of("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080"
+        );
     }
 }

@@ -61,7 +61,10 @@ fn throttle_keys(ip: &str, email: &str, check_account: bool) -> Vec<(String, i64
     let mut keys = vec![(format!("ip:{ip}"), ADDRESS_DELAY_CAP_SECS)];
     if check_account {
         // Normalized like stored addresses, so case and spaces do not give an attacker more tries.
-        keys.push((format!("account:{}", email.trim().to_lowercase()), ACCOUNT_DELAY_CAP_SECS));
+        keys.push((
+            format!("account:{}", email.trim().to_lowercase()),
+            ACCOUNT_DELAY_CAP_SECS,
+        ));
     }
     keys
 }
@@ -86,7 +89,9 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
     let keys = throttle_keys(input.ip, input.email, !known_device);
     let mut wait = None;
     for (key, cap) in &keys {
-        let Some(row) = store::throttle::find_throttle(conn.ex(), key).await? else { continue };
+        let Some(row) = store::throttle::find_throttle(conn.ex(), key).await? else {
+            continue;
+        };
         if row.last_failure_at < now.millis() - WINDOW_SECS * 1000 {
             continue;
         }
@@ -96,31 +101,62 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
     let user_id = user.as_ref().map(|u| u.id);
     if let Some(until) = wait {
         let mut tx = ctx.db.begin().await?;
-        audit_sign_in(tx.ex(), now, user_id, input.email, input.ip, "sign-in.throttled", "refused").await?;
+        audit_sign_in(
+            tx.ex(),
+            now,
+            user_id,
+            input.email,
+            input.ip,
+            "sign-in.throttled",
+            "refused",
+        )
+        .await?;
         tx.commit().await?;
-        return Err(Error::RateLimited { retry_after_secs: now.secs_until(until) });
+        return Err(Error::RateLimited {
+            retry_after_secs: now.secs_until(until),
+        });
     }
 
-    let usable = user.filter(|u| u.kind == "person" && u.status == "active" && u.password_hash.is_some());
-    let ok = check_password(ctx, input.password, usable.as_ref().and_then(|u| u.password_hash.clone())).await?;
+    let usable =
+        user.filter(|u| u.kind == "person" && u.status == "active" && u.password_hash.is_some());
+    let ok = check_password(
+        ctx,
+        input.password,
+        usable.as_ref().and_then(|u| u.password_hash.clone()),
+    )
+    .await?;
     let mut tx = ctx.db.begin().await?;
     let Some(user) = usable.filter(|_| ok) else {
         let window_start = now.millis() - WINDOW_SECS * 1000;
         for (key, _) in &keys {
             store::throttle::record_failure(tx.ex(), key, now.millis(), window_start).await?;
         }
-        audit_sign_in(tx.ex(), now, user_id, input.email, input.ip, "sign-in.failed", "refused").await?;
+        audit_sign_in(
+            tx.ex(),
+            now,
+            user_id,
+            input.email,
+            input.ip,
+            "sign-in.failed",
+            "refused",
+        )
+        .await?;
         tx.commit().await?;
         return Err(Error::Unauthenticated("signin-failed"));
     };
 
-    if user.password_hash.as_deref().is_some_and(|h| password::needs_rehash(ctx.settings.hash_cost, h)) {
+    if user
+        .password_hash
+        .as_deref()
+        .is_some_and(|h| password::needs_rehash(ctx.settings.hash_cost, h))
+    {
         let rehashed = hash_password(ctx, input.password).await?;
         store::user::update_password_hash(tx.ex(), user.id, &rehashed).await?;
     }
     let account_key = &throttle_keys(input.ip, input.email, true)[1].0;
     store::throttle::clear_throttle(tx.ex(), account_key).await?;
-    let session_token = create_session(tx.ex(), ctx, user.id, input.ip, input.user_agent, now).await?;
+    let session_token =
+        create_session(tx.ex(), ctx, user.id, input.ip, input.user_agent, now).await?;
     let new_device_token = match (&device_hash, known_device) {
         (Some(h), true) => {
             store::device::touch_device(tx.ex(), h, now.millis()).await?;
@@ -128,11 +164,26 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
         }
         _ => {
             let token = secret::new_token()?;
-            store::device::insert_device(tx.ex(), &secret::hash_token(&token), user.id, now.millis()).await?;
+            store::device::insert_device(
+                tx.ex(),
+                &secret::hash_token(&token),
+                user.id,
+                now.millis(),
+            )
+            .await?;
             Some(token)
         }
     };
-    audit_sign_in(tx.ex(), now, Some(user.id), input.email, input.ip, "sign-in", "ok").await?;
+    audit_sign_in(
+        tx.ex(),
+        now,
+        Some(user.id),
+        input.email,
+        input.ip,
+        "sign-in",
+        "ok",
+    )
+    .await?;
     tx.commit().await?;
     Ok(SignedIn {
         user_id: UserId(user.id),
@@ -162,7 +213,9 @@ async fn check_password(ctx: &Ctx, password: &str, stored: Option<String>) -> Re
 pub(crate) async fn hash_password(ctx: &Ctx, password: &str) -> Result<String> {
     let cost = ctx.settings.hash_cost;
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || password::hash(cost, &password)).await.map_err(Error::internal)?
+    tokio::task::spawn_blocking(move || password::hash(cost, &password))
+        .await
+        .map_err(Error::internal)?
 }
 
 async fn create_session(
@@ -197,7 +250,13 @@ async fn audit_sign_in(
     action: &str,
     outcome: &str,
 ) -> Result<()> {
-    let label: String = typed_email.trim().to_lowercase().chars().filter(|c| !c.is_control()).take(254).collect();
+    let label: String = typed_email
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(254)
+        .collect();
     store::audit::insert_audit_event(
         ex,
         NewAuditEvent {
@@ -253,11 +312,17 @@ pub async fn authenticate(ctx: &Ctx, session_token: &str) -> Result<Option<Actor
             })
         })
         .collect();
-    let display_name = format!("{} {}", user.first_name, user.last_name).trim().to_string();
+    let display_name = format!("{} {}", user.first_name, user.last_name)
+        .trim()
+        .to_string();
     Ok(Some(Actor {
         user_id: UserId(user.id),
         email: user.email.clone().unwrap_or_default(),
-        display_name: if display_name.is_empty() { user.email.unwrap_or_default() } else { display_name },
+        display_name: if display_name.is_empty() {
+            user.email.unwrap_or_default()
+        } else {
+            display_name
+        },
         lang: Lang::parse(&user.language).unwrap_or_default(),
         node_id: NodeId(user.node_id),
         account_id: user.account_id.map(NodeId),
@@ -273,7 +338,16 @@ pub async fn sign_out(ctx: &Ctx, actor: &Actor, ip: &str) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
     store::session::delete_session(tx.ex(), &actor.session_hash).await?;
-    audit_sign_in(tx.ex(), now, Some(actor.user_id.0), &actor.email, ip, "sign-out", "ok").await?;
+    audit_sign_in(
+        tx.ex(),
+        now,
+        Some(actor.user_id.0),
+        &actor.email,
+        ip,
+        "sign-out",
+        "ok",
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -281,7 +355,12 @@ pub async fn sign_out(ctx: &Ctx, actor: &Actor, ip: &str) -> Result<()> {
 pub async fn sweep_sessions(ctx: &Ctx) -> Result<u64> {
     let now = ctx.clock.now().millis();
     let mut tx = ctx.db.begin().await?;
-    let n = store::session::delete_stale_sessions(tx.ex(), now, now - ctx.settings.session_idle_secs * 1000).await?;
+    let n = store::session::delete_stale_sessions(
+        tx.ex(),
+        now,
+        now - ctx.settings.session_idle_secs * 1000,
+    )
+    .await?;
     tx.commit().await?;
     Ok(n)
 }
@@ -293,9 +372,18 @@ mod tests {
     #[test]
     fn delays_start_after_free_failures_and_are_capped() {
         assert_eq!(wait_until(FREE_FAILURES - 1, 0, 60), None);
-        assert_eq!(wait_until(FREE_FAILURES, 0, 60), Some(Timestamp::from_millis(1000)));
-        assert_eq!(wait_until(FREE_FAILURES + 3, 0, 60), Some(Timestamp::from_millis(8000)));
-        assert_eq!(wait_until(FREE_FAILURES + 40, 0, 60), Some(Timestamp::from_millis(60_000)));
+        assert_eq!(
+            wait_until(FREE_FAILURES, 0, 60),
+            Some(Timestamp::from_millis(1000))
+        );
+        assert_eq!(
+            wait_until(FREE_FAILURES + 3, 0, 60),
+            Some(Timestamp::from_millis(8000))
+        );
+        assert_eq!(
+            wait_until(FREE_FAILURES + 40, 0, 60),
+            Some(Timestamp::from_millis(60_000))
+        );
     }
 
     #[test]

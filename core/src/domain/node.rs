@@ -45,12 +45,18 @@ fn view(row: store::node::NodeRow) -> NodeView {
 pub async fn administered_node(ctx: &Ctx, actor: &Actor) -> Result<NodeView> {
     let scope = actor.primary_scope().ok_or(Error::NotFound)?;
     let mut conn = ctx.db.conn().await?;
-    Ok(view(store::node::get_node(conn.ex(), scope.node_id.0).await?))
+    Ok(view(
+        store::node::get_node(conn.ex(), scope.node_id.0).await?,
+    ))
 }
 
 /// The customer accounts directly under the operator root; operator staff only.
 pub async fn list_accounts(ctx: &Ctx, actor: &Actor, limit: i64) -> Result<Vec<AccountListItem>> {
-    let root = actor.scopes.iter().find(|s| s.kind == NodeKind::Operator).ok_or(Error::NotFound)?;
+    let root = actor
+        .scopes
+        .iter()
+        .find(|s| s.kind == NodeKind::Operator)
+        .ok_or(Error::NotFound)?;
     let mut conn = ctx.db.conn().await?;
     let rows = store::node::list_child_accounts(conn.ex(), root.node_id.0, limit).await?;
     Ok(rows

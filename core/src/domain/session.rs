@@ -17,7 +17,9 @@ pub struct SessionView {
 
 pub async fn list_own_sessions(ctx: &Ctx, actor: &Actor) -> Result<Vec<SessionView>> {
     let mut conn = ctx.db.conn().await?;
-    let rows = store::session::list_sessions_of(conn.ex(), actor.user_id.0, ctx.clock.now().millis()).await?;
+    let rows =
+        store::session::list_sessions_of(conn.ex(), actor.user_id.0, ctx.clock.now().millis())
+            .await?;
     Ok(rows
         .into_iter()
         .map(|s| SessionView {

@@ -56,18 +56,34 @@ pub async fn prepare_first_run(ctx: &Ctx) -> Result<Option<SetupLink>> {
     )
     .await?;
     tx.commit().await?;
-    Ok(Some(SetupLink { url: ctx.settings.link(&format!("/setup?token={token}")), expires_at }))
+    Ok(Some(SetupLink {
+        url: ctx.settings.link(&format!("/setup?token={token}")),
+        expires_at,
+    }))
 }
 
 /// Checks a set-up link without using it (the page shows its form only for a live link).
 pub async fn check_setup_link(ctx: &Ctx, token: &str) -> Result<()> {
     let mut conn = ctx.db.conn().await?;
-    live_token(conn.ex(), token, ctx.clock.now()).await.map(|_| ())
+    live_token(conn.ex(), token, ctx.clock.now())
+        .await
+        .map(|_| ())
 }
 
 /// Uses the set-up link once: creates the first operator administrator.
-pub async fn complete_setup(ctx: &Ctx, token: &str, input: &FirstAdmin, ip: &str) -> Result<UserId> {
-    let email = validate(&input.first_name, &input.last_name, &input.email, &input.password, &input.password_repeat)?;
+pub async fn complete_setup(
+    ctx: &Ctx,
+    token: &str,
+    input: &FirstAdmin,
+    ip: &str,
+) -> Result<UserId> {
+    let email = validate(
+        &input.first_name,
+        &input.last_name,
+        &input.email,
+        &input.password,
+        &input.password_repeat,
+    )?;
     let now = ctx.clock.now();
     let hash = super::auth::hash_password(ctx, &input.password).await?;
     let mut tx = ctx.db.begin().await?;
@@ -78,22 +94,33 @@ pub async fn complete_setup(ctx: &Ctx, token: &str, input: &FirstAdmin, ip: &str
     if store::grant::count_active_admins_of_node(tx.ex(), root).await? > 0 {
         return Err(Error::Unauthenticated("link-used"));
     }
-    let user = insert_operator_admin(&mut tx, root, &email, input, &hash, now, "set-up link", ip).await?;
+    let user =
+        insert_operator_admin(&mut tx, root, &email, input, &hash, now, "set-up link", ip).await?;
     tx.commit().await?;
     Ok(user)
 }
 
 /// `roster admin create`: adds an operator administrator from the command line.
 pub async fn create_operator_admin(ctx: &Ctx, input: &FirstAdmin) -> Result<UserId> {
-    let email = validate(&input.first_name, &input.last_name, &input.email, &input.password, &input.password_repeat)?;
+    let email = validate(
+        &input.first_name,
+        &input.last_name,
+        &input.email,
+        &input.password,
+        &input.password_repeat,
+    )?;
     let now = ctx.clock.now();
     let hash = super::auth::hash_password(ctx, &input.password).await?;
     let mut tx = ctx.db.begin().await?;
     let root = ensure_operator_root(&mut tx, now).await?;
-    if store::user::find_user_by_email(tx.ex(), email.as_str()).await?.is_some() {
+    if store::user::find_user_by_email(tx.ex(), email.as_str())
+        .await?
+        .is_some()
+    {
         return Err(Error::field("email", "error-email-taken"));
     }
-    let user = insert_operator_admin(&mut tx, root, &email, input, &hash, now, "command line", "").await?;
+    let user =
+        insert_operator_admin(&mut tx, root, &email, input, &hash, now, "command line", "").await?;
     // Whoever held the printed set-up link no longer needs it.
     store::token::void_node_tokens(tx.ex(), PURPOSE, root, now.millis()).await?;
     tx.commit().await?;
@@ -108,7 +135,11 @@ fn validate(first: &str, last: &str, email: &str, pw: &str, pw_repeat: &str) -> 
         }
     }
     let email = problems.check(Email::parse("email", email));
-    problems.check(password::check_new("password", pw, email.as_ref().map(Email::as_str)));
+    problems.check(password::check_new(
+        "password",
+        pw,
+        email.as_ref().map(Email::as_str),
+    ));
     if pw != pw_repeat {
         problems.add("password_repeat", "password-mismatch");
     }

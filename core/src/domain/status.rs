@@ -47,7 +47,11 @@ pub async fn system_status(ctx: &Ctx, actor: &Actor) -> Result<SystemStatus> {
                 at: Timestamp::from_millis(e.at),
                 actor: e.actor_label,
                 action: e.action,
-                target: if e.target_id.is_empty() { e.target_kind } else { format!("{} {}", e.target_kind, e.target_id) },
+                target: if e.target_id.is_empty() {
+                    e.target_kind
+                } else {
+                    format!("{} {}", e.target_kind, e.target_id)
+                },
                 ip: e.ip,
                 outcome: e.outcome,
             })

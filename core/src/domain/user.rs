@@ -24,7 +24,9 @@ pub async fn list_users(ctx: &Ctx, actor: &Actor, limit: i64) -> Result<Vec<User
         .into_iter()
         .map(|u| UserListItem {
             id: UserId(u.id),
-            name: format!("{} {}", u.first_name, u.last_name).trim().to_string(),
+            name: format!("{} {}", u.first_name, u.last_name)
+                .trim()
+                .to_string(),
             email: u.email.or(u.login).unwrap_or_default(),
             user_type: u.user_type,
             status: UserStatus::parse(&u.status).unwrap_or(UserStatus::Disabled),
@@ -54,7 +56,6 @@ pub async fn set_own_language(ctx: &Ctx, actor: &Actor, lang: Lang, ip: &str) ->
             after: serde_json::json!({ "language": lang.code() }).to_string(),
             ip,
             outcome: "ok",
-            ..Default::default()
         },
     )
     .await?;

@@ -40,12 +40,18 @@ fn format(lang: Lang, id: &str, args: Option<&FluentArgs>) -> Option<String> {
     let (_, bundle) = bundles().0.iter().find(|(l, _)| *l == lang)?;
     let pattern = bundle.get_message(id)?.value()?;
     let mut errors = vec![];
-    Some(bundle.format_pattern(pattern, args, &mut errors).into_owned())
+    Some(
+        bundle
+            .format_pattern(pattern, args, &mut errors)
+            .into_owned(),
+    )
 }
 
 /// The text `id` in `lang`, falling back to English, then to the id itself.
 pub fn t(lang: Lang, id: &str) -> String {
-    format(lang, id, None).or_else(|| format(Lang::En, id, None)).unwrap_or_else(|| id.to_string())
+    format(lang, id, None)
+        .or_else(|| format(Lang::En, id, None))
+        .unwrap_or_else(|| id.to_string())
 }
 
 /// The text `id` with arguments, e.g. `t_args(lang, "signed-in-as", &[("name", "Ann".into())])`.
@@ -61,7 +67,9 @@ pub fn t_args(lang: Lang, id: &str, args: &[(&str, FluentValue<'_>)]) -> String 
 
 /// Every message id of one language (for the completeness test).
 pub fn message_ids(lang: Lang) -> Vec<String> {
-    let Some((_, source)) = SOURCES.iter().find(|(l, _)| *l == lang) else { return vec![] };
+    let Some((_, source)) = SOURCES.iter().find(|(l, _)| *l == lang) else {
+        return vec![];
+    };
     source
         .lines()
         .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim()))
@@ -82,7 +90,11 @@ mod tests {
             let ids = message_ids(lang);
             for id in &english {
                 assert!(ids.contains(id), "{id} missing in {}", lang.code());
-                assert!(format(lang, id, None).is_some() || id.contains('$'), "{id} broken in {}", lang.code());
+                assert!(
+                    format(lang, id, None).is_some() || id.contains('$'),
+                    "{id} broken in {}",
+                    lang.code()
+                );
             }
             for id in &ids {
                 assert!(english.contains(id), "{id} only in {}", lang.code());
@@ -93,13 +105,20 @@ mod tests {
     #[test]
     fn every_source_parses_cleanly() {
         for (lang, source) in SOURCES {
-            assert!(FluentResource::try_new(source.to_string()).is_ok(), "{} has errors", lang.code());
+            assert!(
+                FluentResource::try_new(source.to_string()).is_ok(),
+                "{} has errors",
+                lang.code()
+            );
         }
     }
 
     #[test]
     fn formats_arguments_without_isolation_marks() {
-        assert_eq!(t_args(Lang::Sv, "error-rate-limited", &[("seconds", 30.into())]), "För många försök. Försök igen om 30 sekunder.");
+        assert_eq!(
+            t_args(Lang::Sv, "error-rate-limited", &[("seconds", 30.into())]),
+            "För många försök. Försök igen om 30 sekunder."
+        );
         assert_eq!(t(Lang::Nl, "nav-users"), "Gebruikers");
         assert_eq!(t(Lang::Nl, "no-such-message"), "no-such-message");
     }

@@ -26,7 +26,11 @@ impl Timestamp {
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, (rem % 3600) / 60)
+        format!(
+            "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+            rem / 3600,
+            (rem % 3600) / 60
+        )
     }
 }
 
@@ -51,7 +55,10 @@ mod tests {
     #[test]
     fn formats_utc() {
         assert_eq!(Timestamp(0).to_utc_string(), "1970-01-01 00:00 UTC");
-        assert_eq!(Timestamp(1_795_000_000_000).to_utc_string(), "2026-11-18 09:46 UTC");
+        assert_eq!(
+            Timestamp(1_795_000_000_000).to_utc_string(),
+            "2026-11-18 11:06 UTC"
+        );
     }
 
     #[test]

@@ -51,7 +51,10 @@ impl Engine {
 /// The database: a SQLite file (one writer connection, several readers) or a PostgreSQL pool.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { writer: SqlitePool, readers: SqlitePool },
+    Sqlite {
+        writer: SqlitePool,
+        readers: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -124,8 +127,10 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10));
             // SQLite allows one writer at a time: all transactions go through one connection,
             // so writers queue in the pool instead of failing with SQLITE_BUSY.
-            let writer =
-                SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await?;
             let readers = SqlitePoolOptions::new()
                 .max_connections(4)
                 .connect_with(options.read_only(true))

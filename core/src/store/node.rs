@@ -66,12 +66,20 @@ pub(crate) struct AccountRow {
 
 /// The accounts directly under a node (the operator root's customers, or a reseller's clients),
 /// with how many users each holds.
-pub(crate) async fn list_child_accounts(ex: Ex<'_>, parent: Uuid, limit: i64) -> Result<Vec<AccountRow>> {
+pub(crate) async fn list_child_accounts(
+    ex: Ex<'_>,
+    parent: Uuid,
+    limit: i64,
+) -> Result<Vec<AccountRow>> {
     let sql = concat!(
-        "SELECT ", columns!(), ", (SELECT COUNT(*) FROM users u WHERE u.account_id = nodes.id) AS users \
+        "SELECT ",
+        columns!(),
+        ", (SELECT COUNT(*) FROM users u WHERE u.account_id = nodes.id) AS users \
          FROM nodes WHERE parent_id = $1 AND kind = 'account' ORDER BY name, id LIMIT $2"
     );
-    Ok(on!(ex, c => sqlx::query_as::<_, AccountRow>(sql).bind(parent).bind(limit).fetch_all(&mut *c).await)?)
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, AccountRow>(sql).bind(parent).bind(limit).fetch_all(&mut *c).await)?,
+    )
 }
 
 /// The exclusive upper bound of the paths in the subtree at `path`: paths hold hex digits and

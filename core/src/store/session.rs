@@ -22,7 +22,11 @@ macro_rules! columns {
 }
 
 pub(crate) async fn insert_session(ex: Ex<'_>, s: &SessionRow) -> Result<()> {
-    let sql = concat!("INSERT INTO sessions (", columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+    let sql = concat!(
+        "INSERT INTO sessions (",
+        columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    );
     on!(ex, c => sqlx::query(sql).bind(&s.id_hash).bind(s.user_id).bind(&s.csrf_token)
         .bind(s.created_at).bind(s.last_seen_at).bind(s.expires_at).bind(&s.ip)
         .bind(&s.user_agent).execute(&mut *c).await.map(|r| r.rows_affected()))?;
@@ -31,7 +35,9 @@ pub(crate) async fn insert_session(ex: Ex<'_>, s: &SessionRow) -> Result<()> {
 
 pub(crate) async fn find_session(ex: Ex<'_>, id_hash: &[u8]) -> Result<Option<SessionRow>> {
     let sql = concat!("SELECT ", columns!(), " FROM sessions WHERE id_hash = $1");
-    Ok(on!(ex, c => sqlx::query_as::<_, SessionRow>(sql).bind(id_hash).fetch_optional(&mut *c).await)?)
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, SessionRow>(sql).bind(id_hash).fetch_optional(&mut *c).await)?,
+    )
 }
 
 pub(crate) async fn touch_session(ex: Ex<'_>, id_hash: &[u8], now: i64) -> Result<()> {
@@ -48,14 +54,20 @@ pub(crate) async fn delete_session(ex: Ex<'_>, id_hash: &[u8]) -> Result<bool> {
 
 pub(crate) async fn list_sessions_of(ex: Ex<'_>, user: Uuid, now: i64) -> Result<Vec<SessionRow>> {
     let sql = concat!(
-        "SELECT ", columns!(), " FROM sessions WHERE user_id = $1 AND expires_at > $2 \
+        "SELECT ",
+        columns!(),
+        " FROM sessions WHERE user_id = $1 AND expires_at > $2 \
          ORDER BY last_seen_at DESC"
     );
-    Ok(on!(ex, c => sqlx::query_as::<_, SessionRow>(sql).bind(user).bind(now).fetch_all(&mut *c).await)?)
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, SessionRow>(sql).bind(user).bind(now).fetch_all(&mut *c).await)?,
+    )
 }
 
 /// Removes sessions that can no longer be used (absolute expiry or idle limit passed).
 pub(crate) async fn delete_stale_sessions(ex: Ex<'_>, now: i64, idle_cutoff: i64) -> Result<u64> {
     let sql = "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2";
-    Ok(on!(ex, c => sqlx::query(sql).bind(now).bind(idle_cutoff).execute(&mut *c).await.map(|r| r.rows_affected()))?)
+    Ok(
+        on!(ex, c => sqlx::query(sql).bind(now).bind(idle_cutoff).execute(&mut *c).await.map(|r| r.rows_affected()))?,
+    )
 }

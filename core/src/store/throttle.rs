@@ -13,7 +13,12 @@ pub(crate) async fn find_throttle(ex: Ex<'_>, key: &str) -> Result<Option<Thrott
 }
 
 /// Counts one more failure; a count whose last failure is older than `window_start` restarts.
-pub(crate) async fn record_failure(ex: Ex<'_>, key: &str, now: i64, window_start: i64) -> Result<()> {
+pub(crate) async fn record_failure(
+    ex: Ex<'_>,
+    key: &str,
+    now: i64,
+    window_start: i64,
+) -> Result<()> {
     let sql = "INSERT INTO throttle (key, failures, last_failure_at) VALUES ($1, 1, $2) \
                ON CONFLICT (key) DO UPDATE SET \
                failures = CASE WHEN throttle.last_failure_at < $3 THEN 1 \

@@ -32,7 +32,9 @@ pub(crate) async fn insert_link_token(ex: Ex<'_>, t: NewLinkToken<'_>) -> Result
 pub(crate) async fn find_link_token(ex: Ex<'_>, token_hash: &[u8]) -> Result<Option<LinkTokenRow>> {
     let sql = "SELECT purpose, node_id, expires_at, used_at FROM link_tokens \
                WHERE token_hash = $1";
-    Ok(on!(ex, c => sqlx::query_as::<_, LinkTokenRow>(sql).bind(token_hash).fetch_optional(&mut *c).await)?)
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, LinkTokenRow>(sql).bind(token_hash).fetch_optional(&mut *c).await)?,
+    )
 }
 
 /// Marks a token used; false when it was already used (a concurrent second use loses).
@@ -43,7 +45,12 @@ pub(crate) async fn use_link_token(ex: Ex<'_>, token_hash: &[u8], now: i64) -> R
 }
 
 /// Voids every unused token of one purpose for one node (a new link replaces the old).
-pub(crate) async fn void_node_tokens(ex: Ex<'_>, purpose: &str, node: Uuid, now: i64) -> Result<()> {
+pub(crate) async fn void_node_tokens(
+    ex: Ex<'_>,
+    purpose: &str,
+    node: Uuid,
+    now: i64,
+) -> Result<()> {
     let sql = "UPDATE link_tokens SET used_at = $3 WHERE purpose = $1 AND node_id = $2 \
                AND used_at IS NULL";
     on!(ex, c => sqlx::query(sql).bind(purpose).bind(node).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;

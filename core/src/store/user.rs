@@ -64,7 +64,8 @@ pub(crate) async fn find_user(ex: Ex<'_>, id: Uuid) -> Result<Option<UserRow>> {
 }
 
 pub(crate) async fn update_language(ex: Ex<'_>, id: Uuid, language: &str, now: i64) -> Result<()> {
-    let sql = "UPDATE users SET language = $2, updated_at = $3, version = version + 1 WHERE id = $1";
+    let sql =
+        "UPDATE users SET language = $2, updated_at = $3, version = version + 1 WHERE id = $1";
     on!(ex, c => sqlx::query(sql).bind(id).bind(language).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -77,13 +78,19 @@ pub(crate) async fn update_password_hash(ex: Ex<'_>, id: Uuid, hash: &str) -> Re
 }
 
 /// Users whose node lies in the subtree at `path`, ordered by name, first `limit`.
-pub(crate) async fn list_users_in_subtree(ex: Ex<'_>, path: &str, limit: i64) -> Result<Vec<UserRow>> {
+pub(crate) async fn list_users_in_subtree(
+    ex: Ex<'_>,
+    path: &str,
+    limit: i64,
+) -> Result<Vec<UserRow>> {
     let sql = "SELECT u.id, u.node_id, u.account_id, u.kind, u.email, u.login, u.first_name, \
                u.last_name, u.language, u.user_type, u.status, u.password_hash \
                FROM users u JOIN nodes n ON n.id = u.node_id \
                WHERE n.path >= $1 AND n.path < $2 \
                ORDER BY u.last_name, u.first_name, u.id LIMIT $3";
     let end = super::node::subtree_end(path);
-    Ok(on!(ex, c => sqlx::query_as::<_, UserRow>(sql).bind(path).bind(&end).bind(limit)
-        .fetch_all(&mut *c).await)?)
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, UserRow>(sql).bind(path).bind(&end).bind(limit)
+        .fetch_all(&mut *c).await)?,
+    )
 }

@@ -17,7 +17,11 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentActor {
         if let Some(actor) = parts.extensions.get::<Actor>() {
             return Ok(CurrentActor(actor.clone()));
         }
-        let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         let target = format!("/signin?next={}", encode(next));
         if parts.headers.contains_key("hx-request") {
             let mut res = StatusCode::UNAUTHORIZED.into_response();
@@ -44,5 +48,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeActor {
 
 /// Percent-encodes a path for a query value.
 pub fn encode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|e| e[1..].to_string()).unwrap_or_default()
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e[1..].to_string())
+        .unwrap_or_default()
 }

@@ -25,7 +25,14 @@ pub enum Life {
 }
 
 /// A `Set-Cookie` value: always `Path=/`, no `Domain`; `Secure` behind TLS.
-pub fn set(state: &AppState, name: &str, value: &str, life: Life, http_only: bool, same_site: &str) -> HeaderValue {
+pub fn set(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    life: Life,
+    http_only: bool,
+    same_site: &str,
+) -> HeaderValue {
     let mut c = format!("{name}={value}; Path=/; SameSite={same_site}");
     if http_only {
         c.push_str("; HttpOnly");

@@ -46,9 +46,19 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AnonCsrfForm<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
-        let session_token = parts.extensions.get::<Actor>().map(|a| a.csrf_token.clone());
+        let session_token = parts
+            .extensions
+            .get::<Actor>()
+            .map(|a| a.csrf_token.clone());
         let cookie = cookies::get(&parts.headers, state.cookies.csrf);
-        let form = checked_form(&parts, body, state, session_token.as_deref(), cookie.as_deref()).await?;
+        let form = checked_form(
+            &parts,
+            body,
+            state,
+            session_token.as_deref(),
+            cookie.as_deref(),
+        )
+        .await?;
         Ok(AnonCsrfForm(form))
     }
 }
@@ -59,7 +69,14 @@ pub fn anon_csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option
         return (existing, None);
     }
     let token = secret::new_token().unwrap_or_default();
-    let cookie = cookies::set(state, state.cookies.csrf, &token, cookies::Life::Browser, true, "Strict");
+    let cookie = cookies::set(
+        state,
+        state.cookies.csrf,
+        &token,
+        cookies::Life::Browser,
+        true,
+        "Strict",
+    );
     (token, Some(cookie))
 }
 
@@ -85,42 +102,51 @@ async fn checked_form<T: DeserializeOwned>(
     let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
         .await
         .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
-    let mut pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(&bytes).map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
-    let header_token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let field_tokens: Vec<String> =
-        pairs.iter().filter(|(k, _)| k == "csrf").map(|(_, v)| v.clone()).collect();
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+        .map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
+    let header_token = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let field_tokens: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.clone())
+        .collect();
     pairs.retain(|(k, _)| k != "csrf");
     let sent = match (field_tokens.as_slice(), header_token) {
         ([one], _) => Some(one.clone()),
         ([], Some(h)) => Some(h),
         _ => None,
     };
-    let matches = |expected: Option<&str>| {
-        matches!((expected, sent.as_deref()), (Some(e), Some(s)) if secret::constant_time_eq(e.as_bytes(), s.as_bytes()))
-    };
+    let matches = |expected: Option<&str>| matches!((expected, sent.as_deref()), (Some(e), Some(s)) if secret::constant_time_eq(e.as_bytes(), s.as_bytes()));
     if !(matches(session_token) || matches(anon_token)) {
-        tracing::warn!(path = parts.uri.path(), "form post without a valid CSRF token refused");
+        tracing::warn!(
+            path = parts.uri.path(),
+            "form post without a valid CSRF token refused"
+        );
         return Err(forbidden(parts, state));
     }
     // Unknown and repeated fields are refused by the form types (`deny_unknown_fields`).
-    let rest = serde_urlencoded::to_string(&pairs).map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
+    let rest =
+        serde_urlencoded::to_string(&pairs).map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
     serde_urlencoded::from_str(&rest).map_err(|e| {
         tracing::info!(path = parts.uri.path(), error = %e, "form refused");
         StatusCode::BAD_REQUEST.into_response()
     })
 }
 
-/// False when the browser says the request comes from another site.
+/// False when the browser says the request comes from another site. `Sec-Fetch-Site` decides
+/// when present; otherwise a real `Origin` must be ours. `Origin: null` proves nothing (browsers
+/// send it for our own forms under `Referrer-Policy: no-referrer`): the token still decides.
 fn same_origin(headers: &HeaderMap, state: &AppState) -> bool {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = get("sec-fetch-site") {
-        if site != "same-origin" && site != "none" {
-            return false;
-        }
+        return site == "same-origin" || site == "none";
     }
     match get("origin") {
-        None => true,
+        None | Some("null") => true,
         Some(origin) => {
             let host_origin = get("host").map(|h| {
                 let scheme = if state.is_tls() { "https" } else { "http" };

@@ -14,7 +14,10 @@ pub struct PageLang(pub Lang);
 impl FromRequestParts<AppState> for PageLang {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(PageLang(page_lang(parts, state)))
     }
 }
@@ -23,9 +26,15 @@ pub fn page_lang(parts: &Parts, state: &AppState) -> Lang {
     if let Some(actor) = parts.extensions.get::<Actor>() {
         return actor.lang;
     }
-    if let Some(lang) = cookies::get(&parts.headers, state.cookies.lang).and_then(|c| Lang::parse(&c)) {
+    if let Some(lang) =
+        cookies::get(&parts.headers, state.cookies.lang).and_then(|c| Lang::parse(&c))
+    {
         return lang;
     }
-    let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accept = parts
+        .headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     Lang::negotiate(accept)
 }

@@ -19,7 +19,10 @@ struct AccountPage {
 }
 
 /// The node the actor administers: its name, kind, defaults and contact.
-pub async fn show_account(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> Response {
+pub async fn show_account(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Response {
     let node = match node::administered_node(&state.ctx, &actor).await {
         Ok(node) => node,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
@@ -29,6 +32,16 @@ pub async fn show_account(State(state): State<AppState>, CurrentActor(actor): Cu
         NodeKind::Account => "node-kind-account",
         NodeKind::Unit => "node-kind-unit",
     };
-    let language_name = Lang::parse(&node.default_language).unwrap_or_default().native_name();
-    render(StatusCode::OK, &AccountPage { frame: Frame::signed_in(&actor, "account"), node, kind_key, language_name })
+    let language_name = Lang::parse(&node.default_language)
+        .unwrap_or_default()
+        .native_name();
+    render(
+        StatusCode::OK,
+        &AccountPage {
+            frame: Frame::signed_in(&actor, "account"),
+            node,
+            kind_key,
+            language_name,
+        },
+    )
 }

@@ -16,9 +16,18 @@ struct DevicesPage {
 }
 
 /// The browsers and devices signed in as the actor.
-pub async fn show_devices(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> Response {
+pub async fn show_devices(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Response {
     match session::list_own_sessions(&state.ctx, &actor).await {
-        Ok(sessions) => render(StatusCode::OK, &DevicesPage { frame: Frame::signed_in(&actor, "devices"), sessions }),
+        Ok(sessions) => render(
+            StatusCode::OK,
+            &DevicesPage {
+                frame: Frame::signed_in(&actor, "devices"),
+                sessions,
+            },
+        ),
         Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
     }
 }

@@ -28,18 +28,30 @@ pub async fn change_language(
     AnonCsrfForm(form): AnonCsrfForm<LanguageForm>,
 ) -> Response {
     let Some(lang) = Lang::parse(&form.lang) else {
-        return PageError::from_core(roster_core::Error::field("lang", "error-invalid"), current, None).into_response();
+        return PageError::from_core(
+            roster_core::Error::field("lang", "error-invalid"),
+            current,
+            None,
+        )
+        .into_response();
     };
-    if let Some(actor) = &actor {
-        if let Err(e) = user::set_own_language(&state.ctx, actor, lang, &ip).await {
-            return PageError::from_core(e, current, None).into_response();
-        }
+    if let Some(actor) = &actor
+        && let Err(e) = user::set_own_language(&state.ctx, actor, lang, &ip).await
+    {
+        return PageError::from_core(e, current, None).into_response();
     }
     let mut res = redirect(safe_next(&form.back));
     let year = 365 * 24 * 3600;
     res.headers_mut().append(
         header::SET_COOKIE,
-        cookies::set(&state, state.cookies.lang, lang.code(), Life::Seconds(year), false, "Lax"),
+        cookies::set(
+            &state,
+            state.cookies.lang,
+            lang.code(),
+            Life::Seconds(year),
+            false,
+            "Lax",
+        ),
     );
     res
 }

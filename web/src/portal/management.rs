@@ -18,7 +18,10 @@ struct ManagementPage {
 }
 
 /// Operator staff only: customer accounts, system status, recent events.
-pub async fn show_management(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> Response {
+pub async fn show_management(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Response {
     let result = async {
         let status = status::system_status(&state.ctx, &actor).await?;
         let accounts = node::list_accounts(&state.ctx, &actor, 200).await?;
@@ -26,9 +29,14 @@ pub async fn show_management(State(state): State<AppState>, CurrentActor(actor):
     }
     .await;
     match result {
-        Ok((status, accounts)) => {
-            render(StatusCode::OK, &ManagementPage { frame: Frame::signed_in(&actor, "management"), accounts, status })
-        }
+        Ok((status, accounts)) => render(
+            StatusCode::OK,
+            &ManagementPage {
+                frame: Frame::signed_in(&actor, "management"),
+                accounts,
+                status,
+            },
+        ),
         Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
     }
 }

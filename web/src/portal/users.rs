@@ -25,7 +25,10 @@ struct UsersPage {
 }
 
 /// The users the actor administers.
-pub async fn show_users(State(state): State<AppState>, CurrentActor(actor): CurrentActor) -> Response {
+pub async fn show_users(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Response {
     let users = match user::list_users(&state.ctx, &actor, 200).await {
         Ok(users) => users,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
@@ -35,7 +38,11 @@ pub async fn show_users(State(state): State<AppState>, CurrentActor(actor): Curr
         .map(|u| UserRow {
             name: u.name,
             email: u.email,
-            type_key: if u.user_type == "administrator" { "user-type-administrator" } else { "user-type-user" },
+            type_key: if u.user_type == "administrator" {
+                "user-type-administrator"
+            } else {
+                "user-type-user"
+            },
             status: u.status.as_str(),
             status_key: match u.status {
                 UserStatus::Invited => "status-invited",
@@ -44,5 +51,11 @@ pub async fn show_users(State(state): State<AppState>, CurrentActor(actor): Curr
             },
         })
         .collect();
-    render(StatusCode::OK, &UsersPage { frame: Frame::signed_in(&actor, "users"), users })
+    render(
+        StatusCode::OK,
+        &UsersPage {
+            frame: Frame::signed_in(&actor, "users"),
+            users,
+        },
+    )
 }

@@ -8,7 +8,7 @@ use roster_core::{Error, i18n};
 use serde::Deserialize;
 
 use crate::extract::{AnonCsrfForm, ClientIp, PageLang, anon_csrf_token};
-use crate::page::{Frame, FormErrors, PageError, redirect, render};
+use crate::page::{FormErrors, Frame, PageError, redirect, render};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -113,6 +113,9 @@ fn link_error(e: Error, lang: Lang) -> Response {
         Error::Unauthenticated(_) => StatusCode::NOT_FOUND,
         _ => return PageError::from_core(e, lang, None).into_response(),
     };
-    let page = LinkErrorPage { frame: Frame::new(lang, String::new(), "/signin"), message: i18n::t(lang, e.code()) };
+    let page = LinkErrorPage {
+        frame: Frame::new(lang, String::new(), "/signin"),
+        message: i18n::t(lang, e.code()),
+    };
     render(status, &page)
 }

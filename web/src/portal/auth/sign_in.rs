@@ -55,7 +55,11 @@ pub async fn show_sign_in(
         return redirect(safe_next(&q.next));
     }
     let (csrf, set_cookie) = anon_csrf_token(&state, &headers);
-    let notice = NOTICES.iter().find(|n| **n == q.notice).map(|n| i18n::t(lang, n)).unwrap_or_default();
+    let notice = NOTICES
+        .iter()
+        .find(|n| **n == q.notice)
+        .map(|n| i18n::t(lang, n))
+        .unwrap_or_default();
     let page = SignInPage {
         frame: Frame::new(lang, csrf, "/signin"),
         email: String::new(),
@@ -77,16 +81,25 @@ pub async fn sign_in(
 ) -> Response {
     let request_id = request_id.map(|axum::Extension(r)| r);
     // A sign-in always starts a new session: whatever session this browser had ends here.
-    if let Some(old) = &actor {
-        if let Err(e) = auth::sign_out(&state.ctx, old, &ip).await {
-            return PageError::from_core(e, lang, request_id).into_response();
-        }
+    if let Some(old) = &actor
+        && let Err(e) = auth::sign_out(&state.ctx, old, &ip).await
+    {
+        return PageError::from_core(e, lang, request_id).into_response();
     }
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let device = cookies::get(&headers, state.cookies.device);
     let result = auth::sign_in(
         &state.ctx,
-        SignIn { email: &form.email, password: &form.password, ip: &ip, user_agent, device_token: device.as_deref() },
+        SignIn {
+            email: &form.email,
+            password: &form.password,
+            ip: &ip,
+            user_agent,
+            device_token: device.as_deref(),
+        },
     )
     .await;
     match result {
@@ -95,11 +108,28 @@ pub async fn sign_in(
             let h = res.headers_mut();
             h.append(
                 header::SET_COOKIE,
-                cookies::set(&state, state.cookies.session, &signed_in.session_token, Life::Browser, true, "Lax"),
+                cookies::set(
+                    &state,
+                    state.cookies.session,
+                    &signed_in.session_token,
+                    Life::Browser,
+                    true,
+                    "Lax",
+                ),
             );
             if let Some(device) = signed_in.new_device_token {
                 let year = 365 * 24 * 3600;
-                h.append(header::SET_COOKIE, cookies::set(&state, state.cookies.device, &device, Life::Seconds(year), true, "Strict"));
+                h.append(
+                    header::SET_COOKIE,
+                    cookies::set(
+                        &state,
+                        state.cookies.device,
+                        &device,
+                        Life::Seconds(year),
+                        true,
+                        "Strict",
+                    ),
+                );
             }
             res
         }
@@ -107,10 +137,18 @@ pub async fn sign_in(
             let (status, message, retry) = match e {
                 Error::RateLimited { retry_after_secs } => (
                     StatusCode::TOO_MANY_REQUESTS,
-                    i18n::t_args(lang, "error-rate-limited", &[("seconds", retry_after_secs.into())]),
+                    i18n::t_args(
+                        lang,
+                        "error-rate-limited",
+                        &[("seconds", retry_after_secs.into())],
+                    ),
                     Some(retry_after_secs),
                 ),
-                _ => (StatusCode::UNAUTHORIZED, i18n::t(lang, "signin-failed"), None),
+                _ => (
+                    StatusCode::UNAUTHORIZED,
+                    i18n::t(lang, "signin-failed"),
+                    None,
+                ),
             };
             let (csrf, set_cookie) = anon_csrf_token(&state, &headers);
             let page = SignInPage {

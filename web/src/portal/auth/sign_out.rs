@@ -25,7 +25,13 @@ pub async fn sign_out(
     }
     let mut res = redirect("/signin?notice=signout-done");
     let h = res.headers_mut();
-    h.append(header::SET_COOKIE, cookies::expire(&state, state.cookies.session));
-    h.insert("clear-site-data", HeaderValue::from_static("\"cache\", \"storage\""));
+    h.append(
+        header::SET_COOKIE,
+        cookies::expire(&state, state.cookies.session),
+    );
+    h.insert(
+        "clear-site-data",
+        HeaderValue::from_static("\"cache\", \"storage\""),
+    );
     res
 }

@@ -1,0 +1,278 @@
+//! Process tests: the built `roster` binary itself.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::support::database::temp_dir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_roster");
+
+/// A running `roster serve` and the lines it printed.
+struct Served {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Served {
+    fn start(data_dir: &std::path::Path) -> Served {
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--password-hash-memory-kib",
+                "256",
+                "--password-hash-iterations",
+                "1",
+            ])
+            .env("ROSTER_DATA_DIR", data_dir)
+            .env_remove("ROSTER_DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start roster serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Served {
+            child,
+            lines: rx,
+            seen: vec![],
+        }
+    }
+
+    /// Waits for a printed line containing `needle`.
+    fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
+            return l.clone();
+        }
+        while Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
+                self.seen.push(line.clone());
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+        }
+        panic!(
+            "roster never printed {needle:?}; it printed {:?}",
+            self.seen
+        );
+    }
+
+    fn base_url(&mut self) -> String {
+        let line = self.wait_for("listening on");
+        line.rsplit(' ').next().unwrap().to_string()
+    }
+
+    /// Sends SIGTERM and returns the exit code.
+    fn terminate(mut self) -> Option<i32> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        panic!("roster did not stop within 15 s of SIGTERM");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_an_empty_folder_prints_the_setup_link_answers_and_stops_on_sigterm() {
+    let dir = temp_dir("roster-process").join("data");
+    let started = Instant::now();
+    let mut served = Served::start(&dir);
+    let base = served.base_url();
+    let http = reqwest::Client::new();
+    let health = http
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answers soon after start"
+    );
+    let link_line = served.wait_for("one-time link");
+    let link = link_line.rsplit(' ').next().unwrap().to_string();
+    assert!(link.starts_with(&format!("{base}/setup?token=")), "{link}");
+    assert!(
+        dir.join("roster.db").exists(),
+        "the SQLite file is in the data folder"
+    );
+
+    let ready = http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+    let form = http.get(&link).send().await.expect("setup page");
+    assert_eq!(form.status(), 200);
+
+    assert_eq!(served.terminate(), Some(0), "SIGTERM exits 0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_create_from_the_command_line_then_serve_prints_no_link() {
+    let dir = temp_dir("roster-process").join("data");
+    let password_file = dir.with_file_name("password.txt");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(&password_file, "a long and unguessable passphrase\n").unwrap();
+
+    let migrate = Command::new(BIN)
+        .args(["migrate"])
+        .env("ROSTER_DATA_DIR", &dir)
+        .env_remove("ROSTER_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(migrate.status.success());
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema version 1"));
+
+    let weak = dir.with_file_name("weak.txt");
+    std::fs::write(&weak, "short\n").unwrap();
+    let refused = Command::new(BIN)
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "root@roster.test",
+            "--password-file",
+        ])
+        .arg(&weak)
+        .args([
+            "--password-hash-memory-kib",
+            "256",
+            "--password-hash-iterations",
+            "1",
+        ])
+        .env("ROSTER_DATA_DIR", &dir)
+        .env_remove("ROSTER_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("password: Use at least 8 characters")
+    );
+
+    let created = Command::new(BIN)
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "Root@Roster.test",
+            "--password-file",
+        ])
+        .arg(&password_file)
+        .args([
+            "--password-hash-memory-kib",
+            "256",
+            "--password-hash-iterations",
+            "1",
+        ])
+        .env("ROSTER_DATA_DIR", &dir)
+        .env_remove("ROSTER_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&created.stdout)
+            .contains("Created operator administrator root@roster.test")
+    );
+
+    let mut served = Served::start(&dir);
+    let base = served.base_url();
+    assert!(
+        !served.seen.iter().any(|l| l.contains("one-time link")),
+        "{:?}",
+        served.seen
+    );
+    let client = crate::support::Client::new(&base);
+    let res = client
+        .sign_in("root@roster.test", "a long and unguessable passphrase")
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(served.terminate(), Some(0));
+}
+
+#[test]
+fn serve_help_documents_every_option_with_its_variable() {
+    let out = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for (flag, env) in [
+        ("--listen", "ROSTER_LISTEN"),
+        ("--data-dir", "ROSTER_DATA_DIR"),
+        ("--database-url", "ROSTER_DATABASE_URL"),
+        ("--public-url", "ROSTER_PUBLIC_URL"),
+        ("--log-format", "ROSTER_LOG_FORMAT"),
+        (
+            "--password-hash-memory-kib",
+            "ROSTER_PASSWORD_HASH_MEMORY_KIB",
+        ),
+        ("--session-idle-minutes", "ROSTER_SESSION_IDLE_MINUTES"),
+    ] {
+        assert!(
+            help.contains(flag) && help.contains(env),
+            "{flag} / {env} missing from:\n{help}"
+        );
+    }
+    assert!(help.contains("127.0.0.1:8080"));
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = temp_dir("roster-process").join("data");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env("ROSTER_DATA_DIR", &dir)
+        .env_remove("ROSTER_DATABASE_URL")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let first = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.contains("listening"))
+        .expect("a log line");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let parsed: serde_json::Value = serde_json::from_str(&first).expect("JSON log line");
+    assert_eq!(parsed["level"], "INFO");
+    assert!(
+        parsed["public_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+}

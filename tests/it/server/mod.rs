@@ -1,0 +1,8 @@
+//! Server tests: the real app over HTTP, on SQLite and on PostgreSQL.
+
+mod csrf;
+mod operations;
+mod sessions;
+mod setup;
+mod shell;
+mod sign_in;

@@ -1,0 +1,185 @@
+//! `TestServer`: the real app on 127.0.0.1:0 with a fresh database and a clock the test moves.
+
+use roster_core::domain::setup;
+use roster_core::model::Timestamp;
+use roster_core::password::HashCost;
+use roster_core::{Clock, Ctx, Db, Settings};
+use roster_web::AppState;
+use tokio::sync::oneshot;
+
+use super::client::Client;
+use super::database::{Engine, fresh_database};
+
+/// Cheap argon2id parameters: the same code path as production, fast enough for tests.
+pub const TEST_HASH_COST: HashCost = HashCost {
+    memory_kib: 256,
+    iterations: 1,
+};
+
+pub const ADMIN_EMAIL: &str = "ops@roster.test";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestServer {
+    pub url: String,
+    pub db_url: String,
+    pub engine: Engine,
+    pub clock: Clock,
+    pub ctx: Ctx,
+    /// The set-up link printed at first start, when there was no administrator.
+    pub setup_link: Option<String>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    /// A server on a new, empty database.
+    pub async fn start(engine: Engine) -> TestServer {
+        let db_url = fresh_database(engine).await;
+        TestServer::start_on(
+            engine,
+            &db_url,
+            Clock::manual(Timestamp::from_millis(1_795_000_000_000)),
+        )
+        .await
+    }
+
+    /// A server on an existing database (a second node of a deployment).
+    pub async fn start_on(engine: Engine, db_url: &str, clock: Clock) -> TestServer {
+        let db = Db::connect(db_url).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let ctx = Ctx {
+            db,
+            clock: clock.clone(),
+            settings: Settings::new(&url, TEST_HASH_COST),
+        };
+        let setup_link = setup::prepare_first_run(&ctx)
+            .await
+            .expect("first run")
+            .map(|l| l.url);
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = AppState::new(ctx.clone());
+        tokio::spawn(async move {
+            roster_web::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        TestServer {
+            url,
+            db_url: db_url.to_string(),
+            engine,
+            clock,
+            ctx,
+            setup_link,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// A server whose first operator administrator (`ADMIN_EMAIL`) exists already.
+    pub async fn with_admin(engine: Engine) -> TestServer {
+        let server = TestServer::start(engine).await;
+        server.create_first_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        server
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.url)
+    }
+
+    /// A client whose connections come from another loopback address (throttling tests).
+    pub fn client_from(&self, ip: &str) -> Client {
+        Client::from_address(&self.url, ip)
+    }
+
+    /// Uses the set-up link through the pages, as a person would.
+    pub async fn create_first_admin(&self, email: &str, password: &str) {
+        let link = self.setup_link.clone().expect("a set-up link");
+        let client = self.client();
+        let page = client.get_url(&link).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let token = super::input_value(&page.body, "token").expect("token field");
+        let res = client
+            .post_form(
+                "/setup",
+                &page.body,
+                &[
+                    ("token", token.as_str()),
+                    ("first_name", "Olga"),
+                    ("last_name", "Operator"),
+                    ("email", email),
+                    ("password", password),
+                    ("password_repeat", password),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, 303, "{}", res.body);
+    }
+
+    /// A client signed in as the first administrator.
+    pub async fn admin_client(&self) -> Client {
+        let client = self.client();
+        let res = client.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(res.status, 303, "{}", res.body);
+        client
+    }
+
+    /// One number from the database, for "nothing changed" checks.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        match self.engine {
+            Engine::Sqlite => {
+                let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&self.db_url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(&mut c)
+                    .await
+                    .expect(sql)
+            }
+            Engine::Postgres => {
+                let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&self.db_url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(&mut c)
+                    .await
+                    .expect(sql)
+            }
+        }
+    }
+
+    /// One text from the database.
+    pub async fn text(&self, sql: &'static str) -> String {
+        match self.engine {
+            Engine::Sqlite => {
+                let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&self.db_url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar::<_, String>(sql)
+                    .fetch_one(&mut c)
+                    .await
+                    .expect(sql)
+            }
+            Engine::Postgres => {
+                let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&self.db_url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar::<_, String>(sql)
+                    .fetch_one(&mut c)
+                    .await
+                    .expect(sql)
+            }
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
