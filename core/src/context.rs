@@ -16,6 +16,8 @@ pub struct Settings {
     pub session_absolute_secs: i64,
     /// How long the first-run set-up link stays valid.
     pub setup_link_secs: i64,
+    /// The services users may be given (seed 001: SMS, Fax), declared in configuration.
+    pub services: Vec<String>,
 }
 
 impl Settings {
@@ -26,6 +28,7 @@ impl Settings {
             session_idle_secs: 30 * 60,
             session_absolute_secs: 12 * 60 * 60,
             setup_link_secs: 24 * 60 * 60,
+            services: vec!["sms".into(), "fax".into()],
         }
     }
 

@@ -39,7 +39,7 @@ async fn first_run_setup_sign_in_tabs_dutch_and_logout() {
     browser.wait_for_text("nav.tabs", "Gebruikers").await;
     assert_eq!(browser.text("#logout").await, "Uitloggen");
     browser.click("nav.tabs a[href='/account']").await;
-    browser.wait_for_text("h1", "Account").await;
+    browser.wait_for_text("h1", "Operator").await;
     browser.screenshot("shell-dutch").await;
 
     browser.click("#logout").await;

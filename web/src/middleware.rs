@@ -57,7 +57,9 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
             HeaderValue::from_static(value),
         );
     };
-    set(h, "content-security-policy", CSP);
+    if !h.contains_key("content-security-policy") {
+        set(h, "content-security-policy", CSP);
+    }
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "no-referrer");
@@ -92,7 +94,12 @@ pub async fn resolve_session(
         return next.run(req).await;
     };
     match roster_core::domain::auth::authenticate(&state.ctx, &token).await {
-        Ok(Some(actor)) => {
+        Ok(Some(mut actor)) => {
+            actor.ip = req
+                .extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_default();
             req.extensions_mut().insert(actor);
             next.run(req).await
         }

@@ -21,7 +21,7 @@ impl Tr {
     }
 
     /// A text with one argument: `{{ t.with("signed-in-as", "name", name) }}`.
-    pub fn with(&self, id: &str, name: &str, value: &str) -> String {
+    pub fn with(&self, id: &str, name: &str, value: impl std::fmt::Display) -> String {
         i18n::t_args(self.0, id, &[(name, value.to_string().into())])
     }
 }
@@ -203,6 +203,13 @@ impl PageError {
     }
 }
 
+impl PageError {
+    /// Replaces the message with a composed one (already translated).
+    pub fn set_message(&mut self, message: String) {
+        self.message = message;
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let page = ErrorPage {
@@ -232,4 +239,56 @@ mod tests {
         }
         assert_eq!(safe_next("/users?page=2"), "/users?page=2");
     }
+}
+
+/// A posted form as its list of fields, for forms with repeated keys (checkbox groups).
+/// Unknown keys, and repeats of single-valued keys, are refused by `check`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of `name`, or "".
+    pub fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// A checkbox: present means ticked.
+    pub fn flag(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// True when every key is one of `single` (at most once) or `multi` (any number of times).
+    pub fn check(&self, single: &[&str], multi: &[&str]) -> bool {
+        self.0.iter().all(|(k, _)| {
+            multi.contains(&k.as_str())
+                || (single.contains(&k.as_str())
+                    && self.0.iter().filter(|(k2, _)| k2 == k).count() == 1)
+        })
+    }
+}
+
+/// A 400 page for a form with fields Roster does not know (mass assignment is refused).
+pub fn bad_form(lang: Lang) -> Response {
+    PageError::new(StatusCode::BAD_REQUEST, "error-invalid", lang, None).into_response()
+}
+
+/// The country pick list: (ISO code, label "SE +46").
+pub fn country_options() -> Vec<(String, String)> {
+    roster_core::model::phone::countries()
+        .into_iter()
+        .map(|c| (c.iso.to_string(), format!("{} +{}", c.iso, c.calling_code)))
+        .collect()
 }

@@ -1,9 +1,10 @@
 //! Every route of the portal in one readable list.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use crate::portal::{account, auth, devices, home, language, management, users};
+use crate::portal::{account, auth, devices, home, language, management, units, users};
 use crate::state::AppState;
 use crate::{assets, middleware, ops};
 
@@ -21,9 +22,51 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/language", post(language::change_language))
         .route("/devices", get(devices::show_devices))
-        .route("/users", get(users::show_users))
+        .route("/users", get(users::list::list_users))
+        .route(
+            "/users/add",
+            get(users::add::show_add_user).post(users::add::add_user),
+        )
+        .route("/users/{id}", get(users::page::show_user))
+        .route(
+            "/users/{id}/settings",
+            post(users::sections::update_settings),
+        )
+        .route("/users/{id}/services", post(users::sections::set_services))
+        .route("/users/{id}/move", post(users::sections::move_user))
+        .route("/users/{id}/access", post(users::sections::add_access))
+        .route(
+            "/users/{id}/access/{subject}/remove",
+            post(users::sections::remove_access),
+        )
+        .route("/users/{id}/password", post(users::sections::set_password))
+        .route("/users/{id}/notes", post(users::sections::set_notes))
+        .route("/users/{id}/status", post(users::sections::set_status))
+        .route(
+            "/users/{id}/delete",
+            get(users::sections::show_delete).post(users::sections::delete_user),
+        )
+        .route(
+            "/users/{id}/photo",
+            get(users::photo::serve_photo)
+                .post(users::photo::upload_photo)
+                .layer(DefaultBodyLimit::max(users::photo::PHOTO_BODY_LIMIT)),
+        )
+        .route("/users/{id}/photo/remove", post(users::photo::remove_photo))
+        .route("/units", post(units::create_unit))
+        .route("/units/{id}", get(units::show_unit))
+        .route("/units/{id}/rename", post(units::rename_unit))
+        .route("/units/{id}/move", post(units::move_unit))
+        .route("/units/{id}/delete", post(units::delete_unit))
+        .route("/nodes/{id}/admins", post(units::add_admin))
+        .route(
+            "/nodes/{id}/admins/{subject}/remove",
+            post(units::remove_admin),
+        )
         .route("/account", get(account::show_account))
+        .route("/account/{id}", post(account::update_account))
         .route("/management", get(management::show_management))
+        .route("/management/accounts", post(account::create_account))
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

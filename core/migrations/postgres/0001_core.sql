@@ -10,14 +10,16 @@ CREATE TABLE nodes (
     -- Materialized path: '/' then each ancestor's id (32 hex digits) and '/', down to this node.
     path             TEXT    COLLATE "C" NOT NULL,
     depth            BIGINT  NOT NULL,
-    -- The nearest account at or above this node; NULL for the operator root.
-    account_id       UUID    REFERENCES nodes (id),
+    -- The tenant: the nearest account at or above this node (the root itself for the root).
+    account_id       UUID    NOT NULL REFERENCES nodes (id),
     contact_name     TEXT    NOT NULL DEFAULT '',
     contact_email    TEXT    NOT NULL DEFAULT '',
     contact_phone    TEXT    NOT NULL DEFAULT '',
     default_language TEXT    NOT NULL DEFAULT 'en',
     default_country  TEXT    NOT NULL DEFAULT '',
     settings         TEXT    NOT NULL DEFAULT '{}',
+    -- How many users sit directly in this node (kept with every add, move and delete).
+    user_count       BIGINT  NOT NULL DEFAULT 0,
     version          BIGINT  NOT NULL DEFAULT 1,
     created_at       BIGINT  NOT NULL,
     updated_at       BIGINT  NOT NULL
@@ -29,7 +31,8 @@ CREATE UNIQUE INDEX nodes_one_operator ON nodes (kind) WHERE kind = 'operator';
 CREATE TABLE users (
     id                     UUID    NOT NULL PRIMARY KEY,
     node_id                UUID    NOT NULL REFERENCES nodes (id),
-    account_id             UUID    REFERENCES nodes (id),
+    -- The tenant: the user's nearest account, or the operator root for operator staff.
+    account_id             UUID    NOT NULL REFERENCES nodes (id),
     kind                   TEXT    NOT NULL CHECK (kind IN ('person', 'system')),
     -- Person users sign in with their email (lower case); system users with a login.
     email                  TEXT,
@@ -39,6 +42,8 @@ CREATE TABLE users (
     first_name             TEXT    NOT NULL DEFAULT '',
     last_name              TEXT    NOT NULL DEFAULT '',
     friendly_name          TEXT    NOT NULL DEFAULT '',
+    -- Lower-case "last first", the key the Users list sorts by.
+    sort_name              TEXT    COLLATE "C" NOT NULL DEFAULT '',
     -- Mobile phone in E.164; country_code is the user's default (ISO 3166 alpha-2).
     phone                  TEXT,
     phone_verified         BOOLEAN NOT NULL DEFAULT FALSE,
@@ -64,8 +69,20 @@ CREATE TABLE users (
 );
 CREATE UNIQUE INDEX users_email ON users (email);
 CREATE UNIQUE INDEX users_login ON users (login);
-CREATE INDEX users_node ON users (node_id, last_name, first_name, id);
-CREATE INDEX users_account ON users (account_id, last_name, first_name, id);
+CREATE INDEX users_node ON users (node_id, sort_name, id);
+CREATE INDEX users_account_name ON users (account_id, sort_name, id);
+CREATE INDEX users_account_email ON users (account_id, email);
+CREATE INDEX users_account_created ON users (account_id, id);
+
+-- Search terms of a user (name words, email and its parts, login), lower case, for prefix
+-- search that stays fast however many users an account has.
+CREATE TABLE user_terms (
+    account_id UUID NOT NULL,
+    term       TEXT COLLATE "C" NOT NULL,
+    user_id    UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    PRIMARY KEY (account_id, term, user_id)
+);
+CREATE INDEX user_terms_user ON user_terms (user_id);
 
 CREATE TABLE user_photos (
     user_id      UUID    NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
@@ -94,6 +111,8 @@ CREATE TABLE grants (
     CHECK ((target_node_id IS NULL) <> (target_user_id IS NULL))
 );
 CREATE INDEX grants_subject ON grants (subject_user_id);
+CREATE UNIQUE INDEX grants_one_per_node ON grants (subject_user_id, role, target_node_id);
+CREATE UNIQUE INDEX grants_one_per_user ON grants (subject_user_id, role, target_user_id);
 CREATE INDEX grants_target_node ON grants (target_node_id);
 CREATE INDEX grants_target_user ON grants (target_user_id);
 

@@ -19,12 +19,17 @@ pub struct Actor {
     pub display_name: String,
     pub lang: Lang,
     pub node_id: NodeId,
-    pub account_id: Option<NodeId>,
+    /// The actor's tenant: their account, or the operator root for operator staff.
+    pub account_id: NodeId,
     /// Node subtrees administered, shallowest first.
     pub scopes: Vec<Scope>,
+    /// Single users administered through "Access" (seed 001).
+    pub user_grants: Vec<UserId>,
     /// The token every state-changing request of this session must carry.
     pub csrf_token: String,
     pub signed_in_at: Timestamp,
+    /// The client address of the current request (for the audit trail).
+    pub ip: String,
     pub(crate) session_hash: Vec<u8>,
 }
 
@@ -34,13 +39,46 @@ impl Actor {
         self.scopes.iter().any(|s| s.kind == NodeKind::Operator)
     }
 
-    /// Administers at least one node (account, unit or the operator root).
+    /// Administers at least one node or user.
     pub fn is_administrator(&self) -> bool {
-        !self.scopes.is_empty()
+        !self.scopes.is_empty() || !self.user_grants.is_empty()
     }
 
     /// The widest subtree this actor administers, if any.
     pub fn primary_scope(&self) -> Option<&Scope> {
         self.scopes.first()
+    }
+
+    /// Whether the node at `path` lies in a subtree this actor administers.
+    pub(crate) fn administers_path(&self, path: &str) -> bool {
+        self.scopes.iter().any(|s| path.starts_with(&s.path))
+    }
+
+    /// The actor of `roster` commands run on the server itself: operator powers, no user.
+    pub fn command_line(root: NodeId, root_path: String) -> Actor {
+        Actor {
+            user_id: UserId(uuid::Uuid::nil()),
+            email: "command line".into(),
+            display_name: "command line".into(),
+            lang: Lang::En,
+            node_id: root,
+            account_id: root,
+            scopes: vec![Scope {
+                node_id: root,
+                kind: NodeKind::Operator,
+                name: "Operator".into(),
+                path: root_path,
+            }],
+            user_grants: vec![],
+            csrf_token: String::new(),
+            signed_in_at: Timestamp::from_millis(0),
+            ip: String::new(),
+            session_hash: vec![],
+        }
+    }
+
+    /// The user id to write in the audit trail (none for the command line).
+    pub(crate) fn audit_id(&self) -> Option<uuid::Uuid> {
+        (!self.user_id.0.is_nil()).then_some(self.user_id.0)
     }
 }

@@ -300,6 +300,11 @@ pub async fn authenticate(ctx: &Ctx, session_token: &str) -> Result<Option<Actor
         store::session::touch_session(tx.ex(), &id_hash, now.millis()).await?;
         tx.commit().await?;
     }
+    let user_grants = grants
+        .iter()
+        .filter_map(|g| g.target_user_id)
+        .map(UserId)
+        .collect();
     let scopes = grants
         .into_iter()
         .filter(|g| g.role == "administrator")
@@ -325,8 +330,10 @@ pub async fn authenticate(ctx: &Ctx, session_token: &str) -> Result<Option<Actor
         },
         lang: Lang::parse(&user.language).unwrap_or_default(),
         node_id: NodeId(user.node_id),
-        account_id: user.account_id.map(NodeId),
+        account_id: NodeId(user.account_id),
         scopes,
+        user_grants,
+        ip: String::new(),
         csrf_token: session.csrf_token,
         signed_in_at: Timestamp::from_millis(session.created_at),
         session_hash: id_hash,

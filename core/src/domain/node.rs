@@ -1,22 +1,124 @@
-//! The node tree as the shell needs it so far: the actor's own node, and the accounts list.
+//! The node tree: customer accounts (operators create them) and the units inside an account.
 
+use std::collections::HashMap;
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::audit;
 use crate::context::Ctx;
 use crate::domain::Actor;
-use crate::error::{Error, Result};
-use crate::model::{NodeId, NodeKind, Timestamp};
-use crate::store;
+use crate::error::{Error, Problems, Result};
+use crate::model::{Email, Lang, NodeId, NodeKind, Timestamp, parse_line, phone};
+use crate::store::{self, Ex, node::NodeRow};
+
+pub const NAME_MAX: usize = 100;
 
 #[derive(Debug, Clone)]
 pub struct NodeView {
     pub id: NodeId,
+    pub parent_id: Option<NodeId>,
     pub kind: NodeKind,
     pub name: String,
+    pub account_id: NodeId,
+    pub depth: i64,
     pub default_language: String,
     pub default_country: String,
     pub contact_name: String,
     pub contact_email: String,
     pub contact_phone: String,
+    pub user_count: i64,
+    pub version: i64,
     pub created_at: Timestamp,
+}
+
+pub(crate) fn view(row: NodeRow) -> NodeView {
+    NodeView {
+        id: NodeId(row.id),
+        parent_id: row.parent_id.map(NodeId),
+        kind: NodeKind::parse(&row.kind).unwrap_or(NodeKind::Unit),
+        name: row.name,
+        account_id: NodeId(row.account_id),
+        depth: row.depth,
+        default_language: row.default_language,
+        default_country: row.default_country,
+        contact_name: row.contact_name,
+        contact_email: row.contact_email,
+        contact_phone: row.contact_phone,
+        user_count: row.user_count,
+        version: row.version,
+        created_at: Timestamp::from_millis(row.created_at),
+    }
+}
+
+/// A node in scope, or NotFound: nothing outside the actor's scope can be told from nothing.
+pub(crate) async fn node_in_scope(ex: Ex<'_>, actor: &Actor, id: Uuid) -> Result<NodeRow> {
+    match store::node::find_node(ex, id).await? {
+        Some(n) if actor.administers_path(&n.path) => Ok(n),
+        _ => Err(Error::NotFound),
+    }
+}
+
+/// One line of the unit tree: the node, how deep it sits below the tree's top, its own users
+/// and the users of its whole subtree.
+#[derive(Debug, Clone)]
+pub struct TreeNode {
+    pub node: NodeView,
+    pub level: i64,
+    pub total_users: i64,
+    pub has_children: bool,
+}
+
+/// The tree of one tenant as the actor may see it: from `top` (default: the actor's widest
+/// scope) down through its units, parents before children, each with its user counts.
+pub async fn tree(ctx: &Ctx, actor: &Actor, top: Option<NodeId>) -> Result<Vec<TreeNode>> {
+    let top = top
+        .or(actor.primary_scope().map(|s| s.node_id))
+        .ok_or(Error::NotFound)?;
+    let mut conn = ctx.db.conn().await?;
+    let top = node_in_scope(conn.ex(), actor, top.0).await?;
+    let rows = store::node::list_tenant_nodes(conn.ex(), &top.path, top.account_id).await?;
+    // Totals: each node's users plus those of every node below it. Rows come parents first,
+    // so adding each row to its parent from the last row up sums whole subtrees.
+    let index: HashMap<Uuid, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    let mut totals: Vec<i64> = rows.iter().map(|r| r.user_count).collect();
+    let mut children: Vec<Vec<usize>> = vec![vec![]; rows.len()];
+    for i in (1..rows.len()).rev() {
+        if let Some(&p) = rows[i].parent_id.as_ref().and_then(|p| index.get(p)) {
+            totals[p] += totals[i];
+            children[p].push(i);
+        }
+    }
+    for c in &mut children {
+        c.reverse();
+    }
+    let mut ordered = Vec::with_capacity(rows.len());
+    let mut stack = if rows.is_empty() { vec![] } else { vec![0] };
+    while let Some(i) = stack.pop() {
+        ordered.push(i);
+        stack.extend(children[i].iter().rev());
+    }
+    Ok(ordered
+        .into_iter()
+        .map(|i| TreeNode {
+            level: rows[i].depth - top.depth,
+            total_users: totals[i],
+            has_children: !children[i].is_empty(),
+            node: view(rows[i].clone()),
+        })
+        .collect())
+}
+
+/// A node the actor administers.
+pub async fn get_node(ctx: &Ctx, actor: &Actor, id: NodeId) -> Result<NodeView> {
+    let mut conn = ctx.db.conn().await?;
+    Ok(view(node_in_scope(conn.ex(), actor, id.0).await?))
+}
+
+/// The widest node the actor administers (the Account tab's subject).
+pub async fn administered_node(ctx: &Ctx, actor: &Actor) -> Result<NodeView> {
+    let scope = actor.primary_scope().ok_or(Error::NotFound)?;
+    get_node(ctx, actor, scope.node_id).await
 }
 
 #[derive(Debug, Clone)]
@@ -25,29 +127,6 @@ pub struct AccountListItem {
     pub name: String,
     pub users: i64,
     pub created_at: Timestamp,
-}
-
-fn view(row: store::node::NodeRow) -> NodeView {
-    NodeView {
-        id: NodeId(row.id),
-        kind: NodeKind::parse(&row.kind).unwrap_or(NodeKind::Unit),
-        name: row.name,
-        default_language: row.default_language,
-        default_country: row.default_country,
-        contact_name: row.contact_name,
-        contact_email: row.contact_email,
-        contact_phone: row.contact_phone,
-        created_at: Timestamp::from_millis(row.created_at),
-    }
-}
-
-/// The widest node the actor administers (the Account tab's subject).
-pub async fn administered_node(ctx: &Ctx, actor: &Actor) -> Result<NodeView> {
-    let scope = actor.primary_scope().ok_or(Error::NotFound)?;
-    let mut conn = ctx.db.conn().await?;
-    Ok(view(
-        store::node::get_node(conn.ex(), scope.node_id.0).await?,
-    ))
 }
 
 /// The customer accounts directly under the operator root; operator staff only.
@@ -68,4 +147,365 @@ pub async fn list_accounts(ctx: &Ctx, actor: &Actor, limit: i64) -> Result<Vec<A
             created_at: Timestamp::from_millis(r.node.created_at),
         })
         .collect())
+}
+
+/// What an account form carries.
+#[derive(Debug, Clone, Default)]
+pub struct AccountInput {
+    pub name: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub default_language: String,
+    pub default_country: String,
+}
+
+struct CheckedAccount {
+    name: String,
+    contact_name: String,
+    contact_email: String,
+    contact_phone: String,
+    default_language: String,
+    default_country: String,
+}
+
+fn check_account(input: &AccountInput) -> Result<CheckedAccount> {
+    let mut p = Problems::default();
+    let name = p.check(parse_name("name", &input.name));
+    let contact_name = p.check(parse_line("contact_name", &input.contact_name, NAME_MAX));
+    let contact_email = if input.contact_email.trim().is_empty() {
+        Some(String::new())
+    } else {
+        p.check(Email::parse("contact_email", &input.contact_email).map(|e| e.as_str().to_string()))
+    };
+    let default_country = p.check(phone::parse_country(
+        "default_country",
+        &input.default_country,
+    ));
+    let contact_phone = p.check(phone::parse_phone(
+        "contact_phone",
+        default_country.as_deref().unwrap_or(""),
+        &input.contact_phone,
+    ));
+    let default_language = Lang::parse(&input.default_language).map(|l| l.code().to_string());
+    if default_language.is_none() {
+        p.add("default_language", "field-language-invalid");
+    }
+    p.finish()?;
+    Ok(CheckedAccount {
+        name: name.unwrap_or_default(),
+        contact_name: contact_name.unwrap_or_default(),
+        contact_email: contact_email.unwrap_or_default(),
+        contact_phone: contact_phone.flatten().unwrap_or_default(),
+        default_language: default_language.unwrap_or_default(),
+        default_country: default_country.unwrap_or_default(),
+    })
+}
+
+fn parse_name(field: &'static str, input: &str) -> Result<String> {
+    let name = parse_line(field, input, NAME_MAX)?;
+    if name.is_empty() {
+        return Err(Error::field(field, "field-required"));
+    }
+    Ok(name)
+}
+
+fn child_path(parent_path: &str, id: Uuid) -> String {
+    format!("{parent_path}{}/", id.simple())
+}
+
+/// Operators create a customer account under the operator root.
+pub async fn create_account(ctx: &Ctx, actor: &Actor, input: &AccountInput) -> Result<NodeId> {
+    let root = actor
+        .scopes
+        .iter()
+        .find(|s| s.kind == NodeKind::Operator)
+        .ok_or(Error::NotFound)?;
+    let a = check_account(input)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let parent = store::node::get_node(tx.ex(), root.node_id.0).await?;
+    let id = Uuid::now_v7();
+    let row = NodeRow {
+        id,
+        parent_id: Some(parent.id),
+        kind: NodeKind::Account.as_str().into(),
+        name: a.name,
+        path: child_path(&parent.path, id),
+        depth: parent.depth + 1,
+        account_id: id,
+        contact_name: a.contact_name,
+        contact_email: a.contact_email,
+        contact_phone: a.contact_phone,
+        default_language: a.default_language,
+        default_country: a.default_country,
+        user_count: 0,
+        version: 1,
+        created_at: now.millis(),
+    };
+    store::node::insert_node(tx.ex(), &row, now.millis()).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "account.create",
+        "node",
+        id,
+        Some(id),
+        json!(null),
+        node_json(&row),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NodeId(id))
+}
+
+/// Changes an account's name, contact and defaults (its administrators and operators).
+pub async fn update_account(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: NodeId,
+    version: i64,
+    input: &AccountInput,
+) -> Result<()> {
+    let a = check_account(input)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let before = node_in_scope(tx.ex(), actor, id.0).await?;
+    if before.kind != NodeKind::Account.as_str() {
+        return Err(Error::NotFound);
+    }
+    let mut after = before.clone();
+    after.name = a.name;
+    after.contact_name = a.contact_name;
+    after.contact_email = a.contact_email;
+    after.contact_phone = a.contact_phone;
+    after.default_language = a.default_language;
+    after.default_country = a.default_country;
+    if !store::node::update_node(tx.ex(), &after, version, now.millis()).await? {
+        return Err(Error::Conflict("error-changed-meanwhile"));
+    }
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "account.update",
+        "node",
+        id.0,
+        Some(id.0),
+        node_json(&before),
+        node_json(&after),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Creates a unit (organizational group) under an account or unit the actor administers.
+pub async fn create_unit(ctx: &Ctx, actor: &Actor, parent: NodeId, name: &str) -> Result<NodeId> {
+    let name = parse_name("name", name)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let parent = node_in_scope(tx.ex(), actor, parent.0).await?;
+    if parent.kind == NodeKind::Operator.as_str() {
+        return Err(Error::field("parent", "unit-needs-account"));
+    }
+    unique_sibling_name(tx.ex(), &parent, &name, None).await?;
+    let id = Uuid::now_v7();
+    let row = NodeRow {
+        id,
+        parent_id: Some(parent.id),
+        kind: NodeKind::Unit.as_str().into(),
+        name,
+        path: child_path(&parent.path, id),
+        depth: parent.depth + 1,
+        account_id: parent.account_id,
+        contact_name: String::new(),
+        contact_email: String::new(),
+        contact_phone: String::new(),
+        default_language: parent.default_language.clone(),
+        default_country: parent.default_country.clone(),
+        user_count: 0,
+        version: 1,
+        created_at: now.millis(),
+    };
+    store::node::insert_node(tx.ex(), &row, now.millis()).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "unit.create",
+        "node",
+        id,
+        Some(id),
+        json!(null),
+        node_json(&row),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NodeId(id))
+}
+
+async fn unique_sibling_name(
+    ex: Ex<'_>,
+    parent: &NodeRow,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<()> {
+    let siblings = store::node::list_children(ex, parent.id).await?;
+    let taken = siblings
+        .iter()
+        .any(|s| Some(s.id) != except && s.name.to_lowercase() == name.to_lowercase());
+    if taken {
+        Err(Error::field("name", "unit-name-taken"))
+    } else {
+        Ok(())
+    }
+}
+
+/// The unit at `id`, when the actor administers it and the node above it (a unit administrator
+/// cannot rename, move or delete the unit that is their whole scope).
+async fn unit_for_change(
+    ex: &mut crate::store::Tx,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<(NodeRow, NodeRow)> {
+    let unit = node_in_scope(ex.ex(), actor, id).await?;
+    if unit.kind != NodeKind::Unit.as_str() {
+        return Err(Error::NotFound);
+    }
+    let parent_id = unit.parent_id.ok_or(Error::NotFound)?;
+    let parent = store::node::get_node(ex.ex(), parent_id).await?;
+    if !actor.administers_path(&parent.path) {
+        return Err(Error::Forbidden);
+    }
+    Ok((unit, parent))
+}
+
+pub async fn rename_unit(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: NodeId,
+    version: i64,
+    name: &str,
+) -> Result<()> {
+    let name = parse_name("name", name)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let (before, parent) = unit_for_change(&mut tx, actor, id.0).await?;
+    unique_sibling_name(tx.ex(), &parent, &name, Some(before.id)).await?;
+    let mut after = before.clone();
+    after.name = name;
+    if !store::node::update_node(tx.ex(), &after, version, now.millis()).await? {
+        return Err(Error::Conflict("error-changed-meanwhile"));
+    }
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "unit.rename",
+        "node",
+        id.0,
+        Some(id.0),
+        json!({"name": before.name}),
+        json!({"name": after.name}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Moves a unit (with everything below it) under another node of the same account, both
+/// inside the actor's scope, never under itself.
+pub async fn move_unit(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: NodeId,
+    version: i64,
+    new_parent: NodeId,
+) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let (unit, old_parent) = unit_for_change(&mut tx, actor, id.0).await?;
+    if unit.version != version {
+        return Err(Error::Conflict("error-changed-meanwhile"));
+    }
+    let target = node_in_scope(tx.ex(), actor, new_parent.0)
+        .await
+        .map_err(|_| Error::field("parent", "unit-target-invalid"))?;
+    if target.account_id != unit.account_id
+        || target.path.starts_with(&unit.path)
+        || target.kind == NodeKind::Operator.as_str()
+    {
+        return Err(Error::field("parent", "unit-target-invalid"));
+    }
+    if target.id == old_parent.id {
+        return Ok(());
+    }
+    unique_sibling_name(tx.ex(), &target, &unit.name, Some(unit.id)).await?;
+    let new_path = child_path(&target.path, unit.id);
+    let delta = target.depth + 1 - unit.depth;
+    store::node::move_subtree(
+        tx.ex(),
+        unit.id,
+        target.id,
+        &unit.path,
+        &new_path,
+        delta,
+        now.millis(),
+    )
+    .await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "unit.move",
+        "node",
+        unit.id,
+        Some(unit.id),
+        json!({"parent": old_parent.id.to_string(), "parent_name": old_parent.name}),
+        json!({"parent": target.id.to_string(), "parent_name": target.name}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Deletes an empty unit; one with users or units inside says so and stays.
+pub async fn delete_unit(ctx: &Ctx, actor: &Actor, id: NodeId) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let (unit, _) = unit_for_change(&mut tx, actor, id.0).await?;
+    if unit.user_count > 0 || store::node::count_children(tx.ex(), unit.id).await? > 0 {
+        return Err(Error::Conflict("unit-not-empty"));
+    }
+    store::node::delete_node(tx.ex(), unit.id).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "unit.delete",
+        "node",
+        unit.id,
+        Some(unit.account_id),
+        node_json(&unit),
+        json!(null),
+    )
+    .await?;
+    tx.commit().await
+}
+
+fn node_json(n: &NodeRow) -> serde_json::Value {
+    json!({
+        "kind": n.kind, "name": n.name, "parent": n.parent_id.map(|p| p.to_string()),
+        "contact_name": n.contact_name, "contact_email": n.contact_email,
+        "contact_phone": n.contact_phone, "default_language": n.default_language,
+        "default_country": n.default_country,
+    })
+}
+
+/// Whether the actor administers the whole account `node` belongs to (and so may make people
+/// Administrators of it).
+pub async fn administers_account_of(ctx: &Ctx, actor: &Actor, node: NodeId) -> Result<bool> {
+    let mut conn = ctx.db.conn().await?;
+    let node = node_in_scope(conn.ex(), actor, node.0).await?;
+    let tenant = store::node::get_node(conn.ex(), node.account_id).await?;
+    Ok(actor.administers_path(&tenant.path))
 }

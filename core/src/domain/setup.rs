@@ -7,7 +7,9 @@ use crate::error::{Error, Problems, Result};
 use crate::model::{Email, Lang, NodeKind, Timestamp, UserId};
 use crate::password;
 use crate::secret;
-use crate::store::{self, Ex, Tx, audit::NewAuditEvent, node::NewNode, token::NewLinkToken};
+use crate::store::{
+    self, Ex, Tx, audit::NewAuditEvent, node::NodeRow, token::NewLinkToken, user::UserRow,
+};
 
 pub(crate) const PURPOSE: &str = "setup";
 
@@ -167,23 +169,24 @@ pub(crate) async fn ensure_operator_root(tx: &mut Tx, now: Timestamp) -> Result<
         return Ok(root.id);
     }
     let id = Uuid::now_v7();
-    let path = format!("/{}/", id.simple());
-    store::node::insert_node(
-        tx.ex(),
-        NewNode {
-            id,
-            parent_id: None,
-            kind: NodeKind::Operator.as_str(),
-            name: "Operator",
-            path: &path,
-            depth: 0,
-            account_id: None,
-            default_language: Lang::En.code(),
-            default_country: "",
-            now: now.millis(),
-        },
-    )
-    .await?;
+    let row = NodeRow {
+        id,
+        parent_id: None,
+        kind: NodeKind::Operator.as_str().into(),
+        name: "Operator".into(),
+        path: format!("/{}/", id.simple()),
+        depth: 0,
+        account_id: id,
+        contact_name: String::new(),
+        contact_email: String::new(),
+        contact_phone: String::new(),
+        default_language: Lang::En.code().into(),
+        default_country: String::new(),
+        user_count: 0,
+        version: 1,
+        created_at: now.millis(),
+    };
+    store::node::insert_node(tx.ex(), &row, now.millis()).await?;
     Ok(id)
 }
 
@@ -199,29 +202,49 @@ async fn insert_operator_admin(
     ip: &str,
 ) -> Result<UserId> {
     let id = Uuid::now_v7();
-    store::user::insert_person(
-        tx.ex(),
-        store::user::NewPerson {
-            id,
-            node_id: root,
-            account_id: None,
-            email: email.as_str(),
-            first_name: input.first_name.trim(),
-            last_name: input.last_name.trim(),
-            language: input.lang.code(),
-            user_type: "administrator",
-            status: "active",
-            password_hash: Some(hash),
-            now: now.millis(),
-        },
-    )
-    .await?;
+    let (first, last) = (
+        input.first_name.trim().to_string(),
+        input.last_name.trim().to_string(),
+    );
+    let row = UserRow {
+        id,
+        node_id: root,
+        account_id: root,
+        kind: "person".into(),
+        email: Some(email.as_str().to_string()),
+        email_verified: true,
+        email_pending: None,
+        login: None,
+        sort_name: super::user::sort_name_of(&first, &last, email.as_str()),
+        first_name: first,
+        last_name: last,
+        friendly_name: String::new(),
+        phone: None,
+        country_code: String::new(),
+        language: input.lang.code().into(),
+        user_type: "administrator".into(),
+        status: "active".into(),
+        password_hash: Some(hash.to_string()),
+        password_must_change: false,
+        notes: String::new(),
+        receive_invoices: false,
+        notifications_enabled: false,
+        notify_email: false,
+        notify_sms: false,
+        mfa_required: true,
+        invite_message: String::new(),
+        version: 1,
+        created_at: now.millis(),
+        updated_at: now.millis(),
+    };
+    store::user::insert_user(tx.ex(), &row).await?;
+    store::node::adjust_user_count(tx.ex(), root, 1).await?;
+    store::user::replace_terms(tx.ex(), id, root, &super::user::search_terms_of(&row)).await?;
     store::grant::insert_node_grant(tx.ex(), id, "administrator", root, None, now.millis()).await?;
     let after = serde_json::json!({
-        "email": email.as_str(), "first_name": input.first_name.trim(),
-        "last_name": input.last_name.trim(), "language": input.lang.code(),
-        "user_type": "administrator", "grant": {"role": "administrator", "node": root.to_string()},
-        "via": via,
+        "email": email.as_str(), "first_name": row.first_name, "last_name": row.last_name,
+        "language": input.lang.code(), "user_type": "administrator",
+        "grant": {"role": "administrator", "node": root.to_string()}, "via": via,
     });
     store::audit::insert_audit_event(
         tx.ex(),

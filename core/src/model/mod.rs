@@ -3,11 +3,14 @@
 mod email;
 mod ids;
 mod lang;
+mod login;
+pub mod phone;
 mod time;
 
 pub use email::Email;
 pub use ids::{NodeId, UserId};
 pub use lang::Lang;
+pub use login::{parse_line, parse_login, parse_text};
 pub use time::Timestamp;
 
 /// Where a node sits in the tree.
@@ -58,6 +61,30 @@ impl UserStatus {
             "invited" => Some(UserStatus::Invited),
             "active" => Some(UserStatus::Active),
             "disabled" => Some(UserStatus::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// Seed 000's "Role": an Administrator holds an administrator grant on their own account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserType {
+    Administrator,
+    User,
+}
+
+impl UserType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserType::Administrator => "administrator",
+            UserType::User => "user",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UserType> {
+        match s {
+            "administrator" => Some(UserType::Administrator),
+            "user" => Some(UserType::User),
             _ => None,
         }
     }

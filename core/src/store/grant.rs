@@ -18,18 +18,48 @@ pub(crate) async fn insert_node_grant(
     Ok(())
 }
 
+pub(crate) async fn insert_user_grant(
+    ex: Ex<'_>,
+    subject: Uuid,
+    role: &str,
+    target: Uuid,
+    created_by: Option<Uuid>,
+    now: i64,
+) -> Result<()> {
+    let sql = "INSERT INTO grants (id, subject_user_id, role, target_user_id, created_by, created_at) \
+               VALUES ($1, $2, $3, $4, $5, $6)";
+    on!(ex, c => sqlx::query(sql).bind(Uuid::now_v7()).bind(subject).bind(role).bind(target)
+        .bind(created_by).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Removes `subject`'s grant on node `node`; false when there was none.
+pub(crate) async fn delete_node_grant(ex: Ex<'_>, subject: Uuid, node: Uuid) -> Result<bool> {
+    let sql = "DELETE FROM grants WHERE subject_user_id = $1 AND target_node_id = $2";
+    let n = on!(ex, c => sqlx::query(sql).bind(subject).bind(node).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
+/// Removes `subject`'s grant on user `target`; false when there was none.
+pub(crate) async fn delete_user_grant(ex: Ex<'_>, subject: Uuid, target: Uuid) -> Result<bool> {
+    let sql = "DELETE FROM grants WHERE subject_user_id = $1 AND target_user_id = $2";
+    let n = on!(ex, c => sqlx::query(sql).bind(subject).bind(target).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
 /// A grant held by a user, with the target node's path and kind (when it targets a node).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct HeldGrant {
     pub role: String,
     pub target_node_id: Option<Uuid>,
+    pub target_user_id: Option<Uuid>,
     pub node_path: Option<String>,
     pub node_kind: Option<String>,
     pub node_name: Option<String>,
 }
 
 pub(crate) async fn list_grants_of(ex: Ex<'_>, subject: Uuid) -> Result<Vec<HeldGrant>> {
-    let sql = "SELECT g.role, g.target_node_id, n.path AS node_path, \
+    let sql = "SELECT g.role, g.target_node_id, g.target_user_id, n.path AS node_path, \
                n.kind AS node_kind, n.name AS node_name \
                FROM grants g LEFT JOIN nodes n ON n.id = g.target_node_id \
                WHERE g.subject_user_id = $1 ORDER BY n.depth, g.created_at";
@@ -41,4 +71,50 @@ pub(crate) async fn count_active_admins_of_node(ex: Ex<'_>, node: Uuid) -> Resul
     let sql = "SELECT COUNT(*) FROM grants g JOIN users u ON u.id = g.subject_user_id \
                WHERE g.target_node_id = $1 AND g.role = 'administrator' AND u.status = 'active'";
     Ok(on!(ex, c => sqlx::query_scalar::<_, i64>(sql).bind(node).fetch_one(&mut *c).await)?)
+}
+
+/// A grant that reaches someone, with its holder and where it sits.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct GrantHolder {
+    pub subject_user_id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub status: String,
+    pub node_name: Option<String>,
+    pub node_kind: Option<String>,
+    pub node_depth: Option<i64>,
+}
+
+/// Administrators of these nodes (grants on exactly them), shallowest node first.
+pub(crate) async fn list_node_admins(ex: Ex<'_>, nodes: &[Uuid]) -> Result<Vec<GrantHolder>> {
+    if nodes.is_empty() {
+        return Ok(vec![]);
+    }
+    let placeholders: Vec<String> = (1..=nodes.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT g.subject_user_id, u.first_name, u.last_name, u.email, u.status, \
+         n.name AS node_name, n.kind AS node_kind, n.depth AS node_depth \
+         FROM grants g JOIN users u ON u.id = g.subject_user_id JOIN nodes n ON n.id = g.target_node_id \
+         WHERE g.role = 'administrator' AND g.target_node_id IN ({}) \
+         ORDER BY n.depth, u.sort_name, u.id",
+        placeholders.join(", ")
+    );
+    Ok(on!(ex, c => {
+        let mut q = sqlx::query_as::<_, GrantHolder>(sqlx::AssertSqlSafe(sql.clone()));
+        for n in nodes {
+            q = q.bind(*n);
+        }
+        q.fetch_all(&mut *c).await
+    })?)
+}
+
+/// Users given "Access" to this one user.
+pub(crate) async fn list_user_delegates(ex: Ex<'_>, target: Uuid) -> Result<Vec<GrantHolder>> {
+    let sql = "SELECT g.subject_user_id, u.first_name, u.last_name, u.email, u.status, \
+               CAST(NULL AS TEXT) AS node_name, CAST(NULL AS TEXT) AS node_kind, \
+               CAST(NULL AS BIGINT) AS node_depth \
+               FROM grants g JOIN users u ON u.id = g.subject_user_id \
+               WHERE g.role = 'administrator' AND g.target_user_id = $1 ORDER BY u.sort_name, u.id";
+    Ok(on!(ex, c => sqlx::query_as::<_, GrantHolder>(sql).bind(target).fetch_all(&mut *c).await)?)
 }

@@ -6,11 +6,13 @@ pub(crate) mod audit;
 pub(crate) mod device;
 pub(crate) mod grant;
 pub(crate) mod node;
+pub(crate) mod outbox;
 pub(crate) mod session;
 pub(crate) mod stats;
 pub(crate) mod throttle;
 pub(crate) mod token;
 pub(crate) mod user;
+pub(crate) mod user_list;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -71,3 +71,9 @@ pub(crate) async fn delete_stale_sessions(ex: Ex<'_>, now: i64, idle_cutoff: i64
         on!(ex, c => sqlx::query(sql).bind(now).bind(idle_cutoff).execute(&mut *c).await.map(|r| r.rows_affected()))?,
     )
 }
+
+/// Ends every session of a user (disabled, deleted, or signed out everywhere).
+pub(crate) async fn delete_sessions_of(ex: Ex<'_>, user: Uuid) -> Result<u64> {
+    let sql = "DELETE FROM sessions WHERE user_id = $1";
+    Ok(on!(ex, c => sqlx::query(sql).bind(user).execute(&mut *c).await.map(|r| r.rows_affected()))?)
+}

@@ -7,50 +7,90 @@ use crate::error::Result;
 pub(crate) struct UserRow {
     pub id: Uuid,
     pub node_id: Uuid,
-    pub account_id: Option<Uuid>,
+    pub account_id: Uuid,
     pub kind: String,
     pub email: Option<String>,
+    pub email_verified: bool,
+    pub email_pending: Option<String>,
     pub login: Option<String>,
     pub first_name: String,
     pub last_name: String,
+    pub friendly_name: String,
+    pub sort_name: String,
+    pub phone: Option<String>,
+    pub country_code: String,
     pub language: String,
     pub user_type: String,
     pub status: String,
     pub password_hash: Option<String>,
+    pub password_must_change: bool,
+    pub notes: String,
+    pub receive_invoices: bool,
+    pub notifications_enabled: bool,
+    pub notify_email: bool,
+    pub notify_sms: bool,
+    pub mfa_required: bool,
+    pub invite_message: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 macro_rules! columns {
     () => {
-        "id, node_id, account_id, kind, email, login, first_name, last_name, language, \
-         user_type, status, password_hash"
+        "id, node_id, account_id, kind, email, email_verified, email_pending, login, first_name, \
+         last_name, friendly_name, sort_name, phone, country_code, language, user_type, status, \
+         password_hash, password_must_change, notes, receive_invoices, notifications_enabled, \
+         notify_email, notify_sms, mfa_required, invite_message, version, created_at, updated_at"
     };
 }
 
-pub(crate) struct NewPerson<'a> {
-    pub id: Uuid,
-    pub node_id: Uuid,
-    pub account_id: Option<Uuid>,
-    pub email: &'a str,
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub language: &'a str,
-    pub user_type: &'a str,
-    pub status: &'a str,
-    pub password_hash: Option<&'a str>,
-    pub now: i64,
-}
-
-pub(crate) async fn insert_person(ex: Ex<'_>, u: NewPerson<'_>) -> Result<()> {
-    let sql = "INSERT INTO users (id, node_id, account_id, kind, email, email_verified, \
-               first_name, last_name, language, user_type, status, password_hash, \
-               password_changed_at, created_at, updated_at) \
-               VALUES ($1, $2, $3, 'person', $4, TRUE, $5, $6, $7, $8, $9, $10, $11, $11, $11)";
+pub(crate) async fn insert_user(ex: Ex<'_>, u: &UserRow) -> Result<()> {
+    let sql = concat!(
+        "INSERT INTO users (",
+        columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
+    );
     on!(ex, c => sqlx::query(sql)
-        .bind(u.id).bind(u.node_id).bind(u.account_id).bind(u.email).bind(u.first_name)
-        .bind(u.last_name).bind(u.language).bind(u.user_type).bind(u.status)
-        .bind(u.password_hash).bind(u.now)
+        .bind(u.id).bind(u.node_id).bind(u.account_id).bind(&u.kind).bind(&u.email)
+        .bind(u.email_verified).bind(&u.email_pending).bind(&u.login).bind(&u.first_name)
+        .bind(&u.last_name).bind(&u.friendly_name).bind(&u.sort_name).bind(&u.phone)
+        .bind(&u.country_code).bind(&u.language).bind(&u.user_type).bind(&u.status)
+        .bind(&u.password_hash).bind(u.password_must_change).bind(&u.notes)
+        .bind(u.receive_invoices).bind(u.notifications_enabled).bind(u.notify_email)
+        .bind(u.notify_sms).bind(u.mfa_required).bind(&u.invite_message).bind(u.version)
+        .bind(u.created_at).bind(u.updated_at)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// Writes every editable column when the stored version is still `expected_version`, and
+/// bumps it; false when someone else saved in between.
+pub(crate) async fn update_user(ex: Ex<'_>, u: &UserRow, expected_version: i64) -> Result<bool> {
+    let sql = "UPDATE users SET node_id = $2, account_id = $3, email = $4, email_verified = $5, \
+               email_pending = $6, first_name = $7, last_name = $8, friendly_name = $9, \
+               sort_name = $10, phone = $11, country_code = $12, language = $13, user_type = $14, \
+               status = $15, password_hash = $16, password_must_change = $17, notes = $18, \
+               receive_invoices = $19, notifications_enabled = $20, notify_email = $21, \
+               notify_sms = $22, mfa_required = $23, invite_message = $24, updated_at = $25, \
+               version = version + 1 \
+               WHERE id = $1 AND version = $26";
+    let n = on!(ex, c => sqlx::query(sql)
+        .bind(u.id).bind(u.node_id).bind(u.account_id).bind(&u.email).bind(u.email_verified)
+        .bind(&u.email_pending).bind(&u.first_name).bind(&u.last_name).bind(&u.friendly_name)
+        .bind(&u.sort_name).bind(&u.phone).bind(&u.country_code).bind(&u.language)
+        .bind(&u.user_type).bind(&u.status).bind(&u.password_hash).bind(u.password_must_change)
+        .bind(&u.notes).bind(u.receive_invoices).bind(u.notifications_enabled).bind(u.notify_email)
+        .bind(u.notify_sms).bind(u.mfa_required).bind(&u.invite_message).bind(u.updated_at)
+        .bind(expected_version)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+pub(crate) async fn find_user(ex: Ex<'_>, id: Uuid) -> Result<Option<UserRow>> {
+    let sql = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
+    Ok(on!(ex, c => sqlx::query_as::<_, UserRow>(sql).bind(id).fetch_optional(&mut *c).await)?)
 }
 
 pub(crate) async fn find_user_by_email(ex: Ex<'_>, email: &str) -> Result<Option<UserRow>> {
@@ -58,9 +98,9 @@ pub(crate) async fn find_user_by_email(ex: Ex<'_>, email: &str) -> Result<Option
     Ok(on!(ex, c => sqlx::query_as::<_, UserRow>(sql).bind(email).fetch_optional(&mut *c).await)?)
 }
 
-pub(crate) async fn find_user(ex: Ex<'_>, id: Uuid) -> Result<Option<UserRow>> {
-    let sql = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
-    Ok(on!(ex, c => sqlx::query_as::<_, UserRow>(sql).bind(id).fetch_optional(&mut *c).await)?)
+pub(crate) async fn find_user_by_login(ex: Ex<'_>, login: &str) -> Result<Option<UserRow>> {
+    let sql = concat!("SELECT ", columns!(), " FROM users WHERE login = $1");
+    Ok(on!(ex, c => sqlx::query_as::<_, UserRow>(sql).bind(login).fetch_optional(&mut *c).await)?)
 }
 
 pub(crate) async fn update_language(ex: Ex<'_>, id: Uuid, language: &str, now: i64) -> Result<()> {
@@ -77,20 +117,76 @@ pub(crate) async fn update_password_hash(ex: Ex<'_>, id: Uuid, hash: &str) -> Re
     Ok(())
 }
 
-/// Users whose node lies in the subtree at `path`, ordered by name, first `limit`.
-pub(crate) async fn list_users_in_subtree(
+pub(crate) async fn delete_user(ex: Ex<'_>, id: Uuid) -> Result<()> {
+    let sql = "DELETE FROM users WHERE id = $1";
+    on!(ex, c => sqlx::query(sql).bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Replaces a user's search terms.
+pub(crate) async fn replace_terms(
     ex: Ex<'_>,
-    path: &str,
-    limit: i64,
-) -> Result<Vec<UserRow>> {
-    let sql = "SELECT u.id, u.node_id, u.account_id, u.kind, u.email, u.login, u.first_name, \
-               u.last_name, u.language, u.user_type, u.status, u.password_hash \
-               FROM users u JOIN nodes n ON n.id = u.node_id \
-               WHERE n.path >= $1 AND n.path < $2 \
-               ORDER BY u.last_name, u.first_name, u.id LIMIT $3";
-    let end = super::node::subtree_end(path);
-    Ok(
-        on!(ex, c => sqlx::query_as::<_, UserRow>(sql).bind(path).bind(&end).bind(limit)
-        .fetch_all(&mut *c).await)?,
-    )
+    user: Uuid,
+    account: Uuid,
+    terms: &[String],
+) -> Result<()> {
+    on!(ex, c => {
+        sqlx::query("DELETE FROM user_terms WHERE user_id = $1").bind(user).execute(&mut *c).await?;
+        for term in terms {
+            sqlx::query("INSERT INTO user_terms (account_id, term, user_id) VALUES ($1, $2, $3) \
+                         ON CONFLICT DO NOTHING")
+                .bind(account).bind(term).bind(user).execute(&mut *c).await?;
+        }
+        Ok::<(), sqlx::Error>(())
+    })?;
+    Ok(())
+}
+
+pub(crate) async fn list_services(ex: Ex<'_>, user: Uuid) -> Result<Vec<String>> {
+    let sql = "SELECT service FROM user_services WHERE user_id = $1 ORDER BY service";
+    Ok(on!(ex, c => sqlx::query_scalar::<_, String>(sql).bind(user).fetch_all(&mut *c).await)?)
+}
+
+pub(crate) async fn set_services(ex: Ex<'_>, user: Uuid, services: &[String]) -> Result<()> {
+    on!(ex, c => {
+        sqlx::query("DELETE FROM user_services WHERE user_id = $1").bind(user).execute(&mut *c).await?;
+        for s in services {
+            sqlx::query("INSERT INTO user_services (user_id, service) VALUES ($1, $2)")
+                .bind(user).bind(s).execute(&mut *c).await?;
+        }
+        Ok::<(), sqlx::Error>(())
+    })?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct PhotoRow {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub updated_at: i64,
+}
+
+pub(crate) async fn upsert_photo(
+    ex: Ex<'_>,
+    user: Uuid,
+    content_type: &str,
+    bytes: &[u8],
+    now: i64,
+) -> Result<()> {
+    let sql = "INSERT INTO user_photos (user_id, content_type, bytes, updated_at) VALUES ($1, $2, $3, $4) \
+               ON CONFLICT (user_id) DO UPDATE SET content_type = $2, bytes = $3, updated_at = $4";
+    on!(ex, c => sqlx::query(sql).bind(user).bind(content_type).bind(bytes).bind(now)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub(crate) async fn find_photo(ex: Ex<'_>, user: Uuid) -> Result<Option<PhotoRow>> {
+    let sql = "SELECT content_type, bytes, updated_at FROM user_photos WHERE user_id = $1";
+    Ok(on!(ex, c => sqlx::query_as::<_, PhotoRow>(sql).bind(user).fetch_optional(&mut *c).await)?)
+}
+
+pub(crate) async fn delete_photo(ex: Ex<'_>, user: Uuid) -> Result<()> {
+    let sql = "DELETE FROM user_photos WHERE user_id = $1";
+    on!(ex, c => sqlx::query(sql).bind(user).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }

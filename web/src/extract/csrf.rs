@@ -80,6 +80,17 @@ pub fn anon_csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option
     (token, Some(cookie))
 }
 
+/// For forms read by hand (multipart): the browser's word and the session's token both agree.
+pub fn csrf_matches(
+    headers: &HeaderMap,
+    state: &AppState,
+    expected: &str,
+    sent: Option<&str>,
+) -> bool {
+    same_origin(headers, state)
+        && sent.is_some_and(|s| secret::constant_time_eq(expected.as_bytes(), s.as_bytes()))
+}
+
 async fn checked_form<T: DeserializeOwned>(
     parts: &Parts,
     body: axum::body::Body,

@@ -7,6 +7,6 @@ mod ip;
 mod lang;
 
 pub use actor::{CurrentActor, MaybeActor};
-pub use csrf::{AnonCsrfForm, CsrfForm, anon_csrf_token};
+pub use csrf::{AnonCsrfForm, CsrfForm, anon_csrf_token, csrf_matches};
 pub use ip::ClientIp;
 pub use lang::PageLang;

@@ -1,12 +1,19 @@
+//! The Account tab: the account's contact and defaults, and its administrators (seed 001
+//! "Handle account settings"). Operators open any account with `?node=`.
+
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use roster_core::domain::node::{self, NodeView};
-use roster_core::model::{Lang, NodeKind};
+use roster_core::domain::Actor;
+use roster_core::domain::node::{self, AccountInput, NodeView};
+use roster_core::domain::user::{self, AccessHolder};
+use roster_core::model::{Lang, NodeId, NodeKind};
+use roster_core::{Error, i18n};
+use serde::Deserialize;
 
-use crate::extract::CurrentActor;
-use crate::page::{Frame, PageError, render};
+use crate::extract::{CsrfForm, CurrentActor};
+use crate::page::{FormErrors, Frame, PageError, country_options, redirect, render};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -15,33 +22,163 @@ struct AccountPage {
     frame: Frame,
     node: NodeView,
     kind_key: &'static str,
-    language_name: &'static str,
+    admins: Vec<AccessHolder>,
+    form: AccountInput,
+    errors: FormErrors,
+    problem: String,
+    notice: String,
+    countries: Vec<(String, String)>,
+    languages: Vec<(&'static str, &'static str)>,
+    is_account: bool,
 }
 
-/// The node the actor administers: its name, kind, defaults and contact.
-pub async fn show_account(
-    State(state): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AccountQuery {
+    node: String,
+    saved: String,
+}
+
+fn input_of(n: &NodeView) -> AccountInput {
+    AccountInput {
+        name: n.name.clone(),
+        contact_name: n.contact_name.clone(),
+        contact_email: n.contact_email.clone(),
+        contact_phone: n.contact_phone.clone(),
+        default_language: n.default_language.clone(),
+        default_country: n.default_country.clone(),
+    }
+}
+
+pub async fn account_page(
+    state: &AppState,
+    actor: &Actor,
+    id: Option<NodeId>,
+    saved: &str,
+    problem: Option<Error>,
 ) -> Response {
-    let node = match node::administered_node(&state.ctx, &actor).await {
-        Ok(node) => node,
+    account_page_with(state, actor, id, saved, problem, None).await
+}
+
+async fn account_page_with(
+    state: &AppState,
+    actor: &Actor,
+    id: Option<NodeId>,
+    saved: &str,
+    problem: Option<Error>,
+    typed: Option<AccountInput>,
+) -> Response {
+    let result = async {
+        let node = match id {
+            Some(id) => node::get_node(&state.ctx, actor, id).await?,
+            None => node::administered_node(&state.ctx, actor).await?,
+        };
+        let admins = user::list_node_admins(&state.ctx, actor, node.id).await?;
+        Ok::<_, Error>((node, admins))
+    }
+    .await;
+    let (node, admins) = match result {
+        Ok(r) => r,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
+    };
+    let (status, errors, problem) = match problem {
+        None => (StatusCode::OK, vec![], String::new()),
+        Some(Error::Invalid(list)) => (StatusCode::UNPROCESSABLE_ENTITY, list, String::new()),
+        Some(Error::Conflict(code)) => (StatusCode::CONFLICT, vec![], i18n::t(actor.lang, code)),
+        Some(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
     let kind_key = match node.kind {
         NodeKind::Operator => "node-kind-operator",
         NodeKind::Account => "node-kind-account",
         NodeKind::Unit => "node-kind-unit",
     };
-    let language_name = Lang::parse(&node.default_language)
-        .unwrap_or_default()
-        .native_name();
-    render(
-        StatusCode::OK,
-        &AccountPage {
-            frame: Frame::signed_in(&actor, "account"),
-            node,
-            kind_key,
-            language_name,
-        },
-    )
+    let notice = if ["account", "admins"].contains(&saved) {
+        i18n::t(actor.lang, &format!("account-saved-{saved}"))
+    } else {
+        String::new()
+    };
+    let page = AccountPage {
+        frame: Frame::signed_in(actor, "account"),
+        kind_key,
+        form: typed.unwrap_or_else(|| input_of(&node)),
+        is_account: node.kind == NodeKind::Account,
+        node,
+        admins,
+        errors: FormErrors::new(actor.lang, errors),
+        problem,
+        notice,
+        countries: country_options(),
+        languages: Lang::ALL
+            .iter()
+            .map(|l| (l.code(), l.native_name()))
+            .collect(),
+    };
+    render(status, &page)
+}
+
+pub async fn show_account(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Query(q): Query<AccountQuery>,
+) -> Response {
+    account_page(&state, &actor, NodeId::parse(&q.node), &q.saved, None).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[derive(Default)]
+pub struct AccountForm {
+    version: i64,
+    name: String,
+    contact_name: String,
+    contact_email: String,
+    contact_phone: String,
+    default_language: String,
+    default_country: String,
+}
+
+impl AccountForm {
+    fn input(&self) -> AccountInput {
+        AccountInput {
+            name: self.name.clone(),
+            contact_name: self.contact_name.clone(),
+            contact_email: self.contact_email.clone(),
+            contact_phone: self.contact_phone.clone(),
+            default_language: self.default_language.clone(),
+            default_country: self.default_country.clone(),
+        }
+    }
+}
+
+pub async fn update_account(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(actor, f): CsrfForm<AccountForm>,
+) -> Response {
+    let Some(id) = NodeId::parse(&id) else {
+        return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
+    };
+    let input = f.input();
+    match node::update_account(&state.ctx, &actor, id, f.version, &input).await {
+        Ok(()) => redirect(&format!("/account?node={id}&saved=account")),
+        Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => {
+            account_page_with(&state, &actor, Some(id), "", Some(e), Some(input)).await
+        }
+        Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
+    }
+}
+
+/// Management: operators create a customer account.
+pub async fn create_account(
+    State(state): State<AppState>,
+    CsrfForm(actor, f): CsrfForm<AccountForm>,
+) -> Response {
+    let input = f.input();
+    match node::create_account(&state.ctx, &actor, &input).await {
+        Ok(id) => redirect(&format!("/account?node={id}&saved=account")),
+        Err(e @ Error::Invalid(_)) => {
+            crate::portal::management::management_page(&state, &actor, Some((input, e))).await
+        }
+        Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
+    }
 }

@@ -6,7 +6,7 @@ use roster_core::model::Lang;
 use serde::Deserialize;
 
 use crate::extract::cookies::{self, Life};
-use crate::extract::{AnonCsrfForm, ClientIp, MaybeActor, PageLang};
+use crate::extract::{AnonCsrfForm, MaybeActor, PageLang};
 use crate::page::{PageError, redirect, safe_next};
 use crate::state::AppState;
 
@@ -24,7 +24,6 @@ pub async fn change_language(
     State(state): State<AppState>,
     MaybeActor(actor): MaybeActor,
     PageLang(current): PageLang,
-    ClientIp(ip): ClientIp,
     AnonCsrfForm(form): AnonCsrfForm<LanguageForm>,
 ) -> Response {
     let Some(lang) = Lang::parse(&form.lang) else {
@@ -36,7 +35,7 @@ pub async fn change_language(
         .into_response();
     };
     if let Some(actor) = &actor
-        && let Err(e) = user::set_own_language(&state.ctx, actor, lang, &ip).await
+        && let Err(e) = user::set_own_language(&state.ctx, actor, lang).await
     {
         return PageError::from_core(e, current, None).into_response();
     }

@@ -2,11 +2,14 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use roster_core::domain::node::{self, AccountListItem};
+use roster_core::Error;
+use roster_core::domain::Actor;
+use roster_core::domain::node::{self, AccountInput, AccountListItem};
 use roster_core::domain::status::{self, SystemStatus};
+use roster_core::model::Lang;
 
 use crate::extract::CurrentActor;
-use crate::page::{Frame, PageError, render};
+use crate::page::{FormErrors, Frame, PageError, country_options, render};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -15,6 +18,51 @@ struct ManagementPage {
     frame: Frame,
     accounts: Vec<AccountListItem>,
     status: SystemStatus,
+    form: AccountInput,
+    errors: FormErrors,
+    countries: Vec<(String, String)>,
+    languages: Vec<(&'static str, &'static str)>,
+}
+
+pub async fn management_page(
+    state: &AppState,
+    actor: &Actor,
+    rejected: Option<(AccountInput, Error)>,
+) -> Response {
+    let result = async {
+        let status = status::system_status(&state.ctx, actor).await?;
+        let accounts = node::list_accounts(&state.ctx, actor, 500).await?;
+        Ok::<_, Error>((status, accounts))
+    }
+    .await;
+    let (status, accounts) = match result {
+        Ok(r) => r,
+        Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
+    };
+    let (code, form, errors) = match rejected {
+        Some((form, Error::Invalid(list))) => (StatusCode::UNPROCESSABLE_ENTITY, form, list),
+        _ => (
+            StatusCode::OK,
+            AccountInput {
+                default_language: "en".into(),
+                ..Default::default()
+            },
+            vec![],
+        ),
+    };
+    let page = ManagementPage {
+        frame: Frame::signed_in(actor, "management"),
+        accounts,
+        status,
+        form,
+        errors: FormErrors::new(actor.lang, errors),
+        countries: country_options(),
+        languages: Lang::ALL
+            .iter()
+            .map(|l| (l.code(), l.native_name()))
+            .collect(),
+    };
+    render(code, &page)
 }
 
 /// Operator staff only: customer accounts, system status, recent events.
@@ -22,21 +70,5 @@ pub async fn show_management(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> Response {
-    let result = async {
-        let status = status::system_status(&state.ctx, &actor).await?;
-        let accounts = node::list_accounts(&state.ctx, &actor, 200).await?;
-        Ok::<_, roster_core::Error>((status, accounts))
-    }
-    .await;
-    match result {
-        Ok((status, accounts)) => render(
-            StatusCode::OK,
-            &ManagementPage {
-                frame: Frame::signed_in(&actor, "management"),
-                accounts,
-                status,
-            },
-        ),
-        Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
-    }
+    management_page(&state, &actor, None).await
 }

@@ -6,4 +6,5 @@ pub mod devices;
 pub mod home;
 pub mod language;
 pub mod management;
+pub mod units;
 pub mod users;

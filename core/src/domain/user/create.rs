@@ -1,0 +1,303 @@
+//! Add user (seed 000 option 1, seed 001 "Add users", seed 002's fields).
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{search_terms, sort_name, user_json};
+use crate::context::Ctx;
+use crate::domain::node::node_in_scope;
+use crate::domain::{Actor, audit, auth};
+use crate::error::{Error, Problems, Result};
+use crate::model::{
+    Email, Lang, NodeId, NodeKind, UserId, UserType, parse_line, parse_login, parse_text, phone,
+};
+use crate::password;
+use crate::store::{self, user::UserRow};
+
+pub const MESSAGE_MAX: usize = 1000;
+
+/// How a new person gets in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PasswordChoice {
+    /// An invitation lets them choose their own password (the default).
+    #[default]
+    Invite,
+    /// The administrator sets a password now (generated, kept or replaced); the user changes
+    /// it at first sign-in. It is never emailed.
+    SetNow(String),
+}
+
+/// What the Add user form carries, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub system: bool,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub login: String,
+    pub user_type: String,
+    pub language: String,
+    pub country_code: String,
+    pub phone_country: String,
+    pub phone_number: String,
+    pub notifications_enabled: bool,
+    pub notify_email: bool,
+    pub notify_sms: bool,
+    pub receive_invoices: bool,
+    pub message: String,
+    pub services: Vec<String>,
+    pub password: PasswordChoice,
+}
+
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub id: UserId,
+    /// A secret to show once: the system user's generated secret.
+    pub secret: Option<String>,
+}
+
+/// A readable random password: four groups of four letters and digits (about 80 bits).
+pub fn generate_password() -> Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789";
+    let mut bytes = [0u8; 16];
+    crate::secret::fill_random(&mut bytes)?;
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    Ok(chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-"))
+}
+
+/// Adds a user under `node`. Checks scope (the node must be administered by the actor), the
+/// role (Administrator only by someone who administers the whole account), every field, and
+/// uniqueness; then writes the user, its grant, services, search terms, audit event and (for
+/// an invitation) the outbox message, in one transaction.
+pub async fn create_user(
+    ctx: &Ctx,
+    actor: &Actor,
+    node: NodeId,
+    input: &NewUser,
+) -> Result<Created> {
+    let now = ctx.clock.now();
+    let mut p = Problems::default();
+    let first_name = p
+        .check(parse_line("first_name", &input.first_name, 100))
+        .unwrap_or_default();
+    let last_name = p
+        .check(parse_line("last_name", &input.last_name, 100))
+        .unwrap_or_default();
+    let (email, login) = if input.system {
+        (None, p.check(parse_login("login", &input.login)))
+    } else {
+        (p.check(Email::parse("email", &input.email)), None)
+    };
+    let user_type = if input.system {
+        Some(UserType::User)
+    } else {
+        let t = UserType::parse(&input.user_type);
+        if t.is_none() {
+            p.add("user_type", "field-role-invalid");
+        }
+        t
+    };
+    let language = Lang::parse(&input.language);
+    if language.is_none() {
+        p.add("language", "field-language-invalid");
+    }
+    let country_code = p
+        .check(phone::parse_country("country_code", &input.country_code))
+        .unwrap_or_default();
+    let phone = p
+        .check(phone::parse_phone(
+            "phone_number",
+            &input.phone_country,
+            &input.phone_number,
+        ))
+        .flatten();
+    let message = p
+        .check(parse_text("message", &input.message, MESSAGE_MAX))
+        .unwrap_or_default();
+    for s in &input.services {
+        if !ctx.settings.services.contains(s) {
+            p.add("services", "field-service-unknown");
+        }
+    }
+    if input.receive_invoices && user_type != Some(UserType::Administrator) {
+        p.add("receive_invoices", "invoices-need-administrator");
+    }
+    if input.notifications_enabled && !input.notify_email && !input.notify_sms {
+        p.add("notify", "notify-channel-required");
+    }
+    if input.notify_sms && phone.is_none() {
+        p.add("phone_number", "notify-sms-needs-phone");
+    }
+    if input.system && input.receive_invoices {
+        p.add("receive_invoices", "invoices-need-administrator");
+    }
+    let set_now = match &input.password {
+        PasswordChoice::SetNow(pw) if !input.system => {
+            p.check(password::check_new(
+                "password",
+                pw,
+                email.as_ref().map(Email::as_str),
+            ));
+            Some(pw.clone())
+        }
+        _ => None,
+    };
+    p.finish()?;
+
+    let system_secret = if input.system {
+        Some(crate::secret::new_token()?)
+    } else {
+        None
+    };
+    let hash = match (&set_now, &system_secret) {
+        (Some(pw), _) | (None, Some(pw)) => Some(auth::hash_password(ctx, pw).await?),
+        _ => None,
+    };
+
+    let mut tx = ctx.db.begin().await?;
+    let node = node_in_scope(tx.ex(), actor, node.0).await?;
+    if node.kind == NodeKind::Operator.as_str() && !actor.is_operator() {
+        return Err(Error::NotFound);
+    }
+    let tenant = store::node::get_node(tx.ex(), node.account_id).await?;
+    let user_type = user_type.unwrap_or(UserType::User);
+    if user_type == UserType::Administrator && !actor.administers_path(&tenant.path) {
+        return Err(Error::Forbidden);
+    }
+    if let Some(e) = &email
+        && store::user::find_user_by_email(tx.ex(), e.as_str())
+            .await?
+            .is_some()
+    {
+        return Err(Error::field("email", "error-email-taken"));
+    }
+    if let Some(l) = &login
+        && store::user::find_user_by_login(tx.ex(), l).await?.is_some()
+    {
+        return Err(Error::field("login", "error-login-taken"));
+    }
+    let id = Uuid::now_v7();
+    let invited = !input.system && set_now.is_none();
+    let row = UserRow {
+        id,
+        node_id: node.id,
+        account_id: node.account_id,
+        kind: if input.system { "system" } else { "person" }.into(),
+        email: email.as_ref().map(|e| e.as_str().to_string()),
+        email_verified: false,
+        email_pending: None,
+        login: login.clone(),
+        first_name: first_name.clone(),
+        last_name: last_name.clone(),
+        friendly_name: String::new(),
+        sort_name: sort_name(
+            &first_name,
+            &last_name,
+            email
+                .as_ref()
+                .map(Email::as_str)
+                .or(login.as_deref())
+                .unwrap_or(""),
+        ),
+        phone,
+        country_code,
+        language: language.unwrap_or_default().code().into(),
+        user_type: user_type.as_str().into(),
+        status: if invited { "invited" } else { "active" }.into(),
+        password_hash: hash,
+        password_must_change: set_now.is_some(),
+        notes: String::new(),
+        receive_invoices: input.receive_invoices,
+        notifications_enabled: input.notifications_enabled,
+        notify_email: input.notifications_enabled && input.notify_email,
+        notify_sms: input.notifications_enabled && input.notify_sms,
+        mfa_required: user_type == UserType::Administrator,
+        invite_message: if invited { message } else { String::new() },
+        version: 1,
+        created_at: now.millis(),
+        updated_at: now.millis(),
+    };
+    let result = store::user::insert_user(tx.ex(), &row).await;
+    if let Err(Error::Conflict(_)) = result {
+        // A concurrent add took the address or login between the check and the insert.
+        return Err(if input.system {
+            Error::field("login", "error-login-taken")
+        } else {
+            Error::field("email", "error-email-taken")
+        });
+    }
+    result?;
+    store::node::adjust_user_count(tx.ex(), node.id, 1).await?;
+    if user_type == UserType::Administrator {
+        store::grant::insert_node_grant(
+            tx.ex(),
+            id,
+            "administrator",
+            tenant.id,
+            actor.audit_id(),
+            now.millis(),
+        )
+        .await?;
+    }
+    let services: Vec<String> = ctx
+        .settings
+        .services
+        .iter()
+        .filter(|s| input.services.contains(s))
+        .cloned()
+        .collect();
+    store::user::set_services(tx.ex(), id, &services).await?;
+    store::user::replace_terms(tx.ex(), id, row.account_id, &search_terms(&row)).await?;
+    if invited {
+        let payload = json!({ "user": id.to_string(), "inviter": actor.display_name });
+        store::outbox::enqueue_email(
+            tx.ex(),
+            "invitation",
+            row.email.as_deref().unwrap_or(""),
+            Some(id),
+            Some(node.id),
+            &payload.to_string(),
+            now.millis(),
+        )
+        .await?;
+    }
+    let mut after = user_json(&row);
+    after["services"] = json!(services);
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.create",
+        "user",
+        id,
+        Some(node.id),
+        json!(null),
+        after,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Created {
+        id: UserId(id),
+        secret: system_secret,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn generated_passwords_are_readable_and_distinct() {
+        let a = super::generate_password().unwrap();
+        let b = super::generate_password().unwrap();
+        assert_eq!(a.len(), 19);
+        assert_eq!(a.matches('-').count(), 3);
+        assert_ne!(a, b);
+        assert!(crate::password::check_new("password", &a, None).is_ok());
+    }
+}

@@ -1,0 +1,415 @@
+//! The user page's sections: Settings, Services, Organizational belonging, Password, Notes,
+//! status and Delete. Each loads the user in scope, checks, saves against the version, audits.
+
+use serde_json::json;
+
+use super::{keep_an_admin, save, search_terms, sort_name, user_in_scope, user_json};
+use crate::context::Ctx;
+use crate::domain::node::node_in_scope;
+use crate::domain::{Actor, audit, auth};
+use crate::error::{Error, Problems, Result};
+use crate::model::{Lang, NodeId, UserId, UserStatus, UserType, parse_line, parse_text, phone};
+use crate::password;
+use crate::store;
+
+pub const NOTES_MAX: usize = 4000;
+
+/// The Settings section as typed (seed 001: friendly name, country code, language, user type,
+/// phone; seed 000: name, role, language, "Receive paid invoices by e-mail"; seed 002:
+/// external notifications and their channels).
+#[derive(Debug, Clone, Default)]
+pub struct SettingsInput {
+    pub first_name: String,
+    pub last_name: String,
+    pub friendly_name: String,
+    pub country_code: String,
+    pub language: String,
+    pub user_type: String,
+    pub phone_country: String,
+    pub phone_number: String,
+    pub receive_invoices: bool,
+    pub notifications_enabled: bool,
+    pub notify_email: bool,
+    pub notify_sms: bool,
+}
+
+pub async fn update_settings(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: UserId,
+    version: i64,
+    input: &SettingsInput,
+) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut p = Problems::default();
+    let first_name = p
+        .check(parse_line("first_name", &input.first_name, 100))
+        .unwrap_or_default();
+    let last_name = p
+        .check(parse_line("last_name", &input.last_name, 100))
+        .unwrap_or_default();
+    let friendly_name = p
+        .check(parse_line("friendly_name", &input.friendly_name, 100))
+        .unwrap_or_default();
+    let country_code = p
+        .check(phone::parse_country("country_code", &input.country_code))
+        .unwrap_or_default();
+    let language = Lang::parse(&input.language);
+    if language.is_none() {
+        p.add("language", "field-language-invalid");
+    }
+    let user_type = UserType::parse(&input.user_type);
+    if user_type.is_none() {
+        p.add("user_type", "field-role-invalid");
+    }
+    let phone = p
+        .check(phone::parse_phone(
+            "phone_number",
+            &input.phone_country,
+            &input.phone_number,
+        ))
+        .flatten();
+    if input.receive_invoices && user_type != Some(UserType::Administrator) {
+        p.add("receive_invoices", "invoices-need-administrator");
+    }
+    if input.notifications_enabled && !input.notify_email && !input.notify_sms {
+        p.add("notify", "notify-channel-required");
+    }
+    if input.notify_sms && phone.is_none() {
+        p.add("phone_number", "notify-sms-needs-phone");
+    }
+    p.finish()?;
+    let user_type = user_type.unwrap_or(UserType::User);
+
+    let mut tx = ctx.db.begin().await?;
+    let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    if before.kind == "system" && user_type == UserType::Administrator {
+        return Err(Error::field("user_type", "field-role-invalid"));
+    }
+    let tenant = store::node::get_node(tx.ex(), before.account_id).await?;
+    let role_changes = before.user_type != user_type.as_str();
+    if role_changes && !actor.administers_path(&tenant.path) {
+        return Err(Error::Forbidden);
+    }
+    keep_an_admin(
+        &mut tx,
+        &before,
+        role_changes && user_type == UserType::User,
+    )
+    .await?;
+    let mut after = before.clone();
+    after.first_name = first_name;
+    after.last_name = last_name;
+    after.friendly_name = friendly_name;
+    after.sort_name = sort_name(
+        &after.first_name,
+        &after.last_name,
+        after
+            .email
+            .as_deref()
+            .or(after.login.as_deref())
+            .unwrap_or(""),
+    );
+    after.country_code = country_code;
+    after.language = language.unwrap_or_default().code().into();
+    after.user_type = user_type.as_str().into();
+    after.phone = phone;
+    after.receive_invoices = input.receive_invoices;
+    after.notifications_enabled = input.notifications_enabled;
+    after.notify_email = input.notifications_enabled && input.notify_email;
+    after.notify_sms = input.notifications_enabled && input.notify_sms;
+    if user_type == UserType::Administrator {
+        // Seed 002: for an Administrator, multifactor authentication cannot be switched off.
+        after.mfa_required = true;
+    }
+    after.updated_at = now.millis();
+    save(tx.ex(), &after, version).await?;
+    if role_changes {
+        match user_type {
+            UserType::Administrator => {
+                store::grant::insert_node_grant(
+                    tx.ex(),
+                    before.id,
+                    "administrator",
+                    tenant.id,
+                    actor.audit_id(),
+                    now.millis(),
+                )
+                .await?
+            }
+            UserType::User => {
+                store::grant::delete_node_grant(tx.ex(), before.id, tenant.id).await?;
+            }
+        }
+    }
+    store::user::replace_terms(tx.ex(), after.id, after.account_id, &search_terms(&after)).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.update",
+        "user",
+        before.id,
+        Some(before.node_id),
+        user_json(&before),
+        user_json(&after),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The services (seed 001: SMS, Fax, …) the user may use.
+pub async fn set_services(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: UserId,
+    version: i64,
+    services: &[String],
+) -> Result<()> {
+    if services.iter().any(|s| !ctx.settings.services.contains(s)) {
+        return Err(Error::field("services", "field-service-unknown"));
+    }
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let (mut user, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    let before = store::user::list_services(tx.ex(), user.id).await?;
+    let after: Vec<String> = ctx
+        .settings
+        .services
+        .iter()
+        .filter(|s| services.contains(s))
+        .cloned()
+        .collect();
+    user.updated_at = now.millis();
+    save(tx.ex(), &user, version).await?;
+    store::user::set_services(tx.ex(), user.id, &after).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.services",
+        "user",
+        user.id,
+        Some(user.node_id),
+        json!({"services": before}),
+        json!({"services": after}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Organizational belonging: moves the user to another unit of the same account. The actor
+/// must administer both the unit the user leaves and the one they join.
+pub async fn move_user(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: UserId,
+    version: i64,
+    target: NodeId,
+) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let (before, from) = user_in_scope(&mut tx, actor, id.0).await?;
+    if !actor.administers_path(&from.path) {
+        return Err(Error::Forbidden);
+    }
+    let to = node_in_scope(tx.ex(), actor, target.0)
+        .await
+        .map_err(|_| Error::field("node", "move-target-invalid"))?;
+    if to.account_id != before.account_id {
+        return Err(Error::field("node", "move-target-invalid"));
+    }
+    if to.id == from.id {
+        return Ok(());
+    }
+    let mut after = before.clone();
+    after.node_id = to.id;
+    after.updated_at = now.millis();
+    save(tx.ex(), &after, version).await?;
+    store::node::adjust_user_count(tx.ex(), from.id, -1).await?;
+    store::node::adjust_user_count(tx.ex(), to.id, 1).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.move",
+        "user",
+        before.id,
+        Some(to.id),
+        json!({"node": from.id.to_string(), "node_name": from.name}),
+        json!({"node": to.id.to_string(), "node_name": to.name}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Change password (seed 001): the administrator gives the user a new password, which is not
+/// sent to them; they must change it at their next sign-in.
+pub async fn set_password(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: UserId,
+    version: i64,
+    new_password: &str,
+) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    if before.kind == "system" {
+        return Err(Error::NotFound);
+    }
+    password::check_new("password", new_password, before.email.as_deref())?;
+    drop(tx);
+    let hash = auth::hash_password(ctx, new_password).await?;
+    let mut tx = ctx.db.begin().await?;
+    let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    let mut after = before.clone();
+    after.password_hash = Some(hash);
+    after.password_must_change = true;
+    if after.status == UserStatus::Invited.as_str() {
+        after.status = UserStatus::Active.as_str().into();
+    }
+    after.updated_at = now.millis();
+    save(tx.ex(), &after, version).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.password.set",
+        "user",
+        before.id,
+        Some(before.node_id),
+        json!({"status": before.status}),
+        json!({"status": after.status, "password_must_change": true}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Notes: only administrators see them.
+pub async fn set_notes(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: UserId,
+    version: i64,
+    notes: &str,
+) -> Result<()> {
+    let notes = parse_text("notes", notes, NOTES_MAX)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    let mut after = before.clone();
+    after.notes = notes;
+    after.updated_at = now.millis();
+    save(tx.ex(), &after, version).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.notes",
+        "user",
+        before.id,
+        Some(before.node_id),
+        json!({"notes": before.notes}),
+        json!({"notes": after.notes}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Disables a user (their sessions end at once) or enables them again.
+pub async fn set_status(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: UserId,
+    version: i64,
+    active: bool,
+) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let (before, from) = user_in_scope(&mut tx, actor, id.0).await?;
+    if !actor.administers_path(&from.path) {
+        return Err(Error::Forbidden);
+    }
+    if before.id == actor.user_id.0 {
+        return Err(Error::Conflict("error-not-yourself"));
+    }
+    let status = match (active, before.password_hash.is_some()) {
+        (false, _) => UserStatus::Disabled,
+        (true, true) => UserStatus::Active,
+        (true, false) => UserStatus::Invited,
+    };
+    keep_an_admin(&mut tx, &before, status == UserStatus::Disabled).await?;
+    let mut after = before.clone();
+    after.status = status.as_str().into();
+    after.updated_at = now.millis();
+    save(tx.ex(), &after, version).await?;
+    if status == UserStatus::Disabled {
+        store::session::delete_sessions_of(tx.ex(), before.id).await?;
+    }
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.status",
+        "user",
+        before.id,
+        Some(before.node_id),
+        json!({"status": before.status}),
+        json!({"status": after.status}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Delete user: the user, their grants, services, photo and sessions go at once.
+pub async fn delete_user(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let (before, from) = user_in_scope(&mut tx, actor, id.0).await?;
+    if !actor.administers_path(&from.path) {
+        return Err(Error::Forbidden);
+    }
+    if before.id == actor.user_id.0 {
+        return Err(Error::Conflict("error-not-yourself"));
+    }
+    keep_an_admin(&mut tx, &before, true).await?;
+    store::user::delete_user(tx.ex(), before.id).await?;
+    store::node::adjust_user_count(tx.ex(), from.id, -1).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.delete",
+        "user",
+        before.id,
+        Some(before.node_id),
+        user_json(&before),
+        json!(null),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Stores the language the actor chose for themself; pages and messages follow it.
+pub async fn set_own_language(ctx: &Ctx, actor: &Actor, lang: Lang) -> Result<()> {
+    if lang == actor.lang {
+        return Ok(());
+    }
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    store::user::update_language(tx.ex(), actor.user_id.0, lang.code(), now.millis()).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.update",
+        "user",
+        actor.user_id.0,
+        Some(actor.node_id.0),
+        json!({ "language": actor.lang.code() }),
+        json!({ "language": lang.code() }),
+    )
+    .await?;
+    tx.commit().await
+}

@@ -1,0 +1,134 @@
+//! The Users list: search, filters, sorting and keyset paging, in one query built from parts.
+
+use uuid::Uuid;
+
+use super::{Ex, on};
+use crate::error::Result;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sort {
+    Name,
+    Created,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ListQuery {
+    pub account_id: Uuid,
+    /// Only users in the subtree at this path (a unit filter, or a unit administrator's scope).
+    pub path: Option<String>,
+    /// Lower-case prefix matched against the users' search terms.
+    pub search: Option<String>,
+    pub user_type: Option<String>,
+    pub status: Option<String>,
+    pub service: Option<String>,
+    pub sort: Sort,
+    pub descending: bool,
+    /// The last row of the previous page: (sort key, id).
+    pub after: Option<(String, Uuid)>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ListRow {
+    pub id: Uuid,
+    pub node_id: Uuid,
+    pub node_name: String,
+    pub kind: String,
+    pub email: Option<String>,
+    pub login: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub friendly_name: String,
+    pub sort_name: String,
+    pub user_type: String,
+    pub status: String,
+}
+
+enum Arg {
+    Text(String),
+    Id(Uuid),
+}
+
+/// One page of users; the caller asks for one more than it shows to know if a next page exists.
+pub(crate) async fn list_users(ex: Ex<'_>, q: &ListQuery) -> Result<Vec<ListRow>> {
+    let mut args = vec![Arg::Id(q.account_id)];
+    let mut sql = String::from(
+        "SELECT u.id, u.node_id, n.name AS node_name, u.kind, u.email, u.login, u.first_name, \
+         u.last_name, u.friendly_name, u.sort_name, u.user_type, u.status \
+         FROM users u JOIN nodes n ON n.id = u.node_id WHERE u.account_id = $1",
+    );
+    let mut push = |sql: &mut String, clause: &str, arg: Arg| {
+        args.push(arg);
+        sql.push_str(&clause.replace('?', &format!("${}", args.len())));
+    };
+    if let Some(path) = &q.path {
+        push(&mut sql, " AND n.path >= ?", Arg::Text(path.clone()));
+        push(
+            &mut sql,
+            " AND n.path < ?",
+            Arg::Text(super::node::subtree_end(path)),
+        );
+    }
+    if let Some(s) = &q.search {
+        push(
+            &mut sql,
+            " AND u.id IN (SELECT t.user_id FROM user_terms t WHERE t.account_id = ?",
+            Arg::Id(q.account_id),
+        );
+        push(&mut sql, " AND t.term >= ?", Arg::Text(s.clone()));
+        push(
+            &mut sql,
+            " AND t.term < ?)",
+            Arg::Text(format!("{s}\u{10FFFF}")),
+        );
+    }
+    if let Some(t) = &q.user_type {
+        push(&mut sql, " AND u.user_type = ?", Arg::Text(t.clone()));
+    }
+    if let Some(s) = &q.status {
+        push(&mut sql, " AND u.status = ?", Arg::Text(s.clone()));
+    }
+    if let Some(s) = &q.service {
+        push(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM user_services s WHERE s.user_id = u.id AND s.service = ?)",
+            Arg::Text(s.clone()),
+        );
+    }
+    let (cmp, dir) = if q.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    match (q.sort, &q.after) {
+        (Sort::Name, Some((key, id))) => {
+            push(
+                &mut sql,
+                &format!(" AND (u.sort_name {cmp} ?"),
+                Arg::Text(key.clone()),
+            );
+            push(&mut sql, " OR (u.sort_name = ?", Arg::Text(key.clone()));
+            push(&mut sql, &format!(" AND u.id {cmp} ?))"), Arg::Id(*id));
+        }
+        (Sort::Created, Some((_, id))) => {
+            push(&mut sql, &format!(" AND u.id {cmp} ?"), Arg::Id(*id))
+        }
+        (_, None) => {}
+    }
+    match q.sort {
+        Sort::Name => sql.push_str(&format!(" ORDER BY u.sort_name {dir}, u.id {dir}")),
+        Sort::Created => sql.push_str(&format!(" ORDER BY u.id {dir}")),
+    }
+    sql.push_str(&format!(" LIMIT {}", q.limit.clamp(1, 501)));
+    let rows = on!(ex, c => {
+        let mut query = sqlx::query_as::<_, ListRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for a in &args {
+            query = match a {
+                Arg::Text(s) => query.bind(s.clone()),
+                Arg::Id(id) => query.bind(*id),
+            };
+        }
+        query.fetch_all(&mut *c).await
+    })?;
+    Ok(rows)
+}

@@ -1,0 +1,231 @@
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use roster_core::domain::Actor;
+use roster_core::domain::node;
+use roster_core::domain::user::{self, AccessHolder, Reach, UserDetail};
+use roster_core::model::{Lang, UserId, UserStatus, phone};
+use roster_core::{Error, FieldError, i18n};
+use serde::Deserialize;
+
+use super::list::{TreeLine, tree_lines};
+use super::{status_key, type_key};
+use crate::extract::CurrentActor;
+use crate::page::{Fields, FormErrors, Frame, PageError, country_options, render};
+use crate::state::AppState;
+
+/// Which section a notice or an error belongs to, named by `?saved=`.
+const SECTIONS: [&str; 9] = [
+    "settings",
+    "services",
+    "belonging",
+    "access",
+    "password",
+    "notes",
+    "photo",
+    "status",
+    "created",
+];
+
+#[derive(Template)]
+#[template(path = "users/page.html")]
+pub struct UserPage {
+    frame: Frame,
+    u: UserDetail,
+    s: Fields,
+    errors: FormErrors,
+    /// The section the errors or the notice belong to.
+    section: String,
+    notice: String,
+    problem: String,
+    lines: Vec<TreeLine>,
+    services: Vec<String>,
+    countries: Vec<(String, String)>,
+    languages: Vec<(&'static str, &'static str)>,
+    delegates: Vec<AccessHolder>,
+    reach: Vec<Reach>,
+    type_key: &'static str,
+    status_key: &'static str,
+    status: &'static str,
+    is_self: bool,
+    notes: String,
+    access_email: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    saved: String,
+}
+
+/// The Settings section's values, from the stored user.
+fn settings_values(u: &UserDetail) -> Fields {
+    let (phone_country, phone_number) = if u.phone.is_empty() {
+        (u.country_code.clone(), String::new())
+    } else {
+        phone::split_phone(&u.phone, &u.country_code)
+    };
+    let mut f = vec![
+        ("first_name", u.first_name.clone()),
+        ("last_name", u.last_name.clone()),
+        ("friendly_name", u.friendly_name.clone()),
+        ("country_code", u.country_code.clone()),
+        ("language", u.language.clone()),
+        ("user_type", u.user_type.as_str().to_string()),
+        ("phone_country", phone_country),
+        ("phone_number", phone_number),
+    ];
+    for (k, on) in [
+        ("receive_invoices", u.receive_invoices),
+        ("notifications_enabled", u.notifications_enabled),
+        ("notify_email", u.notify_email),
+        ("notify_sms", u.notify_sms),
+    ] {
+        if on {
+            f.push((k, "on".into()));
+        }
+    }
+    Fields(f.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+/// What a failed section post brings back to the page: its typed values and its problems.
+pub struct Rejected {
+    pub section: &'static str,
+    pub values: Option<Fields>,
+    pub errors: Vec<FieldError>,
+    /// A message for the whole section (changed meanwhile, last administrator, …).
+    pub problem: Option<&'static str>,
+}
+
+impl Rejected {
+    pub fn from_error(
+        section: &'static str,
+        values: Option<Fields>,
+        e: Error,
+    ) -> Result<(StatusCode, Rejected), Error> {
+        let (status, errors, problem) = match e {
+            Error::Invalid(list) => (StatusCode::UNPROCESSABLE_ENTITY, list, None),
+            Error::Conflict(code) => (StatusCode::CONFLICT, vec![], Some(code)),
+            other => return Err(other),
+        };
+        Ok((
+            status,
+            Rejected {
+                section,
+                values,
+                errors,
+                problem,
+            },
+        ))
+    }
+}
+
+pub async fn build(
+    state: &AppState,
+    actor: &Actor,
+    id: UserId,
+    notice: &str,
+    rejected: Option<Rejected>,
+) -> Result<UserPage, Error> {
+    let u = user::get_user(&state.ctx, actor, id).await?;
+    let delegates = user::list_access(&state.ctx, actor, id).await?;
+    let reach = user::who_can_administer(&state.ctx, actor, id).await?;
+    let tree = if u.managed_by_scope {
+        node::tree(&state.ctx, actor, None).await?
+    } else {
+        vec![]
+    };
+    let lang = actor.lang;
+    let mut s = settings_values(&u);
+    let mut notes = u.notes.clone();
+    let (mut section, mut errors, mut problem) = (String::new(), vec![], String::new());
+    if let Some(r) = rejected {
+        section = r.section.to_string();
+        errors = r.errors;
+        problem = r.problem.map(|p| i18n::t(lang, p)).unwrap_or_default();
+        if let Some(values) = r.values {
+            if r.section == "notes" {
+                notes = values.get("notes");
+            } else if r.section == "settings" {
+                s = values;
+            }
+        }
+    } else if SECTIONS.contains(&notice) {
+        section = notice.to_string();
+    }
+    let notice = if SECTIONS.contains(&notice) && problem.is_empty() && errors.is_empty() {
+        i18n::t(lang, &format!("saved-{notice}"))
+    } else {
+        String::new()
+    };
+    Ok(UserPage {
+        frame: Frame::signed_in(actor, "users"),
+        type_key: type_key(u.user_type),
+        status_key: status_key(u.status),
+        status: u.status.as_str(),
+        is_self: u.id == actor.user_id,
+        s,
+        errors: FormErrors::new(lang, errors),
+        section,
+        notice,
+        problem,
+        lines: tree_lines(tree),
+        services: state.ctx.settings.services.clone(),
+        countries: country_options(),
+        languages: Lang::ALL
+            .iter()
+            .map(|l| (l.code(), l.native_name()))
+            .collect(),
+        delegates,
+        reach,
+        notes,
+        access_email: String::new(),
+        u,
+    })
+}
+
+pub async fn show_user(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let Some(id) = UserId::parse(&id) else {
+        return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
+    };
+    match build(&state, &actor, id, &q.saved, None).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
+    }
+}
+
+/// Renders the page again with a section's problems (or an error page when it is no such).
+pub async fn rejected(
+    state: &AppState,
+    actor: &Actor,
+    id: UserId,
+    status: StatusCode,
+    r: Rejected,
+) -> Response {
+    match build(state, actor, id, "", Some(r)).await {
+        Ok(page) => render(status, &page),
+        Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
+    }
+}
+
+impl UserPage {
+    pub fn is_disabled(&self) -> bool {
+        self.u.status == UserStatus::Disabled
+    }
+
+    pub fn reach_text(&self, r: &Reach) -> String {
+        let t = self.frame.t;
+        match r.via {
+            "access" => t.get("reach-access"),
+            "operator" => t.get("reach-operator"),
+            "account" => t.with("reach-account", "name", &r.node_name),
+            _ => t.with("reach-unit", "name", &r.node_name),
+        }
+    }
+}
