@@ -6,6 +6,7 @@
 mod support;
 
 mod browser;
+mod portal;
 mod process;
 mod server;
 mod store;

@@ -91,7 +91,7 @@ pub(crate) async fn list_child_accounts(
     let sql = concat!(
         "SELECT ",
         columns!(),
-        ", (SELECT COALESCE(SUM(n2.user_count), 0) FROM nodes n2 \
+        ", (SELECT CAST(COALESCE(SUM(n2.user_count), 0) AS BIGINT) FROM nodes n2 \
          WHERE n2.account_id = nodes.id) AS users \
          FROM nodes WHERE parent_id = $1 AND kind = 'account' ORDER BY name, id LIMIT $2"
     );

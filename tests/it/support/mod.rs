@@ -3,6 +3,7 @@
 pub mod browser;
 pub mod client;
 pub mod database;
+pub mod org;
 pub mod server;
 
 pub use client::Client;

@@ -27,6 +27,8 @@ pub struct TestServer {
     pub ctx: Ctx,
     /// The set-up link printed at first start, when there was no administrator.
     pub setup_link: Option<String>,
+    /// The operator root (id and path), for actors of fixtures.
+    pub root: Option<(roster_core::model::NodeId, String)>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -59,6 +61,7 @@ impl TestServer {
             .await
             .expect("first run")
             .map(|l| l.url);
+        let root = setup::operator_root(&ctx).await.expect("root");
         let (tx, rx) = oneshot::channel::<()>();
         let state = AppState::new(ctx.clone());
         tokio::spawn(async move {
@@ -75,6 +78,7 @@ impl TestServer {
             clock,
             ctx,
             setup_link,
+            root: Some(root),
             shutdown: Some(tx),
         }
     }
@@ -149,6 +153,27 @@ impl TestServer {
                     .expect(sql)
             }
         }
+    }
+
+    /// A fingerprint of everything people change (not sessions): equal before and after
+    /// means nothing changed.
+    pub async fn fingerprint(&self) -> String {
+        let mut out = vec![];
+        for sql in [
+            "SELECT COUNT(*) FROM users",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM users",
+            "SELECT COUNT(*) FROM nodes",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM nodes",
+            "SELECT CAST(COALESCE(SUM(user_count), 0) AS BIGINT) FROM nodes",
+            "SELECT COUNT(*) FROM grants",
+            "SELECT COUNT(*) FROM user_services",
+            "SELECT COUNT(*) FROM user_photos",
+            "SELECT COUNT(*) FROM outbox",
+            "SELECT COUNT(*) FROM audit_events WHERE action NOT LIKE 'sign-%'",
+        ] {
+            out.push(self.count(sql).await.to_string());
+        }
+        out.join(",")
     }
 
     /// One text from the database.

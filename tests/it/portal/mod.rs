@@ -1,0 +1,4 @@
+//! Portal tests for accounts, units and users: who may do what, bad input, and the flows.
+
+mod matrix;
+mod users;
