@@ -269,6 +269,8 @@ async fn insert_operator_admin(
 /// The operator root's id and path (for the command line's actor).
 pub async fn operator_root(ctx: &Ctx) -> Result<(crate::model::NodeId, String)> {
     let mut conn = ctx.db.conn().await?;
-    let root = store::node::find_operator_root(conn.ex()).await?.ok_or(Error::NotFound)?;
+    let root = store::node::find_operator_root(conn.ex())
+        .await?
+        .ok_or(Error::NotFound)?;
     Ok((crate::model::NodeId(root.id), root.path))
 }

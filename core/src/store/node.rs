@@ -128,7 +128,7 @@ pub(crate) async fn move_subtree(
     now: i64,
 ) -> Result<()> {
     let end = subtree_end(old_path);
-    let sql = "UPDATE nodes SET path = $3 || substr(path, $4), depth = depth + $5, updated_at = $6, \
+    let sql = "UPDATE nodes SET path = $3 || substr(path, CAST($4 AS INTEGER)), depth = depth + $5, updated_at = $6, \
                parent_id = CASE WHEN id = $7 THEN $8 ELSE parent_id END, \
                version = CASE WHEN id = $7 THEN version + 1 ELSE version END \
                WHERE path >= $1 AND path < $2";

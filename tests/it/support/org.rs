@@ -17,11 +17,8 @@ pub struct Org {
     pub u2: NodeId,
     pub b: NodeId,
     pub account_admin: UserId,
-    pub unit_admin: UserId,
-    pub delegate: UserId,
     pub target: UserId,
     pub plain: UserId,
-    pub b_admin: UserId,
     pub b_user: UserId,
 }
 
@@ -31,7 +28,13 @@ pub fn root_actor(server: &TestServer) -> Actor {
     Actor::command_line(root, path)
 }
 
-pub async fn person(server: &TestServer, actor: &Actor, node: NodeId, email: &str, admin: bool) -> UserId {
+pub async fn person(
+    server: &TestServer,
+    actor: &Actor,
+    node: NodeId,
+    email: &str,
+    admin: bool,
+) -> UserId {
     let input = user::NewUser {
         first_name: email.split('@').next().unwrap().to_string(),
         last_name: "Test".into(),
@@ -41,28 +44,60 @@ pub async fn person(server: &TestServer, actor: &Actor, node: NodeId, email: &st
         password: user::PasswordChoice::SetNow(PW.into()),
         ..Default::default()
     };
-    user::create_user(&server.ctx, actor, node, &input).await.unwrap_or_else(|e| panic!("{email}: {e:?}")).id
+    user::create_user(&server.ctx, actor, node, &input)
+        .await
+        .unwrap_or_else(|e| panic!("{email}: {e:?}"))
+        .id
 }
 
 impl Org {
     pub async fn build(server: &TestServer) -> Org {
         let op = root_actor(server);
-        let account = |name: &str| node::AccountInput { name: name.into(), default_language: "en".into(), default_country: "SE".into(), ..Default::default() };
-        let a = node::create_account(&server.ctx, &op, &account("Acme")).await.unwrap();
-        let b = node::create_account(&server.ctx, &op, &account("Beta")).await.unwrap();
-        let u = node::create_unit(&server.ctx, &op, a, "Sales").await.unwrap();
-        let u1 = node::create_unit(&server.ctx, &op, u, "Nordics").await.unwrap();
-        let u2 = node::create_unit(&server.ctx, &op, u1, "Stockholm").await.unwrap();
+        let account = |name: &str| node::AccountInput {
+            name: name.into(),
+            default_language: "en".into(),
+            default_country: "SE".into(),
+            ..Default::default()
+        };
+        let a = node::create_account(&server.ctx, &op, &account("Acme"))
+            .await
+            .unwrap();
+        let b = node::create_account(&server.ctx, &op, &account("Beta"))
+            .await
+            .unwrap();
+        let u = node::create_unit(&server.ctx, &op, a, "Sales")
+            .await
+            .unwrap();
+        let u1 = node::create_unit(&server.ctx, &op, u, "Nordics")
+            .await
+            .unwrap();
+        let u2 = node::create_unit(&server.ctx, &op, u1, "Stockholm")
+            .await
+            .unwrap();
         let account_admin = person(server, &op, a, "acct@a.test", true).await;
-        let unit_admin = person(server, &op, u1, "unit@a.test", false).await;
-        user::add_node_admin(&server.ctx, &op, u1, "unit@a.test").await.unwrap();
-        let delegate = person(server, &op, u, "delegate@a.test", false).await;
+        person(server, &op, u1, "unit@a.test", false).await;
+        user::add_node_admin(&server.ctx, &op, u1, "unit@a.test")
+            .await
+            .unwrap();
+        person(server, &op, u, "delegate@a.test", false).await;
         let target = person(server, &op, u2, "target@a.test", false).await;
-        user::add_access(&server.ctx, &op, target, "delegate@a.test").await.unwrap();
+        user::add_access(&server.ctx, &op, target, "delegate@a.test")
+            .await
+            .unwrap();
         let plain = person(server, &op, u, "plain@a.test", false).await;
-        let b_admin = person(server, &op, b, "badmin@b.test", true).await;
+        person(server, &op, b, "badmin@b.test", true).await;
         let b_user = person(server, &op, b, "buser@b.test", false).await;
-        Org { a, u, u1, u2, b, account_admin, unit_admin, delegate, target, plain, b_admin, b_user }
+        Org {
+            a,
+            u,
+            u1,
+            u2,
+            b,
+            account_admin,
+            target,
+            plain,
+            b_user,
+        }
     }
 }
 
