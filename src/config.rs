@@ -22,16 +22,74 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(MigrateArgs),
-    /// Manage operator administrators.
+    /// Manage administrators.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Manage customer accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Look at users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountCommand {
+    /// Create a customer account; prints its id.
+    Create(AccountCreateArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// List the users of an account, one per line, tab-separated.
+    List(UserListArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AccountCreateArgs {
+    /// The account's name.
+    #[arg(long)]
+    pub name: String,
+
+    /// Default language of the account's users: en, nl or sv.
+    #[arg(long, default_value = "en")]
+    pub language: String,
+
+    /// Default country code (ISO 3166, e.g. SE).
+    #[arg(long, default_value = "")]
+    pub country: String,
+
+    #[arg(long, default_value = "")]
+    pub contact_name: String,
+
+    #[arg(long, default_value = "")]
+    pub contact_email: String,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct UserListArgs {
+    /// The account's id (as `roster account create` printed it).
+    #[arg(long)]
+    pub account: String,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
-    /// Create an operator administrator (password from a prompt or --password-file).
+    /// Create an administrator: of the operator, or with --account of that customer account
+    /// (password from a prompt or --password-file; it must be changed at first sign-in when
+    /// the administrator is not the one who chose it).
     Create(AdminCreateArgs),
 }
 
@@ -127,6 +185,10 @@ pub struct AdminCreateArgs {
     /// The administrator's email address (their sign-in name).
     #[arg(long)]
     pub email: String,
+
+    /// Make an administrator of this customer account instead of the operator.
+    #[arg(long)]
+    pub account: Option<String>,
 
     /// Read the password from this file (first line) instead of prompting.
     #[arg(long)]

@@ -5,7 +5,7 @@ mod config;
 
 use clap::Parser;
 
-use config::{AdminCommand, Cli, Command};
+use config::{AccountCommand, AdminCommand, Cli, Command, UserCommand};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -26,6 +26,12 @@ fn main() -> std::process::ExitCode {
             Command::Admin {
                 command: AdminCommand::Create(args),
             } => cli::admin::create(args).await,
+            Command::Account {
+                command: AccountCommand::Create(args),
+            } => cli::account::create(args).await,
+            Command::User {
+                command: UserCommand::List(args),
+            } => cli::user::list(args).await,
         }
     });
     match result {

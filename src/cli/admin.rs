@@ -1,10 +1,32 @@
 use anyhow::Context as _;
 use roster_core::domain::setup::{self, FirstAdmin};
-use roster_core::model::Lang;
+use roster_core::domain::user;
+use roster_core::model::{Lang, NodeId};
 use roster_core::password::HashCost;
 use roster_core::{Clock, Ctx, Db, Error, Settings, i18n};
 
+use crate::cli::account::command_line_actor;
 use crate::config::AdminCreateArgs;
+
+/// An administrator of a customer account, through the same domain function as Add user.
+async fn create_account_admin(
+    ctx: &Ctx,
+    account: &str,
+    input: &FirstAdmin,
+) -> Result<roster_core::model::UserId, Error> {
+    let node = NodeId::parse(account).ok_or(Error::field("account", "error-not-found"))?;
+    let actor = command_line_actor(ctx).await?;
+    let new = user::NewUser {
+        first_name: input.first_name.clone(),
+        last_name: input.last_name.clone(),
+        email: input.email.clone(),
+        user_type: "administrator".into(),
+        language: input.lang.code().into(),
+        password: user::PasswordChoice::SetNow(input.password.clone()),
+        ..Default::default()
+    };
+    Ok(user::create_user(ctx, &actor, node, &new).await?.id)
+}
 
 /// `roster admin create`: adds an operator administrator, the same rules as the set-up page.
 pub async fn create(args: AdminCreateArgs) -> anyhow::Result<()> {
@@ -41,12 +63,20 @@ pub async fn create(args: AdminCreateArgs) -> anyhow::Result<()> {
         password_repeat: password,
         lang,
     };
-    let result = setup::create_operator_admin(&ctx, &input).await;
+    let result = match &args.account {
+        None => setup::create_operator_admin(&ctx, &input).await,
+        Some(account) => create_account_admin(&ctx, account, &input).await,
+    };
     db.close().await;
     match result {
         Ok(id) => {
+            let kind = if args.account.is_some() {
+                "account"
+            } else {
+                "operator"
+            };
             println!(
-                "Created operator administrator {} ({id})",
+                "Created {kind} administrator {} ({id})",
                 args.email.trim().to_lowercase()
             );
             Ok(())
@@ -58,6 +88,7 @@ pub async fn create(args: AdminCreateArgs) -> anyhow::Result<()> {
                 .collect();
             anyhow::bail!("{}", lines.join("\n"))
         }
+        Err(Error::NotFound) => anyhow::bail!("no such account"),
         Err(e) => Err(e.into()),
     }
 }

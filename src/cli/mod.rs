@@ -1,3 +1,5 @@
+pub mod account;
 pub mod admin;
 pub mod migrate;
 pub mod serve;
+pub mod user;

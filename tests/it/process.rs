@@ -276,3 +276,63 @@ fn json_logs_are_one_object_per_line() {
             .starts_with("http://127.0.0.1:")
     );
 }
+
+#[test]
+fn account_admin_and_user_list_from_the_command_line() {
+    let dir = temp_dir("roster-process").join("data");
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .args(["--data-dir", dir.to_str().unwrap()])
+            .env_remove("ROSTER_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let created = run(&["account", "create", "--name", "Acme AB", "--country", "SE"]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let id = String::from_utf8_lossy(&created.stdout).trim().to_string();
+    assert_eq!(id.len(), 36, "prints the new account's id: {id}");
+    let pw = dir.with_file_name("pw.txt");
+    std::fs::write(&pw, "a long and unguessable passphrase\n").unwrap();
+    let admin = run(&[
+        "admin",
+        "create",
+        "--email",
+        "boss@acme.test",
+        "--account",
+        &id,
+        "--password-file",
+        pw.to_str().unwrap(),
+        "--first-name",
+        "Bo",
+        "--password-hash-memory-kib",
+        "256",
+        "--password-hash-iterations",
+        "1",
+    ]);
+    assert!(
+        admin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&admin.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&admin.stdout)
+            .contains("Created account administrator boss@acme.test")
+    );
+    let list = run(&["user", "list", "--account", &id]);
+    let out = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        out.lines()
+            .any(|l| l.contains("boss@acme.test\tBo\tadministrator\tactive\tAcme AB")),
+        "{out}"
+    );
+    let empty_name = run(&["account", "create", "--name", " "]);
+    assert!(!empty_name.status.success());
+    assert!(String::from_utf8_lossy(&empty_name.stderr).contains("name: Fill in this field."));
+    let unknown = run(&["user", "list", "--account", "not-an-id"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no such account"));
+}

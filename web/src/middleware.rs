@@ -100,6 +100,13 @@ pub async fn resolve_session(
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                 .map(|c| c.0.ip().to_string())
                 .unwrap_or_default();
+            // A password someone else set must be replaced before anything else.
+            let path = req.uri().path();
+            if actor.must_change_password && !["/password", "/signout", "/language"].contains(&path)
+            {
+                let hx = req.headers().contains_key("hx-request");
+                return must_change_password(hx);
+            }
             req.extensions_mut().insert(actor);
             next.run(req).await
         }
@@ -116,4 +123,17 @@ pub async fn resolve_session(
             PageError::from_core(e, Default::default(), id).into_response()
         }
     }
+}
+
+fn must_change_password(htmx: bool) -> Response {
+    let mut res = axum::http::StatusCode::SEE_OTHER.into_response();
+    let h = res.headers_mut();
+    h.insert(header::LOCATION, HeaderValue::from_static("/password"));
+    if htmx {
+        h.insert(
+            HeaderName::from_static("hx-redirect"),
+            HeaderValue::from_static("/password"),
+        );
+    }
+    res
 }

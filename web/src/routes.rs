@@ -21,6 +21,11 @@ pub fn router(state: AppState) -> Router {
             get(auth::setup::show_setup).post(auth::setup::complete_setup),
         )
         .route("/language", post(language::change_language))
+        .route(
+            "/password",
+            get(auth::change_password::show_change_password)
+                .post(auth::change_password::change_password),
+        )
         .route("/devices", get(devices::show_devices))
         .route("/users", get(users::list::list_users))
         .route(

@@ -258,3 +258,7 @@ admins-add = Add administrator
 admins-remove = Remove { $name } as administrator
 management-new-account = New customer account
 management-create-account = Create account
+password-same = Choose a password other than the one you were given.
+password-change-title = Choose your password
+password-change-intro = Your password was set by someone else. Choose your own before you go on; it is known only to you.
+password-change-submit = Save my password

@@ -258,3 +258,7 @@ admins-add = Beheerder toevoegen
 admins-remove = { $name } als beheerder verwijderen
 management-new-account = Nieuw klantaccount
 management-create-account = Account aanmaken
+password-same = Kies een ander wachtwoord dan het wachtwoord dat u hebt gekregen.
+password-change-title = Kies uw wachtwoord
+password-change-intro = Uw wachtwoord is door iemand anders ingesteld. Kies uw eigen wachtwoord voordat u verdergaat; alleen u kent het.
+password-change-submit = Mijn wachtwoord opslaan

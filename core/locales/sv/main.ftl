@@ -258,3 +258,7 @@ admins-add = Lägg till administratör
 admins-remove = Ta bort { $name } som administratör
 management-new-account = Nytt kundkonto
 management-create-account = Skapa konto
+password-same = Välj ett annat lösenord än det du fick.
+password-change-title = Välj ditt lösenord
+password-change-intro = Ditt lösenord har angetts av någon annan. Välj ett eget innan du fortsätter; bara du känner till det.
+password-change-submit = Spara mitt lösenord

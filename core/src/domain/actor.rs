@@ -30,6 +30,9 @@ pub struct Actor {
     pub signed_in_at: Timestamp,
     /// The client address of the current request (for the audit trail).
     pub ip: String,
+    /// The password was set by someone else (generated, or by an administrator): the user must
+    /// choose their own before anything else.
+    pub must_change_password: bool,
     pub(crate) session_hash: Vec<u8>,
 }
 
@@ -73,6 +76,7 @@ impl Actor {
             csrf_token: String::new(),
             signed_in_at: Timestamp::from_millis(0),
             ip: String::new(),
+            must_change_password: false,
             session_hash: vec![],
         }
     }

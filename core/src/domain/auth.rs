@@ -334,6 +334,7 @@ pub async fn authenticate(ctx: &Ctx, session_token: &str) -> Result<Option<Actor
         scopes,
         user_grants,
         ip: String::new(),
+        must_change_password: user.password_must_change,
         csrf_token: session.csrf_token,
         signed_in_at: Timestamp::from_millis(session.created_at),
         session_hash: id_hash,

@@ -77,3 +77,11 @@ pub(crate) async fn delete_sessions_of(ex: Ex<'_>, user: Uuid) -> Result<u64> {
     let sql = "DELETE FROM sessions WHERE user_id = $1";
     Ok(on!(ex, c => sqlx::query(sql).bind(user).execute(&mut *c).await.map(|r| r.rows_affected()))?)
 }
+
+/// Ends every session of a user but one (after a password change).
+pub(crate) async fn delete_other_sessions(ex: Ex<'_>, user: Uuid, keep: &[u8]) -> Result<u64> {
+    let sql = "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2";
+    Ok(
+        on!(ex, c => sqlx::query(sql).bind(user).bind(keep).execute(&mut *c).await.map(|r| r.rows_affected()))?,
+    )
+}

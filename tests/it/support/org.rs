@@ -87,6 +87,10 @@ impl Org {
         let plain = person(server, &op, u, "plain@a.test", false).await;
         person(server, &op, b, "badmin@b.test", true).await;
         let b_user = person(server, &op, b, "buser@b.test", false).await;
+        // The fixture's people have chosen their own passwords already.
+        server
+            .exec("UPDATE users SET password_must_change = FALSE")
+            .await;
         Org {
             a,
             u,

@@ -176,6 +176,24 @@ impl TestServer {
         out.join(",")
     }
 
+    /// Runs one statement directly on the database (fixtures only).
+    pub async fn exec(&self, sql: &'static str) {
+        match self.engine {
+            Engine::Sqlite => {
+                let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&self.db_url)
+                    .await
+                    .expect("connect");
+                sqlx::query(sql).execute(&mut c).await.expect(sql);
+            }
+            Engine::Postgres => {
+                let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&self.db_url)
+                    .await
+                    .expect("connect");
+                sqlx::query(sql).execute(&mut c).await.expect(sql);
+            }
+        }
+    }
+
     /// One text from the database.
     pub async fn text(&self, sql: &'static str) -> String {
         match self.engine {

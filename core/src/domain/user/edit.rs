@@ -413,3 +413,49 @@ pub async fn set_own_language(ctx: &Ctx, actor: &Actor, lang: Lang) -> Result<()
     .await?;
     tx.commit().await
 }
+
+/// The user chooses their own password (required after a generated or administrator-set one).
+/// Their other sessions end.
+pub async fn change_own_password(
+    ctx: &Ctx,
+    actor: &Actor,
+    new_password: &str,
+    repeat: &str,
+) -> Result<()> {
+    password::check_new("password", new_password, Some(&actor.email))?;
+    if new_password != repeat {
+        return Err(Error::field("password_repeat", "password-mismatch"));
+    }
+    let hash = auth::hash_password(ctx, new_password).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let before = store::user::find_user(tx.ex(), actor.user_id.0)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if before
+        .password_hash
+        .as_deref()
+        .is_some_and(|h| password::verify(new_password, h))
+    {
+        return Err(Error::field("password", "password-same"));
+    }
+    let mut after = before.clone();
+    after.password_hash = Some(hash);
+    after.password_must_change = false;
+    after.updated_at = now.millis();
+    save(tx.ex(), &after, before.version).await?;
+    store::session::delete_other_sessions(tx.ex(), before.id, &actor.session_hash).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.password.change",
+        "user",
+        before.id,
+        Some(before.node_id),
+        json!({"password_must_change": before.password_must_change}),
+        json!({"password_must_change": false}),
+    )
+    .await?;
+    tx.commit().await
+}

@@ -12,8 +12,8 @@ pub use access::{
 };
 pub use create::{Created, NewUser, PasswordChoice, create_user, generate_password};
 pub use edit::{
-    SettingsInput, delete_user, move_user, set_notes, set_own_language, set_password, set_services,
-    set_status, update_settings,
+    SettingsInput, change_own_password, delete_user, move_user, set_notes, set_own_language,
+    set_password, set_services, set_status, update_settings,
 };
 pub use list::{ListFilter, ListPage, ListSort, UserListItem, list_users};
 pub use photo::{MAX_PHOTO_BYTES, Photo, get_photo, remove_photo, set_photo};

@@ -1,3 +1,4 @@
+pub mod change_password;
 pub mod setup;
 pub mod sign_in;
 pub mod sign_out;
