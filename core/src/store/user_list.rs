@@ -132,3 +132,25 @@ pub(crate) async fn list_users(ex: Ex<'_>, q: &ListQuery) -> Result<Vec<ListRow>
     })?;
     Ok(rows)
 }
+
+/// These users (at most 500), by name: a delegate's list.
+pub(crate) async fn list_users_by_ids(ex: Ex<'_>, ids: &[Uuid]) -> Result<Vec<ListRow>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids = &ids[..ids.len().min(500)];
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT u.id, u.node_id, n.name AS node_name, u.kind, u.email, u.login, u.first_name, \
+         u.last_name, u.friendly_name, u.sort_name, u.user_type, u.status \
+         FROM users u JOIN nodes n ON n.id = u.node_id WHERE u.id IN ({}) ORDER BY u.sort_name, u.id",
+        placeholders.join(", ")
+    );
+    Ok(on!(ex, c => {
+        let mut q = sqlx::query_as::<_, ListRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut *c).await
+    })?)
+}

@@ -29,189 +29,41 @@ struct Case {
     expect: &'static str,
 }
 
+/// The table: what, method, path, form fields, needs the target's version, and the expected
+/// answer per actor (operator, account admin, unit admin, delegate, plain user, other admin).
+#[rustfmt::skip]
 fn cases(org: &Org) -> Vec<Case> {
-    let get = |what, path: String, expect| Case {
-        what,
-        method: "GET",
-        path,
-        form: vec![],
-        versioned: false,
-        expect,
-    };
-    let post = |what, path: String, form: Vec<(&'static str, String)>, versioned, expect| Case {
-        what,
-        method: "POST",
-        path,
-        form,
-        versioned,
-        expect,
-    };
-    let t = org.target.to_string();
+    let (t, a, b, u, u1, u2) = (org.target, org.a, org.b, org.u, org.u1, org.u2);
+    let (plain, b_user) = (org.plain, org.b_user);
+    let f = |pairs: &[(&'static str, &str)]| pairs.iter().map(|(k, v)| (*k, v.to_string())).collect::<Vec<_>>();
+    let row = |what, method, path: String, form, versioned, expect| Case { what, method, path, form, versioned, expect };
     vec![
-        //                                                                                         op acct unit dlg plain other
-        get("users list", "/users".into(), "Y  Y    Y    N   N     Y"),
-        get(
-            "users of U2",
-            format!("/users?node={}", org.u2),
-            "Y  Y    Y    N   N     N",
-        ),
-        get(
-            "users of the account",
-            format!("/users?node={}", org.a),
-            "Y  Y    N    N   N     N",
-        ),
-        get(
-            "users of B",
-            format!("/users?node={}", org.b),
-            "Y  N    N    N   N     Y",
-        ),
-        get(
-            "target's page",
-            format!("/users/{t}"),
-            "Y  Y    Y    Y   N     N",
-        ),
-        get(
-            "plain user's page (in U)",
-            format!("/users/{}", org.plain),
-            "Y  Y    N    N   N     N",
-        ),
-        get(
-            "B user's page",
-            format!("/users/{}", org.b_user),
-            "Y  N    N    N   N     Y",
-        ),
-        get(
-            "add user under U2",
-            format!("/users/add?node={}", org.u2),
-            "Y  Y    Y    N   N     N",
-        ),
-        get(
-            "unit U1",
-            format!("/units/{}", org.u1),
-            "Y  Y    Y    N   N     N",
-        ),
-        get(
-            "unit U",
-            format!("/units/{}", org.u),
-            "Y  Y    N    N   N     N",
-        ),
-        get(
-            "account A",
-            format!("/account?node={}", org.a),
-            "Y  Y    N    N   N     N",
-        ),
-        get(
-            "management",
-            "/management".into(),
-            "Y  N    N    N   N     N",
-        ),
-        get(
-            "delete target (confirm)",
-            format!("/users/{t}/delete"),
-            "Y  Y    Y    Y   N     N",
-        ),
-        post(
-            "target's notes",
-            format!("/users/{t}/notes"),
-            vec![("notes", "seen".into())],
-            true,
-            "Y  Y    Y    Y   N     N",
-        ),
-        post(
-            "target's services",
-            format!("/users/{t}/services"),
-            vec![("services", "sms".into())],
-            true,
-            "Y  Y    Y    Y   N     N",
-        ),
-        post(
-            "target's password",
-            format!("/users/{t}/password"),
-            vec![("password", "a brand new passphrase".into())],
-            true,
-            "Y  Y    Y    Y   N     N",
-        ),
-        post(
-            "move target to U1",
-            format!("/users/{t}/move"),
-            vec![("node", org.u1.to_string())],
-            true,
-            "Y  Y    Y    N   N     N",
-        ),
-        post(
-            "add user under U2",
-            "/users/add".into(),
-            vec![
-                ("node", org.u2.to_string()),
-                ("email", "new-{who}@a.test".into()),
-                ("user_type", "user".into()),
-                ("language", "en".into()),
-                ("access", "invite".into()),
-            ],
-            false,
-            "Y  Y    Y    N   N     N",
-        ),
-        post(
-            "add unit under U1",
-            "/units".into(),
-            vec![
-                ("parent", org.u1.to_string()),
-                ("name", "Unit {who}".into()),
-            ],
-            false,
-            "Y  Y    Y    N   N     N",
-        ),
-        post(
-            "add unit under the account",
-            "/units".into(),
-            vec![("parent", org.a.to_string()), ("name", "Top {who}".into())],
-            false,
-            "Y  Y    N    N   N     N",
-        ),
-        post(
-            "make target admin of U2",
-            format!("/nodes/{}/admins", org.u2),
-            vec![("email", "target@a.test".into())],
-            false,
-            "Y  Y    Y    N   N     N",
-        ),
-        post(
-            "give plain Access to target",
-            format!("/users/{t}/access"),
-            vec![("email", "plain@a.test".into())],
-            false,
-            "Y  Y    F    N   N     N",
-        ),
-        post(
-            "make a new user account admin",
-            format!("/nodes/{}/admins", org.a),
-            vec![("email", "new-operator@a.test".into())],
-            false,
-            "Y  Y    N    N   N     N",
-        ),
-        post(
-            "edit account A",
-            format!("/account/{}", org.a),
-            vec![
-                ("name", "Acme".into()),
-                ("default_language", "en".into()),
-                ("default_country", "SE".into()),
-                ("version", "{node_version}".into()),
-            ],
-            false,
-            "Y  Y    N    N   N     N",
-        ),
-        post(
-            "create an account",
-            "/management/accounts".into(),
-            vec![
-                ("name", "New {who}".into()),
-                ("default_language", "en".into()),
-                ("version", "0".into()),
-            ],
-            false,
-            "Y  N    N    N   N     N",
-        ),
+        //   what                           method  path                                  form                                                                   version  op acct unit dlg plain other
+        row("users list",                   "GET",  "/users".into(),                      vec![],                                                                false,  "Y  Y    Y    Y   N     Y"),
+        row("users of U2",                  "GET",  format!("/users?node={u2}"),          vec![],                                                                false,  "Y  Y    Y    N   N     N"),
+        row("users of the account",         "GET",  format!("/users?node={a}"),           vec![],                                                                false,  "Y  Y    N    N   N     N"),
+        row("users of B",                   "GET",  format!("/users?node={b}"),           vec![],                                                                false,  "Y  N    N    N   N     Y"),
+        row("target's page",                "GET",  format!("/users/{t}"),                vec![],                                                                false,  "Y  Y    Y    Y   N     N"),
+        row("plain user's page (in U)",     "GET",  format!("/users/{plain}"),            vec![],                                                                false,  "Y  Y    N    N   N     N"),
+        row("B user's page",                "GET",  format!("/users/{b_user}"),           vec![],                                                                false,  "Y  N    N    N   N     Y"),
+        row("add user under U2 (form)",     "GET",  format!("/users/add?node={u2}"),      vec![],                                                                false,  "Y  Y    Y    N   N     N"),
+        row("unit U1",                      "GET",  format!("/units/{u1}"),               vec![],                                                                false,  "Y  Y    Y    N   N     N"),
+        row("unit U",                       "GET",  format!("/units/{u}"),                vec![],                                                                false,  "Y  Y    N    N   N     N"),
+        row("account A",                    "GET",  format!("/account?node={a}"),         vec![],                                                                false,  "Y  Y    N    N   N     N"),
+        row("management",                   "GET",  "/management".into(),                 vec![],                                                                false,  "Y  N    N    N   N     N"),
+        row("delete target (confirm)",      "GET",  format!("/users/{t}/delete"),         vec![],                                                                false,  "Y  Y    Y    Y   N     N"),
+        row("target's notes",               "POST", format!("/users/{t}/notes"),          f(&[("notes", "seen")]),                                               true,   "Y  Y    Y    Y   N     N"),
+        row("target's services",            "POST", format!("/users/{t}/services"),       f(&[("services", "sms")]),                                             true,   "Y  Y    Y    Y   N     N"),
+        row("target's password",            "POST", format!("/users/{t}/password"),       f(&[("password", "a brand new passphrase")]),                          true,   "Y  Y    Y    Y   N     N"),
+        row("move target to U1",            "POST", format!("/users/{t}/move"),           f(&[("node", &u1.to_string())]),                                       true,   "Y  Y    Y    N   N     N"),
+        row("add user under U2",            "POST", "/users/add".into(),                  f(&[("node", &u2.to_string()), ("email", "new-{who}@a.test"), ("user_type", "user"), ("language", "en"), ("access", "invite")]), false, "Y  Y    Y    N   N     N"),
+        row("add unit under U1",            "POST", "/units".into(),                      f(&[("parent", &u1.to_string()), ("name", "Unit {who}")]),             false,  "Y  Y    Y    N   N     N"),
+        row("add unit under the account",   "POST", "/units".into(),                      f(&[("parent", &a.to_string()), ("name", "Top {who}")]),               false,  "Y  Y    N    N   N     N"),
+        row("make target admin of U2",      "POST", format!("/nodes/{u2}/admins"),        f(&[("email", "target@a.test")]),                                      false,  "Y  Y    Y    N   N     N"),
+        row("give plain Access to target",  "POST", format!("/users/{t}/access"),         f(&[("email", "plain@a.test")]),                                       false,  "Y  Y    F    N   N     N"),
+        row("make a new user account admin","POST", format!("/nodes/{a}/admins"),         f(&[("email", "new-operator@a.test")]),                                false,  "Y  Y    N    N   N     N"),
+        row("edit account A",               "POST", format!("/account/{a}"),              f(&[("name", "Acme"), ("default_language", "en"), ("default_country", "SE"), ("version", "{node_version}")]), false, "Y  Y    N    N   N     N"),
+        row("create an account",            "POST", "/management/accounts".into(),        f(&[("name", "New {who}"), ("default_language", "en"), ("version", "0")]), false, "Y  N    N    N   N     N"),
     ]
 }
 

@@ -90,6 +90,33 @@ fn decode_cursor(s: &str) -> Option<(String, Uuid)> {
     Some((key.to_string(), Uuid::try_parse(id).ok()?))
 }
 
+fn item(u: store::user_list::ListRow) -> UserListItem {
+    UserListItem {
+        id: UserId(u.id),
+        name: format!("{} {}", u.first_name, u.last_name)
+            .trim()
+            .to_string(),
+        friendly_name: u.friendly_name,
+        email: u.email.or(u.login).unwrap_or_default(),
+        is_system: u.kind == "system",
+        node_id: NodeId(u.node_id),
+        node_name: u.node_name,
+        user_type: UserType::parse(&u.user_type).unwrap_or(UserType::User),
+        status: UserStatus::parse(&u.status).unwrap_or(UserStatus::Disabled),
+    }
+}
+
+/// The users a delegate was given "Access" to (seed 001), by name.
+pub async fn list_delegated_users(ctx: &Ctx, actor: &Actor) -> Result<Vec<UserListItem>> {
+    let ids: Vec<Uuid> = actor.user_grants.iter().map(|u| u.0).collect();
+    let mut conn = ctx.db.conn().await?;
+    Ok(store::user_list::list_users_by_ids(conn.ex(), &ids)
+        .await?
+        .into_iter()
+        .map(item)
+        .collect())
+}
+
 /// One page of the users in the subtree `filter.node` (which the actor must administer).
 pub async fn list_users(ctx: &Ctx, actor: &Actor, filter: &ListFilter) -> Result<ListPage> {
     let top = filter
@@ -140,22 +167,7 @@ pub async fn list_users(ctx: &Ctx, actor: &Actor, filter: &ListFilter) -> Result
         None
     };
     Ok(ListPage {
-        users: rows
-            .into_iter()
-            .map(|u| UserListItem {
-                id: UserId(u.id),
-                name: format!("{} {}", u.first_name, u.last_name)
-                    .trim()
-                    .to_string(),
-                friendly_name: u.friendly_name,
-                email: u.email.or(u.login).unwrap_or_default(),
-                is_system: u.kind == "system",
-                node_id: NodeId(u.node_id),
-                node_name: u.node_name,
-                user_type: UserType::parse(&u.user_type).unwrap_or(UserType::User),
-                status: UserStatus::parse(&u.status).unwrap_or(UserStatus::Disabled),
-            })
-            .collect(),
+        users: rows.into_iter().map(item).collect(),
         next,
     })
 }

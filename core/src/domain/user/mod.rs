@@ -15,7 +15,7 @@ pub use edit::{
     SettingsInput, change_own_password, delete_user, move_user, set_notes, set_own_language,
     set_password, set_services, set_status, update_settings,
 };
-pub use list::{ListFilter, ListPage, ListSort, UserListItem, list_users};
+pub use list::{ListFilter, ListPage, ListSort, UserListItem, list_delegated_users, list_users};
 pub use photo::{MAX_PHOTO_BYTES, Photo, get_photo, remove_photo, set_photo};
 
 use serde_json::json;

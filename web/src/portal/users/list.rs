@@ -114,6 +114,11 @@ pub async fn list_users(
         after: (!params.after.is_empty()).then(|| params.after.clone()),
     };
     let result = async {
+        if actor.primary_scope().is_none() && !actor.user_grants.is_empty() && node.is_none() {
+            // A delegate administers single users only: their list, without a tree.
+            let users = user::list_delegated_users(&state.ctx, &actor).await?;
+            return Ok((vec![], user::ListPage { users, next: None }));
+        }
         let tree = node::tree(&state.ctx, &actor, node).await?;
         let page = user::list_users(&state.ctx, &actor, &filter).await?;
         Ok::<_, roster_core::Error>((tree, page))
