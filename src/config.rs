@@ -37,6 +37,51 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Benchmarks: a data generator and load measurements (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Create an account with units and many users (fast batches; no password hashing).
+    Seed(BenchSeedArgs),
+    /// Measure the Users tab, search and user page of an account: p50 and p99 per page.
+    Users(BenchUsersArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchSeedArgs {
+    /// How many users.
+    #[arg(long)]
+    pub users: usize,
+
+    /// How many units (in two levels).
+    #[arg(long, default_value_t = 100)]
+    pub units: usize,
+
+    /// The account's name (its users get addresses userN@<name>.test).
+    #[arg(long, default_value = "Bench")]
+    pub name: String,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchUsersArgs {
+    /// The account to measure (as `roster bench seed` printed it).
+    #[arg(long)]
+    pub account: String,
+
+    /// Requests per page kind.
+    #[arg(long, default_value_t = 200)]
+    pub requests: usize,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 #[derive(Subcommand, Debug)]

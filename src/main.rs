@@ -5,7 +5,7 @@ mod config;
 
 use clap::Parser;
 
-use config::{AccountCommand, AdminCommand, Cli, Command, UserCommand};
+use config::{AccountCommand, AdminCommand, BenchCommand, Cli, Command, UserCommand};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -32,6 +32,12 @@ fn main() -> std::process::ExitCode {
             Command::User {
                 command: UserCommand::List(args),
             } => cli::user::list(args).await,
+            Command::Bench {
+                command: BenchCommand::Seed(args),
+            } => cli::bench::seed(args).await,
+            Command::Bench {
+                command: BenchCommand::Users(args),
+            } => cli::bench::users(args).await,
         }
     });
     match result {

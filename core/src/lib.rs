@@ -1,6 +1,7 @@
 //! Roster's engine: typed values, the domain rules, storage and translations.
 //! Nothing here speaks HTTP; the web crate and the command line call the domain.
 
+pub mod bench;
 pub mod clock;
 pub mod context;
 pub mod domain;

@@ -1,5 +1,6 @@
 pub mod account;
 pub mod admin;
+pub mod bench;
 pub mod migrate;
 pub mod serve;
 pub mod user;

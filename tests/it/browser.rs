@@ -49,3 +49,120 @@ async fn first_run_setup_sign_in_tabs_dutch_and_logout() {
     assert_eq!(server.count("SELECT COUNT(*) FROM sessions").await, 0);
     browser.quit().await;
 }
+
+async fn browser_sign_in(browser: &Browser, server: &TestServer, email: &str) {
+    browser.goto(&format!("{}/signin", server.url)).await;
+    browser.type_into("#email", email).await;
+    browser
+        .type_into("#password", crate::support::org::PW)
+        .await;
+    browser.click("#signin").await;
+    browser.wait_for_text("nav.tabs", "Devices").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_admin_adds_invoice_recipients_adds_a_unit_user_and_moves_a_user() {
+    let server = TestServer::with_admin(Engine::Sqlite).await;
+    let org = crate::support::org::Org::build(&server).await;
+    let browser = Browser::start().await;
+    browser_sign_in(&browser, &server, "acct@a.test").await;
+
+    // Seed 000, option 1: a new Administrator who receives paid invoices by e-mail.
+    browser.click("nav.tabs a[href='/users']").await;
+    browser.wait_for_text("h1", "Users").await;
+    browser
+        .click(&format!("a.icon[href='/users/add?node={}']", org.a))
+        .await;
+    browser.wait_for_text("h1", "Add user").await;
+    browser.type_into("#first_name", "Ivy").await;
+    browser.type_into("#last_name", "Invoice").await;
+    browser.type_into("#email", "ivy@a.test").await;
+    browser
+        .click("#user_type option[value=administrator]")
+        .await;
+    browser.click("#receive_invoices").await;
+    browser.click("#add-user").await;
+    browser.wait_for_text("h1", "User added").await;
+    assert_eq!(server.count("SELECT COUNT(*) FROM users WHERE email = 'ivy@a.test' AND user_type = 'administrator' AND receive_invoices = TRUE").await, 1);
+
+    // Seed 000, option 2: tick the box for an existing administrator.
+    browser
+        .goto(&format!("{}/users/{}", server.url, org.account_admin))
+        .await;
+    browser.wait_for_text("#settings-title", "Settings").await;
+    browser.click("#receive_invoices").await;
+    browser.click("#save-settings").await;
+    browser
+        .wait_for_text("#settings .notice", "The settings have been saved.")
+        .await;
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM users WHERE email = 'acct@a.test' AND receive_invoices = TRUE"
+            )
+            .await,
+        1
+    );
+
+    // Seed 001 "Add users": under a unit, keep the generated password, give SMS.
+    browser
+        .goto(&format!("{}/users/add?node={}", server.url, org.u1))
+        .await;
+    browser.wait_for_text("h1", "Add user").await;
+    browser.type_into("#email", "sam@a.test").await;
+    browser.click("input[name=access][value=password]").await;
+    browser.click("input[name=services][value=sms]").await;
+    browser.click("#add-user").await;
+    browser.wait_for_text("h1", "User added").await;
+    let shown = browser.text("#shown-password").await;
+    assert_eq!(
+        shown.len(),
+        19,
+        "the generated password is shown: {shown:?}"
+    );
+    assert_eq!(server.count("SELECT COUNT(*) FROM user_services s JOIN users u ON u.id = s.user_id WHERE u.email = 'sam@a.test' AND s.service = 'sms'").await, 1);
+    browser.screenshot("user-created").await;
+
+    // Organizational belonging: move the target user from Stockholm to Sales.
+    browser
+        .goto(&format!("{}/users/{}", server.url, org.target))
+        .await;
+    browser
+        .click(&format!("#move-node option[value='{}']", org.u))
+        .await;
+    browser.click("#move-user").await;
+    browser
+        .wait_for_text("#belonging .notice", "The user has been moved.")
+        .await;
+    assert_eq!(server.count("SELECT COUNT(*) FROM users u JOIN nodes n ON n.id = u.node_id WHERE u.email = 'target@a.test' AND n.name = 'Sales'").await, 1);
+    browser.screenshot("user-page").await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_administrator_sees_only_their_subtree() {
+    let server = TestServer::with_admin(Engine::Sqlite).await;
+    crate::support::org::Org::build(&server).await;
+    let browser = Browser::start().await;
+    browser_sign_in(&browser, &server, "unit@a.test").await;
+    browser.click("nav.tabs a[href='/users']").await;
+    browser.wait_for_text(".tree", "Nordics").await;
+    let tree = browser.text(".tree").await;
+    assert!(tree.contains("Stockholm"), "{tree}");
+    assert!(
+        !tree.contains("Sales") && !tree.contains("Acme") && !tree.contains("Beta"),
+        "{tree}"
+    );
+    let list = browser.text("#users").await;
+    assert!(
+        list.contains("target@a.test") && list.contains("unit@a.test"),
+        "{list}"
+    );
+    assert!(
+        !list.contains("plain@a.test") && !list.contains("acct@a.test"),
+        "{list}"
+    );
+    assert!(!browser.exists("nav.tabs a[href='/management']").await);
+    browser.screenshot("unit-admin-users").await;
+    browser.quit().await;
+}

@@ -190,3 +190,62 @@ pub(crate) async fn delete_photo(ex: Ex<'_>, user: Uuid) -> Result<()> {
     on!(ex, c => sqlx::query(sql).bind(user).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Inserts many users in one statement (the data generator).
+pub(crate) async fn insert_users_bulk(ex: Ex<'_>, users: &[UserRow]) -> Result<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let per = 29;
+    let rows: Vec<String> = (0..users.len())
+        .map(|r| {
+            format!(
+                "({})",
+                (1..=per)
+                    .map(|c| format!("${}", r * per + c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect();
+    let sql = format!(
+        concat!("INSERT INTO users (", columns!(), ") VALUES {}"),
+        rows.join(", ")
+    );
+    on!(ex, c => {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+        for u in users {
+            q = q.bind(u.id).bind(u.node_id).bind(u.account_id).bind(&u.kind).bind(&u.email)
+                .bind(u.email_verified).bind(&u.email_pending).bind(&u.login).bind(&u.first_name)
+                .bind(&u.last_name).bind(&u.friendly_name).bind(&u.sort_name).bind(&u.phone)
+                .bind(&u.country_code).bind(&u.language).bind(&u.user_type).bind(&u.status)
+                .bind(&u.password_hash).bind(u.password_must_change).bind(&u.notes)
+                .bind(u.receive_invoices).bind(u.notifications_enabled).bind(u.notify_email)
+                .bind(u.notify_sms).bind(u.mfa_required).bind(&u.invite_message).bind(u.version)
+                .bind(u.created_at).bind(u.updated_at);
+        }
+        q.execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Inserts many search terms, a thousand per statement (the data generator).
+pub(crate) async fn insert_terms_bulk(
+    ex: Ex<'_>,
+    account: Uuid,
+    terms: &[(Uuid, String)],
+) -> Result<()> {
+    on!(ex, c => {
+        for chunk in terms.chunks(1000) {
+            let rows: Vec<String> = (0..chunk.len()).map(|r| format!("(${}, ${}, ${})", r * 3 + 1, r * 3 + 2, r * 3 + 3)).collect();
+            let sql = format!("INSERT INTO user_terms (account_id, term, user_id) VALUES {} ON CONFLICT DO NOTHING", rows.join(", "));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (user, term) in chunk {
+                q = q.bind(account).bind(term).bind(*user);
+            }
+            q.execute(&mut *c).await?;
+        }
+        Ok::<(), sqlx::Error>(())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! The data generator behind `roster bench`: one account with units and many users, written in
+//! large batches. It writes exactly the rows Add user writes (user, search terms, unit counts)
+//! but skips the per-user checks and hashing, which is what makes a million users take minutes.
+
+use std::time::Instant;
+
+use uuid::Uuid;
+
+use crate::context::Ctx;
+use crate::domain::Actor;
+use crate::domain::node::{self, AccountInput};
+use crate::domain::user::{search_terms_of, sort_name_of};
+use crate::error::Result;
+use crate::model::NodeId;
+use crate::store::{self, user::UserRow};
+
+const FIRST: [&str; 24] = [
+    "Anna", "Erik", "Maria", "Lars", "Eva", "Johan", "Karin", "Anders", "Sara", "Per", "Emma",
+    "Jan", "Sofie", "Daan", "Lotte", "Bram", "Fleur", "Ruben", "Noor", "Sem", "Julia", "Lucas",
+    "Mila", "Finn",
+];
+const LAST: [&str; 20] = [
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "de Jong",
+    "Jansen",
+    "de Vries",
+    "van den Berg",
+    "van Dijk",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+];
+
+pub struct Seeded {
+    pub account: NodeId,
+    pub units: Vec<NodeId>,
+    pub users: usize,
+    pub seconds: f64,
+}
+
+/// Creates an account named `name` with `units` units (in two levels) and `users` users spread
+/// over them; user i has the email `user{i}@{domain}`.
+pub async fn seed(
+    ctx: &Ctx,
+    actor: &Actor,
+    name: &str,
+    units: usize,
+    users: usize,
+) -> Result<Seeded> {
+    let started = Instant::now();
+    let input = AccountInput {
+        name: name.into(),
+        default_language: "en".into(),
+        default_country: "SE".into(),
+        ..Default::default()
+    };
+    let account = node::create_account(ctx, actor, &input).await?;
+    let mut unit_ids = vec![account];
+    let top = (units as f64).sqrt().ceil() as usize;
+    for i in 0..units {
+        let parent = if i < top {
+            account
+        } else {
+            unit_ids[1 + (i % top)]
+        };
+        unit_ids.push(node::create_unit(ctx, actor, parent, &format!("Unit {i:04}")).await?);
+    }
+    let domain = format!(
+        "{}.test",
+        name.to_lowercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+    );
+    let now = ctx.clock.now().millis();
+    const BATCH: usize = 500;
+    let mut counts = vec![0i64; unit_ids.len()];
+    let mut i = 0;
+    while i < users {
+        let end = (i + BATCH * 20).min(users);
+        let mut tx = ctx.db.begin().await?;
+        let mut rows = Vec::with_capacity(BATCH);
+        let mut terms: Vec<(Uuid, String)> = Vec::with_capacity(BATCH * 6);
+        for n in i..end {
+            let unit = n % unit_ids.len();
+            counts[unit] += 1;
+            let (first, last) = (FIRST[n % FIRST.len()], LAST[(n / FIRST.len()) % LAST.len()]);
+            let email = format!("user{n}@{domain}");
+            let row = UserRow {
+                id: Uuid::now_v7(),
+                node_id: unit_ids[unit].0,
+                account_id: account.0,
+                kind: "person".into(),
+                email: Some(email.clone()),
+                email_verified: false,
+                email_pending: None,
+                login: None,
+                sort_name: sort_name_of(first, last, &email),
+                first_name: first.into(),
+                last_name: last.into(),
+                friendly_name: String::new(),
+                phone: None,
+                country_code: "SE".into(),
+                language: "en".into(),
+                user_type: if n % 1000 == 0 {
+                    "administrator"
+                } else {
+                    "user"
+                }
+                .into(),
+                status: if n % 7 == 0 { "invited" } else { "active" }.into(),
+                password_hash: None,
+                password_must_change: false,
+                notes: String::new(),
+                receive_invoices: false,
+                notifications_enabled: false,
+                notify_email: false,
+                notify_sms: false,
+                mfa_required: false,
+                invite_message: String::new(),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            terms.extend(search_terms_of(&row).into_iter().map(|t| (row.id, t)));
+            rows.push(row);
+            if rows.len() == BATCH {
+                store::user::insert_users_bulk(tx.ex(), &rows).await?;
+                store::user::insert_terms_bulk(tx.ex(), account.0, &terms).await?;
+                rows.clear();
+                terms.clear();
+            }
+        }
+        if !rows.is_empty() {
+            store::user::insert_users_bulk(tx.ex(), &rows).await?;
+            store::user::insert_terms_bulk(tx.ex(), account.0, &terms).await?;
+        }
+        tx.commit().await?;
+        i = end;
+    }
+    let mut tx = ctx.db.begin().await?;
+    for (unit, count) in unit_ids.iter().zip(&counts) {
+        store::node::adjust_user_count(tx.ex(), unit.0, *count).await?;
+    }
+    tx.commit().await?;
+    Ok(Seeded {
+        account,
+        units: unit_ids,
+        users,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}

@@ -1,0 +1,167 @@
+//! `roster bench`: the data generator and the Users-tab benchmark. Pages are measured through
+//! the whole application (routing, session, domain, SQL, template) in this process, without
+//! the network, one request at a time.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use roster_core::domain::setup::{self, FirstAdmin};
+use roster_core::domain::user::{self, ListFilter};
+use roster_core::domain::{Actor, auth};
+use roster_core::model::NodeId;
+use roster_core::{Db, bench};
+use roster_web::AppState;
+use tower::ServiceExt as _;
+
+use crate::cli::account::{command_line_actor, context};
+use crate::config::{BenchSeedArgs, BenchUsersArgs};
+
+pub async fn seed(args: BenchSeedArgs) -> anyhow::Result<()> {
+    let db = Db::connect(&args.storage.database_url()?).await?;
+    db.migrate().await?;
+    let ctx = context(db.clone());
+    let actor = command_line_actor(&ctx).await?;
+    let seeded = bench::seed(&ctx, &actor, &args.name, args.units, args.users).await?;
+    db.close().await;
+    println!(
+        "account {} with {} units and {} users on {} in {:.1} s ({:.0} users/s)",
+        seeded.account,
+        seeded.units.len() - 1,
+        seeded.users,
+        db.engine().name(),
+        seeded.seconds,
+        seeded.users as f64 / seeded.seconds
+    );
+    Ok(())
+}
+
+const BENCH_EMAIL: &str = "bench-operator@roster.invalid";
+
+/// A signed-in session of an operator made for the benchmark.
+async fn operator_session(ctx: &roster_core::Ctx) -> anyhow::Result<String> {
+    let password = roster_core::secret::new_token()?;
+    let input = FirstAdmin {
+        first_name: "Bench".into(),
+        last_name: "Operator".into(),
+        email: BENCH_EMAIL.into(),
+        password: password.clone(),
+        password_repeat: password.clone(),
+        lang: Default::default(),
+    };
+    if setup::create_operator_admin(ctx, &input).await.is_err() {
+        anyhow::bail!("the benchmark operator exists already: use a fresh database per run");
+    }
+    let signed = auth::sign_in(
+        ctx,
+        auth::SignIn {
+            email: BENCH_EMAIL,
+            password: &password,
+            ip: "127.0.0.1",
+            user_agent: "roster bench",
+            device_token: None,
+        },
+    )
+    .await?;
+    Ok(signed.session_token)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+pub async fn users(args: BenchUsersArgs) -> anyhow::Result<()> {
+    let db = Db::connect(&args.storage.database_url()?).await?;
+    db.migrate().await?;
+    let ctx = context(db.clone());
+    let account =
+        NodeId::parse(&args.account).ok_or_else(|| anyhow::anyhow!("--account must be an id"))?;
+    let session = operator_session(&ctx).await?;
+    let actor: Actor = command_line_actor(&ctx).await?;
+    let first = user::list_users(
+        &ctx,
+        &actor,
+        &ListFilter {
+            node: Some(account),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let next = first.next.clone().unwrap_or_default();
+    let some_user = first
+        .users
+        .first()
+        .map(|u| u.id.to_string())
+        .unwrap_or_default();
+    let tree = roster_core::domain::node::tree(&ctx, &actor, Some(account)).await?;
+    let unit = tree
+        .last()
+        .map(|t| t.node.id.to_string())
+        .unwrap_or_default();
+    let users = tree.first().map(|t| t.total_users).unwrap_or(0);
+    let one = format!("user{}@", users / 2);
+    let pages: Vec<(&str, String)> = vec![
+        (
+            "Users tab, first page of the account",
+            format!("/users?node={account}"),
+        ),
+        (
+            "Users tab, next page (keyset)",
+            format!("/users?node={account}&after={next}"),
+        ),
+        ("Users tab, one unit", format!("/users?node={unit}")),
+        (
+            "Users tab, newest first",
+            format!("/users?node={account}&sort=newest"),
+        ),
+        (
+            "Search, one match (email prefix)",
+            format!("/users?node={account}&q={}", one.replace('@', "%40")),
+        ),
+        (
+            "Search, many matches (first name)",
+            format!("/users?node={account}&q=anna"),
+        ),
+        (
+            "Filter, status invited",
+            format!("/users?node={account}&status=invited"),
+        ),
+        ("User page", format!("/users/{some_user}")),
+    ];
+    let router = roster_web::router(AppState::new(ctx.clone()));
+    println!(
+        "{} users in the account, {} requests per page, {}",
+        users,
+        args.requests,
+        db.engine().name()
+    );
+    println!("| page | p50 ms | p99 ms | max ms |");
+    println!("| --- | ---: | ---: | ---: |");
+    for (name, path) in pages {
+        let mut times = Vec::with_capacity(args.requests);
+        for i in 0..args.requests + 5 {
+            let req = Request::get(&path)
+                .header(header::COOKIE, format!("roster={session}"))
+                .body(Body::empty())?;
+            let started = Instant::now();
+            let res = router.clone().oneshot(req).await?;
+            let status = res.status();
+            let _ = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            anyhow::ensure!(status.is_success(), "{path} answered {status}");
+            if i >= 5 {
+                times.push(ms);
+            }
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "| {name} | {:.2} | {:.2} | {:.2} |",
+            percentile(&times, 0.5),
+            percentile(&times, 0.99),
+            times[times.len() - 1]
+        );
+    }
+    db.close().await;
+    Ok(())
+}
