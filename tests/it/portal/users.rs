@@ -672,3 +672,125 @@ both_engines!(
         );
     }
 );
+
+both_engines!(names_are_escaped_on_every_page, |engine| async move {
+    let server = TestServer::with_admin(engine).await;
+    let org = Org::build(&server).await;
+    let evil = "\"><img src=x onerror=alert(1)>";
+    let admin = signed_in(&server, "acct@a.test").await;
+    let mut form = add_form(&org.u.to_string(), "evil@a.test");
+    form.retain(|(k, _)| *k != "first_name" && *k != "message");
+    form.push(("first_name", evil.into()));
+    form.push(("message", evil.into()));
+    assert_eq!(post_add(&admin, &form).await.status, 201);
+    let page = admin.get("/devices").await;
+    let unit = admin
+        .post_form(
+            "/units",
+            &page.body,
+            &[("parent", &org.a.to_string()), ("name", evil)],
+        )
+        .await;
+    assert_eq!(unit.status, 303);
+    for path in [
+        format!("/users?node={}", org.a),
+        format!("/users?node={}&q=evil", org.a),
+        format!("/account?node={}", org.a),
+    ] {
+        let page = admin.get(&path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(
+            !page.body.contains("<img src=x"),
+            "{path} renders the name as markup"
+        );
+    }
+    let list = admin.get(&format!("/users?node={}", org.a)).await;
+    assert!(
+        list.body
+            .contains("&#34;&#62;&#60;img src=x onerror=alert(1)&#62;"),
+        "escaped, not dropped"
+    );
+});
+
+both_engines!(
+    two_concurrent_removals_never_leave_an_account_without_an_administrator,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        let org = Org::build(&server).await;
+        let op = root_actor(&server);
+        let second = person(&server, &op, org.a, "second@a.test", true).await;
+        // Both administrators are deleted at the same moment; one delete must lose.
+        let (x, y) = tokio::join!(
+            roster_core::domain::user::delete_user(&server.ctx, &op, org.account_admin),
+            roster_core::domain::user::delete_user(&server.ctx, &op, second),
+        );
+        assert!(
+            x.is_ok() != y.is_ok(),
+            "exactly one removal succeeds: {x:?} {y:?}"
+        );
+        assert_eq!(
+        server.count("SELECT COUNT(*) FROM users WHERE user_type = 'administrator' AND email IN ('acct@a.test', 'second@a.test')").await,
+        1
+    );
+    }
+);
+
+both_engines!(
+    operators_create_accounts_and_bad_input_names_the_field,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        let op = server.admin_client().await;
+        let page = op.get("/management").await;
+        let bad = op
+            .post_form(
+                "/management/accounts",
+                &page.body,
+                &[
+                    ("version", "0"),
+                    ("name", "Gamma"),
+                    ("contact_email", "nope"),
+                    ("default_language", "en"),
+                    ("default_country", "SE"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        assert!(
+            bad.body.contains("Enter an email address") && bad.body.contains("value=\"Gamma\"")
+        );
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM nodes WHERE kind = 'account'")
+                .await,
+            0
+        );
+        let ok = op
+            .post_form(
+                "/management/accounts",
+                &page.body,
+                &[
+                    ("version", "0"),
+                    ("name", "Gamma"),
+                    ("contact_email", "it@gamma.test"),
+                    ("default_language", "sv"),
+                    ("default_country", "SE"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, 303);
+        let management = op.get("/management").await;
+        assert!(management.body.contains("Gamma"));
+        assert_eq!(
+            server
+                .text("SELECT default_language FROM nodes WHERE name = 'Gamma'")
+                .await,
+            "sv"
+        );
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM audit_events WHERE action = 'account.create'")
+                .await,
+            1
+        );
+    }
+);
