@@ -73,6 +73,8 @@ CREATE INDEX users_node ON users (node_id, sort_name, id);
 CREATE INDEX users_account_name ON users (account_id, sort_name, id);
 CREATE INDEX users_account_email ON users (account_id, email);
 CREATE INDEX users_account_created ON users (account_id, id);
+CREATE INDEX users_account_type ON users (account_id, user_type, sort_name, id);
+CREATE INDEX users_account_status ON users (account_id, status, sort_name, id);
 
 -- Search terms of a user (name words, email and its parts, login), lower case, for prefix
 -- search that stays fast however many users an account has.

@@ -11,8 +11,21 @@ pub(crate) enum Sort {
     Created,
 }
 
+/// Which index drives the query: the planner cannot know how selective a search or a unit is,
+/// so the domain counts first (cheaply) and says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Walk the account's users in sort order, filtering (many rows match).
+    Account,
+    /// Start from the few search-term matches, then sort them.
+    Terms,
+    /// Start from the users of these few nodes, then sort them.
+    Nodes(Vec<Uuid>),
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct ListQuery {
+    pub plan: Plan,
     pub account_id: Uuid,
     /// Only users in the subtree at this path (a unit filter, or a unit administrator's scope).
     pub path: Option<String>,
@@ -51,12 +64,18 @@ enum Arg {
 
 /// One page of users; the caller asks for one more than it shows to know if a next page exists.
 pub(crate) async fn list_users(ex: Ex<'_>, q: &ListQuery) -> Result<Vec<ListRow>> {
+    const COLUMNS: &str = "u.id, u.node_id, n.name AS node_name, u.kind, u.email, u.login, \
+        u.first_name, u.last_name, u.friendly_name, u.sort_name, u.user_type, u.status";
     let mut args = vec![Arg::Id(q.account_id)];
-    let mut sql = String::from(
-        "SELECT u.id, u.node_id, n.name AS node_name, u.kind, u.email, u.login, u.first_name, \
-         u.last_name, u.friendly_name, u.sort_name, u.user_type, u.status \
-         FROM users u JOIN nodes n ON n.id = u.node_id WHERE u.account_id = $1",
-    );
+    let mut sql = match (&q.plan, &q.search) {
+        (Plan::Terms, Some(_)) => format!(
+            "SELECT DISTINCT {COLUMNS} FROM user_terms t JOIN users u ON u.id = t.user_id \
+             JOIN nodes n ON n.id = u.node_id WHERE t.account_id = $1"
+        ),
+        _ => format!(
+            "SELECT {COLUMNS} FROM users u JOIN nodes n ON n.id = u.node_id WHERE u.account_id = $1"
+        ),
+    };
     let mut push = |sql: &mut String, clause: &str, arg: Arg| {
         args.push(arg);
         sql.push_str(&clause.replace('?', &format!("${}", args.len())));
@@ -69,18 +88,36 @@ pub(crate) async fn list_users(ex: Ex<'_>, q: &ListQuery) -> Result<Vec<ListRow>
             Arg::Text(super::node::subtree_end(path)),
         );
     }
-    if let Some(s) = &q.search {
-        push(
-            &mut sql,
-            " AND u.id IN (SELECT t.user_id FROM user_terms t WHERE t.account_id = ?",
-            Arg::Id(q.account_id),
-        );
-        push(&mut sql, " AND t.term >= ?", Arg::Text(s.clone()));
-        push(
-            &mut sql,
-            " AND t.term < ?)",
-            Arg::Text(format!("{s}\u{10FFFF}")),
-        );
+    if let Plan::Nodes(nodes) = &q.plan {
+        for (i, id) in nodes.iter().enumerate() {
+            let open = if i == 0 { " AND u.node_id IN (" } else { ", " };
+            push(&mut sql, &format!("{open}?"), Arg::Id(*id));
+        }
+        sql.push_str(if nodes.is_empty() { " AND 1 = 0" } else { ")" });
+    }
+    match (&q.plan, &q.search) {
+        (Plan::Terms, Some(s)) => {
+            push(&mut sql, " AND t.term >= ?", Arg::Text(s.clone()));
+            push(
+                &mut sql,
+                " AND t.term < ?",
+                Arg::Text(format!("{s}\u{10FFFF}")),
+            );
+        }
+        (_, Some(s)) => {
+            push(
+                &mut sql,
+                " AND u.id IN (SELECT t.user_id FROM user_terms t WHERE t.account_id = ?",
+                Arg::Id(q.account_id),
+            );
+            push(&mut sql, " AND t.term >= ?", Arg::Text(s.clone()));
+            push(
+                &mut sql,
+                " AND t.term < ?)",
+                Arg::Text(format!("{s}\u{10FFFF}")),
+            );
+        }
+        (_, None) => {}
     }
     if let Some(t) = &q.user_type {
         push(&mut sql, " AND u.user_type = ?", Arg::Text(t.clone()));
@@ -153,4 +190,19 @@ pub(crate) async fn list_users_by_ids(ex: Ex<'_>, ids: &[Uuid]) -> Result<Vec<Li
         }
         q.fetch_all(&mut *c).await
     })?)
+}
+
+/// How many search terms start with `prefix`, counting no further than `cap`.
+pub(crate) async fn count_term_matches(
+    ex: Ex<'_>,
+    account: Uuid,
+    prefix: &str,
+    cap: i64,
+) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM user_terms WHERE account_id = $1 AND term >= $2 \
+               AND term < $3 LIMIT $4) AS m";
+    let end = format!("{prefix}\u{10FFFF}");
+    Ok(
+        on!(ex, c => sqlx::query_scalar::<_, i64>(sql).bind(account).bind(prefix).bind(&end).bind(cap).fetch_one(&mut *c).await)?,
+    )
 }

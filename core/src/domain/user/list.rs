@@ -11,10 +11,13 @@ use crate::error::{Error, Result};
 use crate::model::{NodeId, UserId, UserStatus, UserType};
 use crate::store::{
     self,
-    user_list::{ListQuery, Sort},
+    user_list::{ListQuery, Plan, Sort},
 };
 
 pub const PAGE_SIZE: i64 = 50;
+/// Up to this many matches, a search starts from the matches; up to twice this many users, a
+/// unit's list starts from its units' users.
+const FEW: i64 = 2000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ListSort {
@@ -143,10 +146,33 @@ pub async fn list_users(ctx: &Ctx, actor: &Actor, filter: &ListFilter) -> Result
         ListSort::Newest => (Sort::Created, true),
         ListSort::Oldest => (Sort::Created, false),
     };
+    // Few matches are found fastest from their own index, many by walking the sorted list.
+    let path = (node.id != tenant.id).then(|| node.path.clone());
+    let plan = if !search.is_empty() {
+        let matches =
+            store::user_list::count_term_matches(conn.ex(), node.account_id, &search, FEW + 1)
+                .await?;
+        if matches <= FEW {
+            Plan::Terms
+        } else {
+            Plan::Account
+        }
+    } else if let Some(p) = &path {
+        let nodes = store::node::list_tenant_nodes(conn.ex(), p, node.account_id).await?;
+        let users: i64 = nodes.iter().map(|n| n.user_count).sum();
+        if users <= FEW * 2 {
+            Plan::Nodes(nodes.iter().map(|n| n.id).collect())
+        } else {
+            Plan::Account
+        }
+    } else {
+        Plan::Account
+    };
     let query = ListQuery {
+        plan,
         account_id: node.account_id,
         // The whole tenant needs no path filter; a unit does.
-        path: (node.id != tenant.id).then(|| node.path.clone()),
+        path,
         search: (!search.is_empty()).then_some(search),
         user_type: filter.user_type.map(|t| t.as_str().to_string()),
         status: filter.status.map(|s| s.as_str().to_string()),
