@@ -794,3 +794,47 @@ both_engines!(
         );
     }
 );
+
+both_engines!(
+    an_administrator_sets_a_password_which_is_not_sent_but_announced,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        let org = Org::build(&server).await;
+        let acct = signed_in(&server, "acct@a.test").await;
+        let page = acct.get(&format!("/users/{}", org.plain)).await;
+        let v = input_value(&page.body, "version").unwrap();
+        let short = acct
+            .post_form(
+                &format!("/users/{}/password", org.plain),
+                &page.body,
+                &[("version", &v), ("password", "short")],
+            )
+            .await;
+        assert_eq!(short.status, 422);
+        assert!(short.body.contains("Use at least 8 characters."));
+        let new = "a password from the admin";
+        let ok = acct
+            .post_form(
+                &format!("/users/{}/password", org.plain),
+                &page.body,
+                &[("version", &v), ("password", new)],
+            )
+            .await;
+        assert_eq!(ok.status, 303);
+        let payload = server.text("SELECT payload FROM outbox WHERE kind = 'password-set-by-admin' AND recipient = 'plain@a.test'").await;
+        assert!(!payload.contains(new), "the password is never in a message");
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM audit_events WHERE action = 'user.password.set'")
+                .await,
+            1
+        );
+        let plain = server.client();
+        assert_eq!(plain.sign_in("plain@a.test", new).await.status, 303);
+        assert_eq!(
+            plain.get("/devices").await.location(),
+            "/password",
+            "must be changed at first sign-in"
+        );
+    }
+);

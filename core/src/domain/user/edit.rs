@@ -271,6 +271,20 @@ pub async fn set_password(
     }
     after.updated_at = now.millis();
     save(tx.ex(), &after, version).await?;
+    // The user hears that someone else set their password (never the password itself).
+    if let Some(email) = &before.email {
+        let payload = json!({ "user": before.id.to_string(), "by": actor.display_name });
+        store::outbox::enqueue_email(
+            tx.ex(),
+            "password-set-by-admin",
+            email,
+            Some(before.id),
+            Some(before.node_id),
+            &payload.to_string(),
+            now.millis(),
+        )
+        .await?;
+    }
     audit::record(
         tx.ex(),
         actor,
