@@ -4,7 +4,9 @@
 //! for an unknown address) and changes nothing; the anonymous column is always refused (a page
 //! sends to sign-in, a form post is 403).
 
-use crate::support::org::{Org, signed_in};
+use roster_core::domain::{node, user};
+
+use crate::support::org::{Org, person, root_actor, signed_in};
 use crate::support::server::{ADMIN_EMAIL, ADMIN_PASSWORD};
 use crate::support::{Client, TestServer, both_engines, input_value};
 
@@ -29,6 +31,34 @@ struct Case {
     expect: &'static str,
 }
 
+/// What a destructive row acts on, made anew for every actor: a user in U2 (`{victim}`) to
+/// whom the plain user has Access (so in those rows the plain user is the victim's delegate:
+/// they may edit settings and photo, never disable, delete or hand out rights), and a unit
+/// under U2 (`{vunit}`) that the victim administers.
+struct Fresh {
+    victim: String,
+    vunit: String,
+}
+
+async fn fresh(server: &TestServer, org: &Org, n: usize) -> Fresh {
+    let op = root_actor(server);
+    let email = format!("victim{n}@a.test");
+    let victim = person(server, &op, org.u2, &email, false).await;
+    user::add_access(&server.ctx, &op, victim, "plain@a.test")
+        .await
+        .unwrap();
+    let vunit = node::create_unit(&server.ctx, &op, org.u2, &format!("Fresh {n}"))
+        .await
+        .unwrap();
+    user::add_node_admin(&server.ctx, &op, vunit, &email)
+        .await
+        .unwrap();
+    Fresh {
+        victim: victim.to_string(),
+        vunit: vunit.to_string(),
+    }
+}
+
 /// The table: what, method, path, form fields, needs the target's version, and the expected
 /// answer per actor (operator, account admin, unit admin, delegate, plain user, other admin).
 #[rustfmt::skip]
@@ -44,6 +74,7 @@ fn cases(org: &Org) -> Vec<Case> {
         row("users of the account",         "GET",  format!("/users?node={a}"),           vec![],                                                                false,  "Y  Y    N    N   N     N"),
         row("users of B",                   "GET",  format!("/users?node={b}"),           vec![],                                                                false,  "Y  N    N    N   N     Y"),
         row("target's page",                "GET",  format!("/users/{t}"),                vec![],                                                                false,  "Y  Y    Y    Y   N     N"),
+        row("photo of the target",          "GET",  format!("/users/{t}/photo"),          vec![],                                                                false,  "Y  Y    Y    Y   N     N"),
         row("plain user's page (in U)",     "GET",  format!("/users/{plain}"),            vec![],                                                                false,  "Y  Y    N    N   N     N"),
         row("B user's page",                "GET",  format!("/users/{b_user}"),           vec![],                                                                false,  "Y  N    N    N   N     Y"),
         row("add user under U2 (form)",     "GET",  format!("/users/add?node={u2}"),      vec![],                                                                false,  "Y  Y    Y    N   N     N"),
@@ -63,6 +94,15 @@ fn cases(org: &Org) -> Vec<Case> {
         row("give plain Access to target",  "POST", format!("/users/{t}/access"),         f(&[("email", "plain@a.test")]),                                       false,  "Y  Y    F    N   N     N"),
         row("make a new user account admin","POST", format!("/nodes/{a}/admins"),         f(&[("email", "new-operator@a.test")]),                                false,  "Y  Y    N    N   N     N"),
         row("edit account A",               "POST", format!("/account/{a}"),              f(&[("name", "Acme"), ("default_language", "en"), ("default_country", "SE"), ("version", "{node_version}")]), false, "Y  Y    N    N   N     N"),
+        row("victim's settings",            "POST", "/users/{victim}/settings".into(),    f(&[("first_name", "V"), ("user_type", "user"), ("language", "nl"), ("version", "1")]), false, "Y  Y    Y    N   Y     N"),
+        row("disable the victim",           "POST", "/users/{victim}/status".into(),      f(&[("active", "false"), ("version", "1")]),                           false,  "Y  Y    Y    N   N     N"),
+        row("delete the victim",            "POST", "/users/{victim}/delete".into(),      vec![],                                                                false,  "Y  Y    Y    N   N     N"),
+        row("remove plain's Access",        "POST", format!("/users/{{victim}}/access/{plain}/remove"), vec![],                                         false,  "Y  Y    Y    N   N     N"),
+        row("remove the victim's photo",    "POST", "/users/{victim}/photo/remove".into(), vec![],                                                               false,  "Y  Y    Y    N   Y     N"),
+        row("rename a unit in U2",          "POST", "/units/{vunit}/rename".into(),       f(&[("name", "Renamed {who}"), ("version", "1")]),                           false,  "Y  Y    Y    N   N     N"),
+        row("move a unit in U2 to U1",      "POST", "/units/{vunit}/move".into(),         f(&[("parent", &u1.to_string()), ("version", "1")]),                   false,  "Y  Y    Y    N   N     N"),
+        row("delete a unit in U2",          "POST", "/units/{vunit}/delete".into(),       vec![],                                                                false,  "Y  Y    Y    N   N     N"),
+        row("remove a unit's administrator","POST", "/nodes/{vunit}/admins/{victim}/remove".into(), vec![],                                              false,  "Y  Y    Y    N   N     N"),
         row("create an account",            "POST", "/management/accounts".into(),        f(&[("name", "New {who}"), ("default_language", "en"), ("version", "0")]), false, "Y  N    N    N   N     N"),
     ]
 }
@@ -95,11 +135,34 @@ both_engines!(authorization_matrix, |engine| async move {
     ];
     let anonymous = server.client();
     let mut failures = vec![];
+    let mut counter = 0;
+    // The target has a photo, so that reading it can be allowed or refused.
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::RgbImage::new(4, 4)
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+    user::set_photo(
+        &server.ctx,
+        &root_actor(&server),
+        org.target,
+        png.into_inner(),
+    )
+    .await
+    .unwrap();
     for case in cases(&org) {
         let expect: Vec<&str> = case.expect.split_whitespace().collect();
         assert_eq!(expect.len(), ACTORS.len(), "{}", case.what);
         for (i, client) in clients.iter().enumerate() {
             let who = ACTORS[i].replace(' ', "-");
+            let path = if case.path.contains("{victim}") || case.path.contains("{vunit}") {
+                counter += 1;
+                let f = fresh(&server, &org, counter).await;
+                case.path
+                    .replace("{victim}", &f.victim)
+                    .replace("{vunit}", &f.vunit)
+            } else {
+                case.path.clone()
+            };
             let mut fields: Vec<(&str, String)> = case
                 .form
                 .iter()
@@ -119,13 +182,13 @@ both_engines!(authorization_matrix, |engine| async move {
             }
             let before = server.fingerprint().await;
             let res = if case.method == "GET" {
-                client.get(&case.path).await
+                client.get(&path).await
             } else {
                 // The CSRF token of this actor's own session, from a page they can open.
                 let page = client.get("/devices").await;
                 let pairs: Vec<(&str, &str)> =
                     fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                client.post_form(&case.path, &page.body, &pairs).await
+                client.post_form(&path, &page.body, &pairs).await
             };
             let ok = allowed(res.status, &res.location());
             let want = expect[i] == "Y";
@@ -158,13 +221,22 @@ both_engines!(authorization_matrix, |engine| async move {
                 );
             }
         }
+        let path = if case.path.contains("{victim}") || case.path.contains("{vunit}") {
+            counter += 1;
+            let f = fresh(&server, &org, counter).await;
+            case.path
+                .replace("{victim}", &f.victim)
+                .replace("{vunit}", &f.vunit)
+        } else {
+            case.path.clone()
+        };
         let before = server.fingerprint().await;
         let res = if case.method == "GET" {
-            anonymous.get(&case.path).await
+            anonymous.get(&path).await
         } else {
             let pairs: Vec<(&str, &str)> =
                 case.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            anonymous.post_raw(&case.path, &pairs, &[]).await
+            anonymous.post_raw(&path, &pairs, &[]).await
         };
         let refused =
             (case.method == "GET" && res.status == 303 && res.location().starts_with("/signin"))
