@@ -158,22 +158,17 @@ impl TestServer {
     /// A fingerprint of everything people change (not sessions): equal before and after
     /// means nothing changed.
     pub async fn fingerprint(&self) -> String {
-        let mut out = vec![];
-        for sql in [
-            "SELECT COUNT(*) FROM users",
-            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM users",
-            "SELECT COUNT(*) FROM nodes",
-            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM nodes",
-            "SELECT CAST(COALESCE(SUM(user_count), 0) AS BIGINT) FROM nodes",
-            "SELECT COUNT(*) FROM grants",
-            "SELECT COUNT(*) FROM user_services",
-            "SELECT COUNT(*) FROM user_photos",
-            "SELECT COUNT(*) FROM outbox",
-            "SELECT COUNT(*) FROM audit_events WHERE action NOT LIKE 'sign-%'",
-        ] {
-            out.push(self.count(sql).await.to_string());
-        }
-        out.join(",")
+        const SQL: &str = "SELECT CAST((SELECT COUNT(*) FROM users) AS TEXT) || ',' || \
+            CAST((SELECT COALESCE(SUM(version), 0) FROM users) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM nodes) AS TEXT) || ',' || \
+            CAST((SELECT COALESCE(SUM(version), 0) FROM nodes) AS TEXT) || ',' || \
+            CAST((SELECT COALESCE(SUM(user_count), 0) FROM nodes) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM grants) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM user_services) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM user_photos) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM outbox) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM audit_events WHERE action NOT LIKE 'sign-%') AS TEXT)";
+        self.text(SQL).await
     }
 
     /// Runs one statement directly on the database (fixtures only).
