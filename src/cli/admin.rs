@@ -17,11 +17,14 @@ async fn create_account_admin(
     let node = NodeId::parse(account).ok_or(Error::field("account", "error-not-found"))?;
     let actor = command_line_actor(ctx).await?;
     let new = user::NewUser {
-        first_name: input.first_name.clone(),
-        last_name: input.last_name.clone(),
+        profile: user::ProfileInput {
+            first_name: input.first_name.clone(),
+            last_name: input.last_name.clone(),
+            user_type: "administrator".into(),
+            language: input.lang.code().into(),
+            ..Default::default()
+        },
         email: input.email.clone(),
-        user_type: "administrator".into(),
-        language: input.lang.code().into(),
         password: user::PasswordChoice::SetNow(input.password.clone()),
         ..Default::default()
     };

@@ -36,11 +36,14 @@ pub async fn person(
     admin: bool,
 ) -> UserId {
     let input = user::NewUser {
-        first_name: email.split('@').next().unwrap().to_string(),
-        last_name: "Test".into(),
+        profile: user::ProfileInput {
+            first_name: email.split('@').next().unwrap().to_string(),
+            last_name: "Test".into(),
+            user_type: if admin { "administrator" } else { "user" }.into(),
+            language: "en".into(),
+            ..Default::default()
+        },
         email: email.into(),
-        user_type: if admin { "administrator" } else { "user" }.into(),
-        language: "en".into(),
         password: user::PasswordChoice::SetNow(PW.into()),
         ..Default::default()
     };

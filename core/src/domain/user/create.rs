@@ -3,14 +3,13 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{search_terms, sort_name, user_json};
+use super::profile::ProfileInput;
+use super::{search_terms, user_json};
 use crate::context::Ctx;
 use crate::domain::node::node_in_scope;
 use crate::domain::{Actor, audit, auth};
 use crate::error::{Error, Problems, Result};
-use crate::model::{
-    Email, Lang, NodeId, NodeKind, UserId, UserType, parse_line, parse_login, parse_text, phone,
-};
+use crate::model::{Email, NodeId, NodeKind, UserId, UserType, parse_login, parse_text};
 use crate::password;
 use crate::store::{self, user::UserRow};
 
@@ -31,19 +30,9 @@ pub enum PasswordChoice {
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
     pub system: bool,
-    pub first_name: String,
-    pub last_name: String,
+    pub profile: ProfileInput,
     pub email: String,
     pub login: String,
-    pub user_type: String,
-    pub language: String,
-    pub country_code: String,
-    pub phone_country: String,
-    pub phone_number: String,
-    pub notifications_enabled: bool,
-    pub notify_email: bool,
-    pub notify_sms: bool,
-    pub receive_invoices: bool,
     pub message: String,
     pub services: Vec<String>,
     pub password: PasswordChoice,
@@ -84,40 +73,12 @@ pub async fn create_user(
 ) -> Result<Created> {
     let now = ctx.clock.now();
     let mut p = Problems::default();
-    let first_name = p
-        .check(parse_line("first_name", &input.first_name, 100))
-        .unwrap_or_default();
-    let last_name = p
-        .check(parse_line("last_name", &input.last_name, 100))
-        .unwrap_or_default();
     let (email, login) = if input.system {
         (None, p.check(parse_login("login", &input.login)))
     } else {
         (p.check(Email::parse("email", &input.email)), None)
     };
-    let user_type = if input.system {
-        Some(UserType::User)
-    } else {
-        let t = UserType::parse(&input.user_type);
-        if t.is_none() {
-            p.add("user_type", "field-role-invalid");
-        }
-        t
-    };
-    let language = Lang::parse(&input.language);
-    if language.is_none() {
-        p.add("language", "field-language-invalid");
-    }
-    let country_code = p
-        .check(phone::parse_country("country_code", &input.country_code))
-        .unwrap_or_default();
-    let phone = p
-        .check(phone::parse_phone(
-            "phone_number",
-            &input.phone_country,
-            &input.phone_number,
-        ))
-        .flatten();
+    let profile = input.profile.check(&mut p, input.system);
     let message = p
         .check(parse_text("message", &input.message, MESSAGE_MAX))
         .unwrap_or_default();
@@ -125,18 +86,6 @@ pub async fn create_user(
         if !ctx.settings.services.contains(s) {
             p.add("services", "field-service-unknown");
         }
-    }
-    if input.receive_invoices && user_type != Some(UserType::Administrator) {
-        p.add("receive_invoices", "invoices-need-administrator");
-    }
-    if input.notifications_enabled && !input.notify_email && !input.notify_sms {
-        p.add("notify", "notify-channel-required");
-    }
-    if input.notify_sms && phone.is_none() {
-        p.add("phone_number", "notify-sms-needs-phone");
-    }
-    if input.system && input.receive_invoices {
-        p.add("receive_invoices", "invoices-need-administrator");
     }
     let set_now = match &input.password {
         PasswordChoice::SetNow(pw) if !input.system => {
@@ -167,7 +116,7 @@ pub async fn create_user(
         return Err(Error::NotFound);
     }
     let tenant = store::node::get_node(tx.ex(), node.account_id).await?;
-    let user_type = user_type.unwrap_or(UserType::User);
+    let user_type = profile.user_type;
     if user_type == UserType::Administrator && !actor.administers_path(&tenant.path) {
         return Err(Error::Forbidden);
     }
@@ -185,7 +134,7 @@ pub async fn create_user(
     }
     let id = Uuid::now_v7();
     let invited = !input.system && set_now.is_none();
-    let row = UserRow {
+    let mut row = UserRow {
         id,
         node_id: node.id,
         account_id: node.account_id,
@@ -194,36 +143,29 @@ pub async fn create_user(
         email_verified: false,
         email_pending: None,
         login: login.clone(),
-        first_name: first_name.clone(),
-        last_name: last_name.clone(),
+        first_name: String::new(),
+        last_name: String::new(),
         friendly_name: String::new(),
-        sort_name: sort_name(
-            &first_name,
-            &last_name,
-            email
-                .as_ref()
-                .map(Email::as_str)
-                .or(login.as_deref())
-                .unwrap_or(""),
-        ),
-        phone,
-        country_code,
-        language: language.unwrap_or_default().code().into(),
-        user_type: user_type.as_str().into(),
+        sort_name: String::new(),
+        phone: None,
+        country_code: String::new(),
+        language: String::new(),
+        user_type: String::new(),
         status: if invited { "invited" } else { "active" }.into(),
         password_hash: hash,
         password_must_change: set_now.is_some(),
         notes: String::new(),
-        receive_invoices: input.receive_invoices,
-        notifications_enabled: input.notifications_enabled,
-        notify_email: input.notifications_enabled && input.notify_email,
-        notify_sms: input.notifications_enabled && input.notify_sms,
-        mfa_required: user_type == UserType::Administrator,
+        receive_invoices: false,
+        notifications_enabled: false,
+        notify_email: false,
+        notify_sms: false,
+        mfa_required: false,
         invite_message: if invited { message } else { String::new() },
         version: 1,
         created_at: now.millis(),
         updated_at: now.millis(),
     };
+    profile.apply(&mut row);
     let result = store::user::insert_user(tx.ex(), &row).await;
     if let Err(Error::Conflict(_)) = result {
         // A concurrent add took the address or login between the check and the insert.

@@ -3,12 +3,13 @@
 
 use serde_json::json;
 
-use super::{keep_an_admin, save, search_terms, sort_name, user_in_scope, user_json};
+use super::profile::ProfileInput;
+use super::{keep_an_admin, save, search_terms, user_in_scope, user_json};
 use crate::context::Ctx;
 use crate::domain::node::node_in_scope;
 use crate::domain::{Actor, audit, auth};
 use crate::error::{Error, Problems, Result};
-use crate::model::{Lang, NodeId, UserId, UserStatus, UserType, parse_line, parse_text, phone};
+use crate::model::{Lang, NodeId, UserId, UserStatus, UserType, parse_line, parse_text};
 use crate::password;
 use crate::store;
 
@@ -19,18 +20,8 @@ pub const NOTES_MAX: usize = 4000;
 /// external notifications and their channels).
 #[derive(Debug, Clone, Default)]
 pub struct SettingsInput {
-    pub first_name: String,
-    pub last_name: String,
+    pub profile: ProfileInput,
     pub friendly_name: String,
-    pub country_code: String,
-    pub language: String,
-    pub user_type: String,
-    pub phone_country: String,
-    pub phone_number: String,
-    pub receive_invoices: bool,
-    pub notifications_enabled: bool,
-    pub notify_email: bool,
-    pub notify_sms: bool,
 }
 
 pub async fn update_settings(
@@ -42,50 +33,21 @@ pub async fn update_settings(
 ) -> Result<()> {
     let now = ctx.clock.now();
     let mut p = Problems::default();
-    let first_name = p
-        .check(parse_line("first_name", &input.first_name, 100))
-        .unwrap_or_default();
-    let last_name = p
-        .check(parse_line("last_name", &input.last_name, 100))
-        .unwrap_or_default();
     let friendly_name = p
         .check(parse_line("friendly_name", &input.friendly_name, 100))
         .unwrap_or_default();
-    let country_code = p
-        .check(phone::parse_country("country_code", &input.country_code))
-        .unwrap_or_default();
-    let language = Lang::parse(&input.language);
-    if language.is_none() {
-        p.add("language", "field-language-invalid");
-    }
-    let user_type = UserType::parse(&input.user_type);
-    if user_type.is_none() {
-        p.add("user_type", "field-role-invalid");
-    }
-    let phone = p
-        .check(phone::parse_phone(
-            "phone_number",
-            &input.phone_country,
-            &input.phone_number,
-        ))
-        .flatten();
-    if input.receive_invoices && user_type != Some(UserType::Administrator) {
-        p.add("receive_invoices", "invoices-need-administrator");
-    }
-    if input.notifications_enabled && !input.notify_email && !input.notify_sms {
-        p.add("notify", "notify-channel-required");
-    }
-    if input.notify_sms && phone.is_none() {
-        p.add("phone_number", "notify-sms-needs-phone");
-    }
+    let system = {
+        let mut conn = ctx.db.conn().await?;
+        store::user::find_user(conn.ex(), id.0)
+            .await?
+            .is_some_and(|u| u.kind == "system")
+    };
+    let profile = input.profile.check(&mut p, system);
     p.finish()?;
-    let user_type = user_type.unwrap_or(UserType::User);
+    let user_type = profile.user_type;
 
     let mut tx = ctx.db.begin().await?;
     let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
-    if before.kind == "system" && user_type == UserType::Administrator {
-        return Err(Error::field("user_type", "field-role-invalid"));
-    }
     let tenant = store::node::get_node(tx.ex(), before.account_id).await?;
     let role_changes = before.user_type != user_type.as_str();
     if role_changes && !actor.administers_path(&tenant.path) {
@@ -98,30 +60,8 @@ pub async fn update_settings(
     )
     .await?;
     let mut after = before.clone();
-    after.first_name = first_name;
-    after.last_name = last_name;
+    profile.apply(&mut after);
     after.friendly_name = friendly_name;
-    after.sort_name = sort_name(
-        &after.first_name,
-        &after.last_name,
-        after
-            .email
-            .as_deref()
-            .or(after.login.as_deref())
-            .unwrap_or(""),
-    );
-    after.country_code = country_code;
-    after.language = language.unwrap_or_default().code().into();
-    after.user_type = user_type.as_str().into();
-    after.phone = phone;
-    after.receive_invoices = input.receive_invoices;
-    after.notifications_enabled = input.notifications_enabled;
-    after.notify_email = input.notifications_enabled && input.notify_email;
-    after.notify_sms = input.notifications_enabled && input.notify_sms;
-    if user_type == UserType::Administrator {
-        // Seed 002: for an Administrator, multifactor authentication cannot be switched off.
-        after.mfa_required = true;
-    }
     after.updated_at = now.millis();
     save(tx.ex(), &after, version).await?;
     if role_changes {

@@ -5,6 +5,7 @@ mod create;
 mod edit;
 mod list;
 mod photo;
+mod profile;
 
 pub use access::{
     AccessHolder, Reach, add_access, add_node_admin, list_access, list_node_admins, remove_access,
@@ -17,6 +18,7 @@ pub use edit::{
 };
 pub use list::{ListFilter, ListPage, ListSort, UserListItem, list_delegated_users, list_users};
 pub use photo::{MAX_PHOTO_BYTES, Photo, get_photo, remove_photo, set_photo};
+pub use profile::ProfileInput;
 
 use serde_json::json;
 use uuid::Uuid;

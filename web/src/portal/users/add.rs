@@ -3,7 +3,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::node::{self, NodeView};
-use roster_core::domain::user::{self, NewUser, PasswordChoice};
+use roster_core::domain::user::{self, NewUser, PasswordChoice, ProfileInput};
 use roster_core::model::{Lang, NodeId};
 use roster_core::{Error, FieldError};
 use serde::Deserialize;
@@ -141,19 +141,9 @@ pub async fn add_user(
     let set_now = f.get("access") == "password";
     let input = NewUser {
         system: f.get("kind") == "system",
-        first_name: f.get("first_name"),
-        last_name: f.get("last_name"),
+        profile: profile_of(&f),
         email: f.get("email"),
         login: f.get("login"),
-        user_type: f.get("user_type"),
-        language: f.get("language"),
-        country_code: f.get("country_code"),
-        phone_country: f.get("phone_country"),
-        phone_number: f.get("phone_number"),
-        notifications_enabled: f.flag("notifications_enabled"),
-        notify_email: f.flag("notify_email"),
-        notify_sms: f.flag("notify_sms"),
-        receive_invoices: f.flag("receive_invoices"),
         message: f.get("message"),
         services: f.all("services"),
         password: if set_now {
@@ -164,9 +154,13 @@ pub async fn add_user(
     };
     match user::create_user(&state.ctx, &actor, node, &input).await {
         Ok(created) => {
-            let name = format!("{} {}", input.first_name.trim(), input.last_name.trim())
-                .trim()
-                .to_string();
+            let name = format!(
+                "{} {}",
+                input.profile.first_name.trim(),
+                input.profile.last_name.trim()
+            )
+            .trim()
+            .to_string();
             let name = if name.is_empty() {
                 if input.system {
                     input.login.trim().to_string()
@@ -195,5 +189,22 @@ pub async fn add_user(
             Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
         },
         Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
+    }
+}
+
+/// The profile fields of a posted form (Add user and the Settings section share them).
+pub fn profile_of(f: &Fields) -> ProfileInput {
+    ProfileInput {
+        first_name: f.get("first_name"),
+        last_name: f.get("last_name"),
+        user_type: f.get("user_type"),
+        language: f.get("language"),
+        country_code: f.get("country_code"),
+        phone_country: f.get("phone_country"),
+        phone_number: f.get("phone_number"),
+        receive_invoices: f.flag("receive_invoices"),
+        notifications_enabled: f.flag("notifications_enabled"),
+        notify_email: f.flag("notify_email"),
+        notify_sms: f.flag("notify_sms"),
     }
 }

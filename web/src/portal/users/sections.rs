@@ -71,18 +71,8 @@ pub async fn update_settings(
         return bad_form(actor.lang);
     }
     let input = SettingsInput {
-        first_name: f.get("first_name"),
-        last_name: f.get("last_name"),
+        profile: super::add::profile_of(&f),
         friendly_name: f.get("friendly_name"),
-        country_code: f.get("country_code"),
-        language: f.get("language"),
-        user_type: f.get("user_type"),
-        phone_country: f.get("phone_country"),
-        phone_number: f.get("phone_number"),
-        receive_invoices: f.flag("receive_invoices"),
-        notifications_enabled: f.flag("notifications_enabled"),
-        notify_email: f.flag("notify_email"),
-        notify_sms: f.flag("notify_sms"),
     };
     let result = user::update_settings(&state.ctx, &actor, id, version(&f), &input).await;
     done(&state, &actor, id, "settings", Some(f), result).await
