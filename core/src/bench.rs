@@ -152,6 +152,10 @@ pub async fn seed(
         store::node::adjust_user_count(tx.ex(), unit.0, *count).await?;
     }
     tx.commit().await?;
+    // A bulk load leaves the planner's statistics behind: refresh them, as autovacuum would.
+    let mut tx = ctx.db.begin().await?;
+    store::stats::analyze(tx.ex()).await?;
+    tx.commit().await?;
     Ok(Seeded {
         account,
         units: unit_ids,

@@ -36,26 +36,23 @@ pub async fn seed(args: BenchSeedArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-const BENCH_EMAIL: &str = "bench-operator@roster.invalid";
-
 /// A signed-in session of an operator made for the benchmark.
 async fn operator_session(ctx: &roster_core::Ctx) -> anyhow::Result<String> {
     let password = roster_core::secret::new_token()?;
+    let email = format!("bench-{}@roster.invalid", &password[..8].to_lowercase().replace(['-', '_'], "x"));
     let input = FirstAdmin {
         first_name: "Bench".into(),
         last_name: "Operator".into(),
-        email: BENCH_EMAIL.into(),
+        email: email.clone(),
         password: password.clone(),
         password_repeat: password.clone(),
         lang: Default::default(),
     };
-    if setup::create_operator_admin(ctx, &input).await.is_err() {
-        anyhow::bail!("the benchmark operator exists already: use a fresh database per run");
-    }
+    setup::create_operator_admin(ctx, &input).await?;
     let signed = auth::sign_in(
         ctx,
         auth::SignIn {
-            email: BENCH_EMAIL,
+            email: &email,
             password: &password,
             ip: "127.0.0.1",
             user_agent: "roster bench",

@@ -17,3 +17,9 @@ pub(crate) async fn counts(ex: Ex<'_>, now: i64) -> Result<Counts> {
         (SELECT COUNT(*) FROM outbox WHERE state = 'queued') AS queued_messages";
     Ok(on!(ex, c => sqlx::query_as::<_, Counts>(sql).bind(now).fetch_one(&mut *c).await)?)
 }
+
+/// Refreshes the planner's statistics (after a bulk load; both engines know `ANALYZE`).
+pub(crate) async fn analyze(ex: Ex<'_>) -> Result<()> {
+    on!(ex, c => sqlx::query("ANALYZE").execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
