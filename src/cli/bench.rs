@@ -39,7 +39,10 @@ pub async fn seed(args: BenchSeedArgs) -> anyhow::Result<()> {
 /// A signed-in session of an operator made for the benchmark.
 async fn operator_session(ctx: &roster_core::Ctx) -> anyhow::Result<String> {
     let password = roster_core::secret::new_token()?;
-    let email = format!("bench-{}@roster.invalid", &password[..8].to_lowercase().replace(['-', '_'], "x"));
+    let email = format!(
+        "bench-{}@roster.invalid",
+        &password[..8].to_lowercase().replace(['-', '_'], "x")
+    );
     let input = FirstAdmin {
         first_name: "Bench".into(),
         last_name: "Operator".into(),

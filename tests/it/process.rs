@@ -336,3 +336,44 @@ fn account_admin_and_user_list_from_the_command_line() {
     let unknown = run(&["user", "list", "--account", "not-an-id"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no such account"));
 }
+
+#[test]
+fn bench_seed_and_users_run_on_a_small_account() {
+    let dir = temp_dir("roster-process").join("data");
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .args(["--data-dir", dir.to_str().unwrap()])
+            .env_remove("ROSTER_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let seeded = run(&["bench", "seed", "--users", "120", "--units", "4"]);
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let line = String::from_utf8_lossy(&seeded.stdout).to_string();
+    assert!(
+        line.contains("with 4 units and 120 users on SQLite"),
+        "{line}"
+    );
+    let account = line.split_whitespace().nth(1).unwrap().to_string();
+    let bench = run(&["bench", "users", "--account", &account, "--requests", "3"]);
+    assert!(
+        bench.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bench.stderr)
+    );
+    let table = String::from_utf8_lossy(&bench.stdout);
+    assert!(table.contains("120 users in the account"), "{table}");
+    assert_eq!(
+        table
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| page") && !l.starts_with("| ---"))
+            .count(),
+        8,
+        "{table}"
+    );
+}
