@@ -19,6 +19,26 @@ pub const TEST_HASH_COST: HashCost = HashCost {
 pub const ADMIN_EMAIL: &str = "ops@roster.test";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
+/// Runs `body` with `c`, a fresh connection of the server's engine to its database.
+macro_rules! on_test_db {
+    ($server:expr, $c:ident => $body:expr) => {
+        match $server.engine {
+            Engine::Sqlite => {
+                let mut $c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&$server.db_url)
+                    .await
+                    .expect("connect");
+                $body
+            }
+            Engine::Postgres => {
+                let mut $c = <sqlx::PgConnection as sqlx::Connection>::connect(&$server.db_url)
+                    .await
+                    .expect("connect");
+                $body
+            }
+        }
+    };
+}
+
 pub struct TestServer {
     pub url: String,
     pub db_url: String,
@@ -133,26 +153,7 @@ impl TestServer {
 
     /// One number from the database, for "nothing changed" checks.
     pub async fn count(&self, sql: &'static str) -> i64 {
-        match self.engine {
-            Engine::Sqlite => {
-                let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&self.db_url)
-                    .await
-                    .expect("connect");
-                sqlx::query_scalar::<_, i64>(sql)
-                    .fetch_one(&mut c)
-                    .await
-                    .expect(sql)
-            }
-            Engine::Postgres => {
-                let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&self.db_url)
-                    .await
-                    .expect("connect");
-                sqlx::query_scalar::<_, i64>(sql)
-                    .fetch_one(&mut c)
-                    .await
-                    .expect(sql)
-            }
-        }
+        on_test_db!(self, c => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut c).await.expect(sql))
     }
 
     /// A fingerprint of everything people change (not sessions): equal before and after
@@ -173,44 +174,12 @@ impl TestServer {
 
     /// Runs one statement directly on the database (fixtures only).
     pub async fn exec(&self, sql: &'static str) {
-        match self.engine {
-            Engine::Sqlite => {
-                let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&self.db_url)
-                    .await
-                    .expect("connect");
-                sqlx::query(sql).execute(&mut c).await.expect(sql);
-            }
-            Engine::Postgres => {
-                let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&self.db_url)
-                    .await
-                    .expect("connect");
-                sqlx::query(sql).execute(&mut c).await.expect(sql);
-            }
-        }
+        on_test_db!(self, c => { sqlx::query(sql).execute(&mut c).await.expect(sql); })
     }
 
     /// One text from the database.
     pub async fn text(&self, sql: &'static str) -> String {
-        match self.engine {
-            Engine::Sqlite => {
-                let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&self.db_url)
-                    .await
-                    .expect("connect");
-                sqlx::query_scalar::<_, String>(sql)
-                    .fetch_one(&mut c)
-                    .await
-                    .expect(sql)
-            }
-            Engine::Postgres => {
-                let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&self.db_url)
-                    .await
-                    .expect("connect");
-                sqlx::query_scalar::<_, String>(sql)
-                    .fetch_one(&mut c)
-                    .await
-                    .expect(sql)
-            }
-        }
+        on_test_db!(self, c => sqlx::query_scalar::<_, String>(sql).fetch_one(&mut c).await.expect(sql))
     }
 }
 
