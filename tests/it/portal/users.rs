@@ -270,6 +270,21 @@ both_engines!(nobody_grants_more_than_they_hold, |engine| async move {
             .status,
         403
     );
+    // Nobody moves a user out of their own scope.
+    let page = unit_admin.get(&format!("/users/{}", org.target)).await;
+    let v = input_value(&page.body, "version").unwrap();
+    let out = unit_admin
+        .post_form(
+            &format!("/users/{}/move", org.target),
+            &page.body,
+            &[("version", &v), ("node", &org.u.to_string())],
+        )
+        .await;
+    assert_eq!(out.status, 422);
+    assert!(
+        out.body
+            .contains("Choose a unit of the same account that you administer.")
+    );
     // A unit administrator cannot rename or delete the unit that is their whole scope.
     let unit_page = unit_admin.get(&format!("/units/{}", org.u1)).await;
     let v = input_value(&unit_page.body, "version").unwrap();
@@ -665,6 +680,12 @@ both_engines!(
             .await
             .unwrap();
         assert_eq!(huge.status().as_u16(), 413);
+        assert!(
+            huge.text()
+                .await
+                .unwrap()
+                .contains("The picture is larger than 5 MB.")
+        );
         let other = signed_in(&server, "badmin@b.test").await;
         assert_eq!(
             other.http.get(&url).send().await.unwrap().status().as_u16(),
