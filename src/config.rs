@@ -212,6 +212,23 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_SESSION_MAX_HOURS", default_value_t = 12)]
     pub session_max_hours: i64,
 
+    /// SMTP server for email: `smtp://user:pass@host:587?tls=required`, `smtps://…`, or
+    /// `smtp://127.0.0.1:2525`. Without it, messages wait in the outbox (see Management).
+    #[arg(long, env = "ROSTER_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of every email, e.g. `Roster <roster@example.com>`.
+    #[arg(
+        long,
+        env = "ROSTER_MAIL_FROM",
+        default_value = "Roster <roster@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// How often the outbox worker looks for messages to send, in milliseconds.
+    #[arg(long, env = "ROSTER_OUTBOX_POLL_MS", default_value_t = 1000)]
+    pub outbox_poll_ms: u64,
+
     #[command(flatten)]
     pub storage: StorageArgs,
 

@@ -18,6 +18,10 @@ pub struct Settings {
     pub setup_link_secs: i64,
     /// The services users may be given (seed 001: SMS, Fax), declared in configuration.
     pub services: Vec<String>,
+    /// Tries per message before it is marked failed.
+    pub outbox_max_attempts: i64,
+    /// The wait before the second try; it doubles with every further try (at most an hour).
+    pub outbox_retry_base_secs: i64,
 }
 
 impl Settings {
@@ -29,6 +33,8 @@ impl Settings {
             session_absolute_secs: 12 * 60 * 60,
             setup_link_secs: 24 * 60 * 60,
             services: vec!["sms".into(), "fax".into()],
+            outbox_max_attempts: 8,
+            outbox_retry_base_secs: 30,
         }
     }
 

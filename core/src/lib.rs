@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod model;
+pub mod outbox;
 pub mod password;
 pub mod secret;
 mod store;

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use roster_core::domain::{auth, setup};
+use roster_core::outbox::{Transport, worker};
 use roster_core::password::HashCost;
 use roster_core::{Clock, Ctx, Db, Settings};
 use roster_web::AppState;
@@ -46,9 +47,34 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(engine = db.engine().name(), address = %local, public_url = %public_url, "listening");
     println!("Roster is listening on http://{local}");
 
+    let transport = match &args.smtp_url {
+        Some(url) => Transport::smtp(url, &args.mail_from)
+            .map_err(|e| anyhow::anyhow!("--smtp-url or --mail-from: {e}"))?,
+        None => {
+            tracing::warn!(
+                "no SMTP server configured (--smtp-url): email stays in the outbox, see Management › Deliveries"
+            );
+            Transport::None
+        }
+    };
+    let mail_configured = matches!(transport, Transport::Smtp { .. });
+    let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(worker::run(
+        ctx.clone(),
+        transport,
+        Duration::from_millis(args.outbox_poll_ms),
+        worker_stopped,
+    ));
     let sweeper = tokio::spawn(sweep_sessions(ctx.clone()));
-    roster_web::serve(listener, AppState::new(ctx), shutdown_signal()).await?;
+    roster_web::serve(
+        listener,
+        AppState::new(ctx).with_mail(mail_configured),
+        shutdown_signal(),
+    )
+    .await?;
     sweeper.abort();
+    let _ = stop_worker.send(true);
+    let _ = worker.await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

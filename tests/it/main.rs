@@ -6,6 +6,7 @@
 mod support;
 
 mod browser;
+mod mail;
 mod portal;
 mod process;
 mod server;

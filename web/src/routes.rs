@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use crate::portal::{account, auth, devices, home, language, management, units, users};
+use crate::portal::{account, auth, deliveries, devices, home, language, management, units, users};
 use crate::state::AppState;
 use crate::{assets, middleware, ops};
 
@@ -21,6 +21,10 @@ pub fn router(state: AppState) -> Router {
             get(auth::setup::show_setup).post(auth::setup::complete_setup),
         )
         .route("/language", post(language::change_language))
+        .route(
+            "/invitation",
+            get(auth::invitation::show_invitation).post(auth::invitation::accept_invitation),
+        )
         .route(
             "/password",
             get(auth::change_password::show_change_password)
@@ -72,6 +76,15 @@ pub fn router(state: AppState) -> Router {
         .route("/account/{id}", post(account::update_account))
         .route("/management", get(management::show_management))
         .route("/management/accounts", post(account::create_account))
+        .route("/management/deliveries", get(deliveries::show_deliveries))
+        .route(
+            "/management/deliveries/{id}/resend",
+            post(deliveries::resend_delivery),
+        )
+        .route(
+            "/users/{id}/invitation",
+            post(users::sections::resend_invitation),
+        )
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -16,6 +16,8 @@ pub struct AppState {
     pub cookies: CookieNames,
     /// `scheme://host[:port]` of the public address, for the Origin check.
     pub public_origin: String,
+    /// Whether an SMTP server is configured (the Deliveries page says so when not).
+    pub mail_configured: bool,
 }
 
 impl AppState {
@@ -41,7 +43,14 @@ impl AppState {
             ctx,
             cookies,
             public_origin,
+            mail_configured: false,
         }
+    }
+
+    /// Says that an SMTP server delivers the outbox.
+    pub fn with_mail(mut self, configured: bool) -> AppState {
+        self.mail_configured = configured;
+        self
     }
 
     pub fn is_tls(&self) -> bool {

@@ -4,6 +4,8 @@
 pub mod actor;
 mod audit;
 pub mod auth;
+pub mod delivery;
+pub mod invitation;
 pub mod node;
 pub mod session;
 pub mod setup;

@@ -6,6 +6,7 @@ use crate::error::Result;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct LinkTokenRow {
     pub purpose: String,
+    pub user_id: Option<Uuid>,
     pub node_id: Option<Uuid>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -30,7 +31,7 @@ pub(crate) async fn insert_link_token(ex: Ex<'_>, t: NewLinkToken<'_>) -> Result
 }
 
 pub(crate) async fn find_link_token(ex: Ex<'_>, token_hash: &[u8]) -> Result<Option<LinkTokenRow>> {
-    let sql = "SELECT purpose, node_id, expires_at, used_at FROM link_tokens \
+    let sql = "SELECT purpose, user_id, node_id, expires_at, used_at FROM link_tokens \
                WHERE token_hash = $1";
     Ok(
         on!(ex, c => sqlx::query_as::<_, LinkTokenRow>(sql).bind(token_hash).fetch_optional(&mut *c).await)?,
@@ -55,4 +56,29 @@ pub(crate) async fn void_node_tokens(
                AND used_at IS NULL";
     on!(ex, c => sqlx::query(sql).bind(purpose).bind(node).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// Voids every unused token of one purpose for one user (a new link replaces the old).
+pub(crate) async fn void_user_tokens(
+    ex: Ex<'_>,
+    purpose: &str,
+    user: Uuid,
+    now: i64,
+) -> Result<()> {
+    let sql = "UPDATE link_tokens SET used_at = $3 WHERE purpose = $1 AND user_id = $2 AND used_at IS NULL";
+    on!(ex, c => sqlx::query(sql).bind(purpose).bind(user).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Every token of one purpose for one user, newest first.
+pub(crate) async fn list_user_tokens(
+    ex: Ex<'_>,
+    purpose: &str,
+    user: Uuid,
+) -> Result<Vec<LinkTokenRow>> {
+    let sql = "SELECT purpose, user_id, node_id, expires_at, used_at FROM link_tokens \
+               WHERE purpose = $1 AND user_id = $2 ORDER BY created_at DESC LIMIT 20";
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, LinkTokenRow>(sql).bind(purpose).bind(user).fetch_all(&mut *c).await)?,
+    )
 }

@@ -49,6 +49,9 @@ pub struct TestServer {
     pub setup_link: Option<String>,
     /// The operator root (id and path), for actors of fixtures.
     pub root: Option<(roster_core::model::NodeId, String)>,
+    /// The SMTP sink the outbox worker delivers to (servers started with mail).
+    pub smtp: Option<super::smtp::SmtpSink>,
+    stop_worker: Option<tokio::sync::watch::Sender<bool>>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -99,8 +102,36 @@ impl TestServer {
             ctx,
             setup_link,
             root: Some(root),
+            smtp: None,
+            stop_worker: None,
             shutdown: Some(tx),
         }
+    }
+
+    /// A server with an administrator whose outbox worker delivers to a fresh SMTP sink
+    /// (polling every 50 ms; three tries per message, 30 s back-off on the test clock).
+    pub async fn with_mail(engine: Engine) -> TestServer {
+        let mut server = TestServer::with_admin(engine).await;
+        let sink = super::smtp::SmtpSink::start().await;
+        let mut ctx = server.ctx.clone();
+        ctx.settings.outbox_max_attempts = 3;
+        let transport =
+            roster_core::outbox::Transport::smtp(&sink.url(), "Roster <roster@roster.test>")
+                .expect("transport");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(roster_core::outbox::worker::run(
+            ctx,
+            transport,
+            std::time::Duration::from_millis(50),
+            stopped,
+        ));
+        server.smtp = Some(sink);
+        server.stop_worker = Some(stop);
+        server
+    }
+
+    pub fn sink(&self) -> &super::smtp::SmtpSink {
+        self.smtp.as_ref().expect("a server started with_mail")
     }
 
     /// A server whose first operator administrator (`ADMIN_EMAIL`) exists already.
@@ -151,6 +182,17 @@ impl TestServer {
         client
     }
 
+    /// Waits up to ten seconds until `sql` counts `n` (for work the outbox worker does).
+    pub async fn wait_count(&self, sql: &'static str, n: i64) {
+        for _ in 0..500 {
+            if self.count(sql).await == n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("{sql} never counted {n}");
+    }
+
     /// One number from the database, for "nothing changed" checks.
     pub async fn count(&self, sql: &'static str) -> i64 {
         on_test_db!(self, c => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut c).await.expect(sql))
@@ -185,6 +227,9 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        if let Some(stop) = self.stop_worker.take() {
+            let _ = stop.send(true);
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod deliveries;
 pub mod devices;
 pub mod home;
 pub mod language;

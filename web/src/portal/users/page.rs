@@ -3,6 +3,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
+use roster_core::domain::invitation::{self, InvitationEvent};
 use roster_core::domain::node;
 use roster_core::domain::user::{self, AccessHolder, Reach, UserDetail};
 use roster_core::model::{Lang, UserId, UserStatus, phone};
@@ -45,6 +46,7 @@ pub struct UserPage {
     languages: Vec<(&'static str, &'static str)>,
     delegates: Vec<AccessHolder>,
     reach: Vec<Reach>,
+    invitations: Vec<InvitationEvent>,
     type_key: &'static str,
     status_key: &'static str,
     status: &'static str,
@@ -131,6 +133,7 @@ pub async fn build(
     let u = user::get_user(&state.ctx, actor, id).await?;
     let delegates = user::list_access(&state.ctx, actor, id).await?;
     let reach = user::who_can_administer(&state.ctx, actor, id).await?;
+    let invitations = invitation::invitation_history(&state.ctx, actor, id).await?;
     let tree = if u.managed_by_scope {
         node::tree(&state.ctx, actor, None).await?
     } else {
@@ -179,6 +182,7 @@ pub async fn build(
             .collect(),
         delegates,
         reach,
+        invitations,
         notes,
         access_email: String::new(),
         u,

@@ -280,3 +280,17 @@ pub async fn delete_user(
         Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
     }
 }
+
+/// Resend invitation (seed 002): a new link, the old one void.
+pub async fn resend_invitation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(actor, _): CsrfForm<EmptyForm>,
+) -> Response {
+    let id = match parse_id(&id, &actor) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let result = roster_core::domain::invitation::resend_invitation(&state.ctx, &actor, id).await;
+    done(&state, &actor, id, "invitation", None, result).await
+}

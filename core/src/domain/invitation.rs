@@ -1,0 +1,185 @@
+//! Invitations (seeds 000, 002): the one-time link that lets an invited user choose their own
+//! password, "Resend invitation", and the invitation's history on the user page.
+
+use serde_json::json;
+
+use super::user::user_in_scope;
+use super::{Actor, audit, auth};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::model::{Timestamp, UserId};
+use crate::outbox::worker::INVITATION_PURPOSE;
+use crate::password;
+use crate::secret;
+use crate::store::{self, Ex, token::LinkTokenRow};
+
+/// The invited user behind a live link; the reason otherwise (the page says which).
+async fn live(ex: Ex<'_>, token: &str, now: Timestamp) -> Result<LinkTokenRow> {
+    let row = store::token::find_link_token(ex, &secret::hash_token(token)).await?;
+    let Some(row) = row.filter(|r| r.purpose == INVITATION_PURPOSE && r.user_id.is_some()) else {
+        return Err(Error::Unauthenticated("link-invalid"));
+    };
+    if row.used_at.is_some() {
+        return Err(Error::Unauthenticated("link-used"));
+    }
+    if row.expires_at <= now.millis() {
+        return Err(Error::Unauthenticated("link-expired"));
+    }
+    Ok(row)
+}
+
+/// Who the link is for (the page greets them), without using it.
+pub async fn check_invitation(ctx: &Ctx, token: &str) -> Result<String> {
+    let mut conn = ctx.db.conn().await?;
+    let row = live(conn.ex(), token, ctx.clock.now()).await?;
+    let user = store::user::find_user(conn.ex(), row.user_id.unwrap_or_default())
+        .await?
+        .ok_or(Error::Unauthenticated("link-invalid"))?;
+    Ok(user.email.unwrap_or_default())
+}
+
+/// Uses the link once: the user's own password, the address verified, the user active.
+pub async fn accept_invitation(
+    ctx: &Ctx,
+    token: &str,
+    new_password: &str,
+    repeat: &str,
+    ip: &str,
+) -> Result<()> {
+    let now = ctx.clock.now();
+    let email = check_invitation(ctx, token).await?;
+    password::check_new("password", new_password, Some(&email))?;
+    if new_password != repeat {
+        return Err(Error::field("password_repeat", "password-mismatch"));
+    }
+    let hash = auth::hash_password(ctx, new_password).await?;
+    let mut tx = ctx.db.begin().await?;
+    let row = live(tx.ex(), token, now).await?;
+    if !store::token::use_link_token(tx.ex(), &secret::hash_token(token), now.millis()).await? {
+        return Err(Error::Unauthenticated("link-used"));
+    }
+    let user_id = row.user_id.unwrap_or_default();
+    let before = store::user::find_user(tx.ex(), user_id)
+        .await?
+        .ok_or(Error::Unauthenticated("link-invalid"))?;
+    if before.status != "invited" {
+        return Err(Error::Unauthenticated("link-used"));
+    }
+    let mut after = before.clone();
+    after.password_hash = Some(hash);
+    after.password_must_change = false;
+    after.status = "active".into();
+    after.email_verified = true;
+    after.updated_at = now.millis();
+    super::user::save(tx.ex(), &after, before.version).await?;
+    store::audit::insert_audit_event(
+        tx.ex(),
+        store::audit::NewAuditEvent {
+            at: now.millis(),
+            actor_user_id: Some(user_id),
+            actor_label: before.email.as_deref().unwrap_or(""),
+            action: "invitation.accept",
+            target_kind: "user",
+            target_id: user_id.to_string(),
+            node_id: Some(before.node_id),
+            before: json!({"status": before.status}).to_string(),
+            after: json!({"status": "active", "email_verified": true}).to_string(),
+            ip,
+            outcome: "ok",
+        },
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Resend invitation (seed 002): a new message with a new link; the old link dies now.
+pub async fn resend_invitation(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let (user, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    if user.status != "invited" {
+        return Err(Error::Conflict("invitation-not-invited"));
+    }
+    store::token::void_user_tokens(tx.ex(), INVITATION_PURPOSE, user.id, now.millis()).await?;
+    let payload = json!({ "user": user.id.to_string(), "inviter": actor.display_name });
+    store::outbox::enqueue_email(
+        tx.ex(),
+        "invitation",
+        user.email.as_deref().unwrap_or(""),
+        Some(user.id),
+        Some(user.node_id),
+        &payload.to_string(),
+        now.millis(),
+    )
+    .await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "invitation.resend",
+        "user",
+        user.id,
+        Some(user.node_id),
+        json!(null),
+        json!({"recipient": user.email}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// One line of an invitation's history.
+#[derive(Debug, Clone)]
+pub struct InvitationEvent {
+    pub at: Timestamp,
+    /// "queued", "sent", "failed", "accepted" or "expired".
+    pub what: &'static str,
+    pub detail: String,
+}
+
+/// The invitation history of a user the actor administers: each message and its fate, the
+/// acceptance, and a link that expired unused. Newest first.
+pub async fn invitation_history(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: UserId,
+) -> Result<Vec<InvitationEvent>> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let (user, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    let messages = store::outbox::list_for_user(tx.ex(), user.id, "invitation").await?;
+    let tokens = store::token::list_user_tokens(tx.ex(), INVITATION_PURPOSE, user.id).await?;
+    tx.commit().await?;
+    let mut events = vec![];
+    for m in &messages {
+        let (what, at) = match m.state.as_str() {
+            "sent" => ("sent", m.sent_at.unwrap_or(m.created_at)),
+            "failed" => ("failed", m.next_attempt_at.max(m.created_at)),
+            _ => ("queued", m.created_at),
+        };
+        events.push(InvitationEvent {
+            at: Timestamp::from_millis(at),
+            what,
+            detail: m.last_error.clone(),
+        });
+    }
+    for t in &tokens {
+        if t.used_at.is_some()
+            && user.status != "invited"
+            && t.used_at == tokens.iter().filter_map(|x| x.used_at).max()
+        {
+            events.push(InvitationEvent {
+                at: Timestamp::from_millis(t.used_at.unwrap_or(0)),
+                what: "accepted",
+                detail: String::new(),
+            });
+        } else if t.used_at.is_none() && t.expires_at <= now.millis() {
+            events.push(InvitationEvent {
+                at: Timestamp::from_millis(t.expires_at),
+                what: "expired",
+                detail: String::new(),
+            });
+        }
+    }
+    events.sort_by_key(|e| std::cmp::Reverse(e.at));
+    Ok(events)
+}

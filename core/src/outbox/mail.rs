@@ -1,0 +1,183 @@
+//! The messages Roster sends: subject, plain text and HTML for each kind, in the recipient's
+//! language. Text comes from the Fluent bundles; the HTML is the same paragraphs, escaped.
+
+use fluent_bundle::FluentValue;
+
+use crate::i18n;
+use crate::model::Lang;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// One piece of a message body.
+enum Part {
+    Para(String),
+    /// A quoted message from a person (kept as typed, escaped, line breaks kept).
+    Quote(String),
+    Link(String),
+}
+
+fn t(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
+    let args: Vec<(&str, FluentValue<'_>)> = args
+        .iter()
+        .map(|(k, v)| (*k, FluentValue::from(*v)))
+        .collect();
+    i18n::t_args(lang, id, &args)
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn compose(lang: Lang, subject: String, parts: Vec<Part>) -> Rendered {
+    let mut text = String::new();
+    let mut body = String::new();
+    for part in &parts {
+        match part {
+            Part::Para(p) => {
+                text.push_str(p);
+                text.push_str("\n\n");
+                body.push_str(&format!("<p>{}</p>\n", escape(p)));
+            }
+            Part::Quote(q) => {
+                for line in q.lines() {
+                    text.push_str("> ");
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                text.push('\n');
+                body.push_str(&format!(
+                    "<blockquote>{}</blockquote>\n",
+                    escape(q).replace('\n', "<br>\n")
+                ));
+            }
+            Part::Link(url) => {
+                text.push_str(url);
+                text.push_str("\n\n");
+                body.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>\n", escape(url)));
+            }
+        }
+    }
+    let footer = i18n::t(lang, "mail-footer");
+    text.push_str("-- \n");
+    text.push_str(&footer);
+    text.push('\n');
+    let html = format!(
+        "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{}<hr>\n<p><small>{}</small></p>\n</body></html>\n",
+        lang.code(),
+        escape(&subject),
+        body,
+        escape(&footer)
+    );
+    Rendered {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// The invitation (seeds 000, 002): who invites, their personal message, the one-time link.
+pub fn invitation(
+    lang: Lang,
+    name: &str,
+    inviter: &str,
+    message: &str,
+    link: &str,
+    expires: &str,
+) -> Rendered {
+    let mut parts = vec![
+        Part::Para(t(lang, "mail-greeting", &[("name", name)])),
+        Part::Para(t(lang, "mail-invitation-intro", &[("inviter", inviter)])),
+    ];
+    if !message.trim().is_empty() {
+        parts.push(Part::Para(t(
+            lang,
+            "mail-invitation-message",
+            &[("inviter", inviter)],
+        )));
+        parts.push(Part::Quote(message.to_string()));
+    }
+    parts.push(Part::Para(t(lang, "mail-invitation-action", &[])));
+    parts.push(Part::Link(link.to_string()));
+    parts.push(Part::Para(t(
+        lang,
+        "mail-link-expiry",
+        &[("expires", expires)],
+    )));
+    parts.push(Part::Para(t(lang, "mail-ignore", &[])));
+    compose(
+        lang,
+        t(lang, "mail-invitation-subject", &[("inviter", inviter)]),
+        parts,
+    )
+}
+
+/// The notice that an administrator set the user's password (never the password itself).
+pub fn password_set_by_admin(lang: Lang, name: &str, by: &str) -> Rendered {
+    let parts = vec![
+        Part::Para(t(lang, "mail-greeting", &[("name", name)])),
+        Part::Para(t(lang, "mail-password-set-body", &[("by", by)])),
+        Part::Para(t(lang, "mail-password-set-unexpected", &[])),
+    ];
+    compose(lang, t(lang, "mail-password-set-subject", &[]), parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn personal_messages_are_escaped_in_html_and_kept_in_text() {
+        let m = invitation(
+            Lang::En,
+            "Nina",
+            "Olga",
+            "<script>alert(1)</script>\nsecond line",
+            "https://r.test/invitation?token=x&y",
+            "2026-12-02 10:00 UTC",
+        );
+        assert!(m.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;<br>"));
+        assert!(!m.html.contains("<script>"));
+        assert!(
+            m.text
+                .contains("> <script>alert(1)</script>\n> second line")
+        );
+        assert!(
+            m.html
+                .contains("href=\"https://r.test/invitation?token=x&amp;y\"")
+        );
+        assert_eq!(m.subject, "Olga invites you to Roster");
+    }
+
+    #[test]
+    fn every_kind_exists_in_every_language() {
+        for lang in Lang::ALL {
+            let a = invitation(lang, "N", "O", "hi", "https://r.test/l", "x");
+            let b = password_set_by_admin(lang, "N", "O");
+            for m in [a, b] {
+                assert!(
+                    !m.subject.starts_with("mail-"),
+                    "{} {}",
+                    lang.code(),
+                    m.subject
+                );
+                assert!(!m.text.contains("mail-"), "{} {}", lang.code(), m.text);
+            }
+        }
+    }
+}

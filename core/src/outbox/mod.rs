@@ -1,0 +1,8 @@
+//! Messages: every email is an outbox row written in the transaction of the change that causes
+//! it; the worker renders and delivers it, retries with back-off, and marks it failed after the
+//! last try. See `docs/ARCHITECTURE.md` ("Messages") for exactly what is guaranteed.
+
+pub mod mail;
+pub mod worker;
+
+pub use worker::{Transport, deliver_due};
