@@ -166,3 +166,59 @@ async fn a_unit_administrator_sees_only_their_subtree() {
     browser.screenshot("unit-admin-users").await;
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invited_user_follows_the_link_sets_a_password_and_signs_in() {
+    let server = TestServer::with_mail(Engine::Sqlite).await;
+    let org = crate::support::org::Org::build(&server).await;
+    let browser = Browser::start().await;
+    browser_sign_in(&browser, &server, "acct@a.test").await;
+    browser
+        .goto(&format!("{}/users/add?node={}", server.url, org.u))
+        .await;
+    browser.wait_for_text("h1", "Add user").await;
+    browser.type_into("#first_name", "Ines").await;
+    browser.type_into("#email", "ines@a.test").await;
+    browser.type_into("#message", "Welcome to the team!").await;
+    browser.click("#add-user").await;
+    browser.wait_for_text("h1", "User added").await;
+    browser.click("#logout").await;
+    browser
+        .wait_for_text(".notice", "You have signed out.")
+        .await;
+
+    let mails = server.sink().wait_for(1).await;
+    assert!(
+        mails[0]
+            .part("text/plain")
+            .contains("> Welcome to the team!")
+    );
+    let link = mails[0]
+        .link(&format!("{}/invitation?token=", server.url))
+        .unwrap();
+    browser.goto(&link).await;
+    browser.wait_for_text("h1", "Welcome to Roster").await;
+    browser
+        .type_into("#password", "blue harbour at dawn")
+        .await;
+    browser
+        .type_into("#password_repeat", "blue harbour at dawn")
+        .await;
+    browser.click("#accept-invitation").await;
+    browser
+        .wait_for_text(".notice", "Your password has been saved.")
+        .await;
+    browser.type_into("#email", "ines@a.test").await;
+    browser
+        .type_into("#password", "blue harbour at dawn")
+        .await;
+    browser.click("#signin").await;
+    browser.wait_for_text("nav.tabs", "Devices").await;
+    assert_eq!(
+        server
+            .text("SELECT status FROM users WHERE email = 'ines@a.test'")
+            .await,
+        "active"
+    );
+    browser.quit().await;
+}

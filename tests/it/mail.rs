@@ -280,3 +280,48 @@ both_engines!(
         assert_eq!(server.text("SELECT state FROM outbox").await, "sent");
     }
 );
+
+/// Every message kind in every language, compared with the files under `tests/it/snapshots/`.
+/// A missing file is written (outside CI) for review and commit; a changed text fails.
+#[test]
+fn snapshots_of_every_message_in_every_language() {
+    use roster_core::model::Lang;
+    use roster_core::outbox::mail;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots/mail");
+    std::fs::create_dir_all(&dir).unwrap();
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let mut problems = vec![];
+    for lang in Lang::ALL {
+        let messages = [
+            (
+                "invitation",
+                mail::invitation(
+                    lang,
+                    "Nina New",
+                    "Olga Operator",
+                    "Welcome!\nSee you <soon>.",
+                    "https://portal.example.com/invitation?token=TOKEN",
+                    "2026-12-02 10:00 UTC",
+                ),
+            ),
+            (
+                "password-set-by-admin",
+                mail::password_set_by_admin(lang, "Nina New", "Olga Operator"),
+            ),
+        ];
+        for (kind, m) in messages {
+            let text = format!(
+                "Subject: {}\n\n--- text ---\n{}\n--- html ---\n{}",
+                m.subject, m.text, m.html
+            );
+            let path = dir.join(format!("{kind}.{}.txt", lang.code()));
+            match std::fs::read_to_string(&path) {
+                Ok(expected) if expected == text => {}
+                Ok(_) => problems.push(format!("{} changed", path.display())),
+                Err(_) if !ci => std::fs::write(&path, &text).unwrap(),
+                Err(_) => problems.push(format!("{} is missing", path.display())),
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:?}");
+}

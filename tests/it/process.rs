@@ -18,6 +18,10 @@ struct Served {
 
 impl Served {
     fn start(data_dir: &std::path::Path) -> Served {
+        Served::start_with(data_dir, &[])
+    }
+
+    fn start_with(data_dir: &std::path::Path, extra: &[&str]) -> Served {
         let mut child = Command::new(BIN)
             .args([
                 "serve",
@@ -28,6 +32,7 @@ impl Served {
                 "--password-hash-iterations",
                 "1",
             ])
+            .args(extra)
             .env("ROSTER_DATA_DIR", data_dir)
             .env_remove("ROSTER_DATABASE_URL")
             .env("RUST_LOG", "warn")
@@ -376,4 +381,97 @@ fn bench_seed_and_users_run_on_a_small_account() {
         8,
         "{table}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_the_change_and_its_email_loses_nothing_and_sends_once() {
+    let dir = temp_dir("roster-process").join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pw = dir.with_file_name("pw.txt");
+    std::fs::write(&pw, "a long and unguessable passphrase\n").unwrap();
+    let created = Command::new(BIN)
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "ops@roster.test",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ])
+        .args([
+            "--password-hash-memory-kib",
+            "256",
+            "--password-hash-iterations",
+            "1",
+        ])
+        .env("ROSTER_DATA_DIR", &dir)
+        .env_remove("ROSTER_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(created.status.success());
+
+    // No mail server: the user is committed with its invitation queued, then the node dies.
+    let mut first = Served::start(&dir);
+    let base = first.base_url();
+    let client = crate::support::Client::new(&base);
+    assert_eq!(
+        client
+            .sign_in("ops@roster.test", "a long and unguessable passphrase")
+            .await
+            .status,
+        303
+    );
+    let form = client.get("/users/add").await;
+    // The operator root, the first choice of the unit list.
+    let node = form
+        .body
+        .split("name=\"node\">")
+        .nth(1)
+        .unwrap()
+        .split("<option value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let added = client
+        .post_form(
+            "/users/add",
+            &form.body,
+            &[
+                ("node", &node),
+                ("kind", "person"),
+                ("email", "nina@roster.test"),
+                ("first_name", "Nina"),
+                ("user_type", "user"),
+                ("language", "en"),
+                ("access", "invite"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    let _ = Command::new("kill")
+        .args(["-KILL", &first.child.id().to_string()])
+        .status();
+    let _ = first.child.wait();
+
+    // The next start delivers it, once.
+    let sink = crate::support::smtp::SmtpSink::start().await;
+    let second = Served::start_with(
+        &dir,
+        &[
+            "--smtp-url",
+            &sink.url(),
+            "--mail-from",
+            "Roster <roster@roster.test>",
+            "--outbox-poll-ms",
+            "50",
+        ],
+    );
+    let mails = sink.wait_for(1).await;
+    assert_eq!(mails[0].to, vec!["nina@roster.test".to_string()]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.received().len(), 1, "exactly once");
+    assert_eq!(second.terminate(), Some(0));
 }
