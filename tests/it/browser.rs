@@ -198,20 +198,16 @@ async fn an_invited_user_follows_the_link_sets_a_password_and_signs_in() {
         .unwrap();
     browser.goto(&link).await;
     browser.wait_for_text("h1", "Welcome to Roster").await;
-    browser
-        .type_into("#password", "blue harbour at dawn")
-        .await;
+    browser.type_into("#password", "blue harbour at dawn").await;
     browser
         .type_into("#password_repeat", "blue harbour at dawn")
         .await;
-    browser.click("#accept-invitation").await;
+    browser.click("#save-password").await;
     browser
         .wait_for_text(".notice", "Your password has been saved.")
         .await;
     browser.type_into("#email", "ines@a.test").await;
-    browser
-        .type_into("#password", "blue harbour at dawn")
-        .await;
+    browser.type_into("#password", "blue harbour at dawn").await;
     browser.click("#signin").await;
     browser.wait_for_text("nav.tabs", "Devices").await;
     assert_eq!(

@@ -308,6 +308,35 @@ fn snapshots_of_every_message_in_every_language() {
                 "password-set-by-admin",
                 mail::password_set_by_admin(lang, "Nina New", "Olga Operator"),
             ),
+            (
+                "password-reset",
+                mail::password_reset(
+                    lang,
+                    "Nina New",
+                    "https://portal.example.com/reset/confirm?token=TOKEN",
+                    "2026-12-02 10:00 UTC",
+                ),
+            ),
+            (
+                "email-verify",
+                mail::email_verify(
+                    lang,
+                    "Nina New",
+                    "nina@new.example",
+                    "https://portal.example.com/email/confirm?token=TOKEN",
+                    "2026-12-02 10:00 UTC",
+                ),
+            ),
+            (
+                "email-change-notice",
+                mail::email_change_notice(
+                    lang,
+                    "Nina New",
+                    "nina@new.example",
+                    "https://portal.example.com/email/cancel?token=TOKEN",
+                    "2026-12-02 10:00 UTC",
+                ),
+            ),
         ];
         for (kind, m) in messages {
             let text = format!(
@@ -325,3 +354,248 @@ fn snapshots_of_every_message_in_every_language() {
     }
     assert!(problems.is_empty(), "{problems:?}");
 }
+
+both_engines!(
+    a_password_reset_never_says_whether_an_address_exists_and_signs_nobody_in,
+    |engine| async move {
+        let server = TestServer::with_mail(engine).await;
+        Org::build(&server).await;
+        let elsewhere = signed_in(&server, "plain@a.test").await;
+        let strip = |body: &str| {
+            body.lines()
+                .filter(|l| {
+                    !l.contains("csrf")
+                        && !l.contains("X-CSRF-Token")
+                        && !l.contains("name=\"email\"")
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let known = server.client();
+        let form = known.get("/reset").await;
+        // The link host comes from configuration, whatever the request says.
+        let csrf = crate::support::input_value(&form.body, "csrf").unwrap();
+        let a = known
+            .post_raw(
+                "/reset",
+                &[("csrf", &csrf), ("email", "plain@a.test")],
+                &[
+                    ("host", "evil.test"),
+                    ("x-forwarded-host", "evil.test"),
+                    ("forwarded", "host=evil.test"),
+                ],
+            )
+            .await;
+        let unknown = server.client();
+        let form2 = unknown.get("/reset").await;
+        let b = unknown
+            .post_form("/reset", &form2.body, &[("email", "nobody@a.test")])
+            .await;
+        assert_eq!((a.status, b.status), (200, 200));
+        assert_eq!(strip(&a.body), strip(&b.body));
+        assert!(
+            a.body
+                .contains("If this address belongs to a user, a link is on its way.")
+        );
+        let mails = server.sink().wait_for(1).await;
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].to, vec!["plain@a.test".to_string()]);
+        let link = mails[0]
+            .link(&format!("{}/reset/confirm?token=", server.url))
+            .unwrap();
+        let token = link.rsplit('=').next().unwrap().to_string();
+
+        let page = known.get_url(&link).await;
+        assert_eq!(page.status, 200);
+        let new = "the harbour at noon";
+        let done = known
+            .post_form(
+                "/reset/confirm",
+                &page.body,
+                &[
+                    ("token", &token),
+                    ("password", new),
+                    ("password_repeat", new),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (done.status, done.location().as_str()),
+            (303, "/signin?notice=reset-done")
+        );
+        assert!(
+            !done
+                .set_cookies()
+                .iter()
+                .any(|c| c.starts_with("roster=") && !c.contains("Max-Age=0")),
+            "no sign-in cookie"
+        );
+        assert_eq!(
+            elsewhere.get("/devices").await.status,
+            303,
+            "every other session ended"
+        );
+        assert_eq!(
+            server
+                .client()
+                .sign_in("plain@a.test", crate::support::org::PW)
+                .await
+                .status,
+            401
+        );
+        assert_eq!(
+            server.client().sign_in("plain@a.test", new).await.status,
+            303
+        );
+        assert_eq!(
+            server.client().get_url(&link).await.status,
+            410,
+            "used once"
+        );
+    }
+);
+
+both_engines!(reset_links_expire_within_the_hour, |engine| async move {
+    let server = TestServer::with_mail(engine).await;
+    Org::build(&server).await;
+    let client = server.client();
+    let form = client.get("/reset").await;
+    client
+        .post_form("/reset", &form.body, &[("email", "plain@a.test")])
+        .await;
+    let link = server.sink().wait_for(1).await[0]
+        .link(&server.url)
+        .unwrap();
+    server.clock.advance(3600 + 1);
+    let page = server.client().get_url(&link).await;
+    assert_eq!(page.status, 410);
+    assert!(page.body.contains("This link has expired."));
+});
+
+both_engines!(
+    an_email_change_waits_for_the_new_address_and_the_old_one_can_cancel_it,
+    |engine| async move {
+        let server = TestServer::with_mail(engine).await;
+        let org = Org::build(&server).await;
+        let admin = signed_in(&server, "acct@a.test").await;
+        let path = format!("/users/{}", org.target);
+        let page = admin.get(&path).await;
+        let version = crate::support::input_value(&page.body, "version").unwrap();
+        let res = admin
+            .post_form(
+                &format!("{path}/email"),
+                &page.body,
+                &[("version", &version), ("email", "Target.New@a.test")],
+            )
+            .await;
+        assert_eq!(res.status, 303);
+        let page = admin.get(&path).await;
+        assert!(
+            page.body
+                .contains("Waiting for confirmation: target.new@a.test")
+        );
+        let mails = server.sink().wait_for(2).await;
+        let verify = mails
+            .iter()
+            .find(|m| m.to == ["target.new@a.test"])
+            .expect("to the new address");
+        let notice = mails
+            .iter()
+            .find(|m| m.to == ["target@a.test"])
+            .expect("to the old address");
+        // Until confirmed, the old address stays in force.
+        assert_eq!(
+            server
+                .client()
+                .sign_in("target@a.test", crate::support::org::PW)
+                .await
+                .status,
+            303
+        );
+        let confirm = verify
+            .link(&format!("{}/email/confirm?token=", server.url))
+            .unwrap();
+        let cancel = notice
+            .link(&format!("{}/email/cancel?token=", server.url))
+            .unwrap();
+        let owner = server.client();
+        let shown = owner.get_url(&confirm).await;
+        assert_eq!(shown.status, 200);
+        assert!(shown.body.contains("target.new@a.test"));
+        let token = confirm.rsplit('=').next().unwrap();
+        let done = owner
+            .post_form("/email/confirm", &shown.body, &[("token", token)])
+            .await;
+        assert_eq!(done.status, 303);
+        assert_eq!(
+            server
+                .client()
+                .sign_in("target.new@a.test", crate::support::org::PW)
+                .await
+                .status,
+            303
+        );
+        assert_eq!(
+            server
+                .client()
+                .sign_in("target@a.test", crate::support::org::PW)
+                .await
+                .status,
+            401
+        );
+        assert_eq!(
+            server.client().get_url(&cancel).await.status,
+            410,
+            "the cancel link dies with the confirmation"
+        );
+
+        // Another change, this time stopped from the old address.
+        let page = admin.get(&path).await;
+        let version = crate::support::input_value(&page.body, "version").unwrap();
+        admin
+            .post_form(
+                &format!("{path}/email"),
+                &page.body,
+                &[("version", &version), ("email", "third@a.test")],
+            )
+            .await;
+        let mails = server.sink().wait_for(4).await;
+        let notice = mails
+            .iter()
+            .rev()
+            .find(|m| m.to == ["target.new@a.test"])
+            .unwrap();
+        let verify = mails.iter().find(|m| m.to == ["third@a.test"]).unwrap();
+        let cancel = notice
+            .link(&format!("{}/email/cancel?token=", server.url))
+            .unwrap();
+        let shown = owner.get_url(&cancel).await;
+        let token = cancel.rsplit('=').next().unwrap();
+        assert_eq!(
+            owner
+                .post_form("/email/cancel", &shown.body, &[("token", token)])
+                .await
+                .status,
+            303
+        );
+        let confirm = verify.link(&server.url).unwrap();
+        assert_eq!(
+            server.client().get_url(&confirm).await.status,
+            410,
+            "the confirmation link is void"
+        );
+        assert!(
+            !admin
+                .get(&path)
+                .await
+                .body
+                .contains("Waiting for confirmation")
+        );
+        assert_eq!(
+            server
+                .text("SELECT email FROM users WHERE first_name = 'target'")
+                .await,
+            "target.new@a.test"
+        );
+    }
+);

@@ -23,7 +23,23 @@ pub fn router(state: AppState) -> Router {
         .route("/language", post(language::change_language))
         .route(
             "/invitation",
-            get(auth::invitation::show_invitation).post(auth::invitation::accept_invitation),
+            get(auth::links::show_invitation).post(auth::links::accept_invitation),
+        )
+        .route(
+            "/reset",
+            get(auth::links::show_reset_request).post(auth::links::request_reset),
+        )
+        .route(
+            "/reset/confirm",
+            get(auth::links::show_reset).post(auth::links::complete_reset),
+        )
+        .route(
+            "/email/confirm",
+            get(auth::links::show_email_confirm).post(auth::links::confirm_email),
+        )
+        .route(
+            "/email/cancel",
+            get(auth::links::show_email_cancel).post(auth::links::cancel_email),
         )
         .route(
             "/password",
@@ -85,6 +101,7 @@ pub fn router(state: AppState) -> Router {
             "/users/{id}/invitation",
             post(users::sections::resend_invitation),
         )
+        .route("/users/{id}/email", post(users::sections::change_email))
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

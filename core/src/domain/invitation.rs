@@ -10,28 +10,12 @@ use crate::error::{Error, Result};
 use crate::model::{Timestamp, UserId};
 use crate::outbox::worker::INVITATION_PURPOSE;
 use crate::password;
-use crate::secret;
-use crate::store::{self, Ex, token::LinkTokenRow};
-
-/// The invited user behind a live link; the reason otherwise (the page says which).
-async fn live(ex: Ex<'_>, token: &str, now: Timestamp) -> Result<LinkTokenRow> {
-    let row = store::token::find_link_token(ex, &secret::hash_token(token)).await?;
-    let Some(row) = row.filter(|r| r.purpose == INVITATION_PURPOSE && r.user_id.is_some()) else {
-        return Err(Error::Unauthenticated("link-invalid"));
-    };
-    if row.used_at.is_some() {
-        return Err(Error::Unauthenticated("link-used"));
-    }
-    if row.expires_at <= now.millis() {
-        return Err(Error::Unauthenticated("link-expired"));
-    }
-    Ok(row)
-}
+use crate::store;
 
 /// Who the link is for (the page greets them), without using it.
 pub async fn check_invitation(ctx: &Ctx, token: &str) -> Result<String> {
     let mut conn = ctx.db.conn().await?;
-    let row = live(conn.ex(), token, ctx.clock.now()).await?;
+    let row = super::links::live(conn.ex(), token, INVITATION_PURPOSE, ctx.clock.now()).await?;
     let user = store::user::find_user(conn.ex(), row.user_id.unwrap_or_default())
         .await?
         .ok_or(Error::Unauthenticated("link-invalid"))?;
@@ -54,10 +38,8 @@ pub async fn accept_invitation(
     }
     let hash = auth::hash_password(ctx, new_password).await?;
     let mut tx = ctx.db.begin().await?;
-    let row = live(tx.ex(), token, now).await?;
-    if !store::token::use_link_token(tx.ex(), &secret::hash_token(token), now.millis()).await? {
-        return Err(Error::Unauthenticated("link-used"));
-    }
+    let row = super::links::live(tx.ex(), token, INVITATION_PURPOSE, now).await?;
+    super::links::use_once(tx.ex(), token, now).await?;
     let user_id = row.user_id.unwrap_or_default();
     let before = store::user::find_user(tx.ex(), user_id)
         .await?

@@ -137,6 +137,48 @@ pub fn password_set_by_admin(lang: Lang, name: &str, by: &str) -> Rendered {
     compose(lang, t(lang, "mail-password-set-subject", &[]), parts)
 }
 
+/// A password reset link (asked for on the sign-in page).
+pub fn password_reset(lang: Lang, name: &str, link: &str, expires: &str) -> Rendered {
+    let parts = vec![
+        Part::Para(t(lang, "mail-greeting", &[("name", name)])),
+        Part::Para(t(lang, "mail-reset-intro", &[])),
+        Part::Link(link.to_string()),
+        Part::Para(t(lang, "mail-link-expiry", &[("expires", expires)])),
+        Part::Para(t(lang, "mail-reset-ignore", &[])),
+    ];
+    compose(lang, t(lang, "mail-reset-subject", &[]), parts)
+}
+
+/// To the new address: confirm it to make it the user's address.
+pub fn email_verify(lang: Lang, name: &str, new: &str, link: &str, expires: &str) -> Rendered {
+    let parts = vec![
+        Part::Para(t(lang, "mail-greeting", &[("name", name)])),
+        Part::Para(t(lang, "mail-verify-intro", &[("email", new)])),
+        Part::Link(link.to_string()),
+        Part::Para(t(lang, "mail-link-expiry", &[("expires", expires)])),
+        Part::Para(t(lang, "mail-ignore", &[])),
+    ];
+    compose(lang, t(lang, "mail-verify-subject", &[]), parts)
+}
+
+/// To the old address: the change is coming, and how to stop it.
+pub fn email_change_notice(
+    lang: Lang,
+    name: &str,
+    new: &str,
+    link: &str,
+    expires: &str,
+) -> Rendered {
+    let parts = vec![
+        Part::Para(t(lang, "mail-greeting", &[("name", name)])),
+        Part::Para(t(lang, "mail-notice-intro", &[("email", new)])),
+        Part::Para(t(lang, "mail-notice-cancel", &[])),
+        Part::Link(link.to_string()),
+        Part::Para(t(lang, "mail-link-expiry", &[("expires", expires)])),
+    ];
+    compose(lang, t(lang, "mail-notice-subject", &[]), parts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,7 +211,10 @@ mod tests {
         for lang in Lang::ALL {
             let a = invitation(lang, "N", "O", "hi", "https://r.test/l", "x");
             let b = password_set_by_admin(lang, "N", "O");
-            for m in [a, b] {
+            let c = password_reset(lang, "N", "https://r.test/l", "x");
+            let d = email_verify(lang, "N", "n@x.test", "https://r.test/l", "x");
+            let e = email_change_notice(lang, "N", "n@x.test", "https://r.test/l", "x");
+            for m in [a, b, c, d, e] {
                 assert!(
                     !m.subject.starts_with("mail-"),
                     "{} {}",

@@ -12,10 +12,10 @@ use uuid::Uuid;
 
 use super::mail::{self, Rendered};
 use crate::context::Ctx;
+use crate::domain::{email, links, reset};
 use crate::error::{Error, Result};
 use crate::model::Lang;
-use crate::secret;
-use crate::store::{self, outbox::OutboxRow, token::NewLinkToken};
+use crate::store::{self, outbox::OutboxRow};
 
 /// How long a node may hold a message while it sends it.
 const LEASE_SECS: i64 = 300;
@@ -169,21 +169,14 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Rendered>> {
                 return Ok(None);
             }
             // A new link voids the old one; only its hash is stored.
-            let token = secret::new_token()?;
-            let expires = now.plus_secs(INVITATION_SECS);
-            store::token::void_user_tokens(tx.ex(), INVITATION_PURPOSE, user.id, now.millis())
-                .await?;
-            store::token::insert_link_token(
-                tx.ex(),
-                NewLinkToken {
-                    token_hash: &secret::hash_token(&token),
-                    purpose: INVITATION_PURPOSE,
-                    user_id: Some(user.id),
-                    node_id: Some(user.node_id),
-                    data: &row.id.to_string(),
-                    now: now.millis(),
-                    expires_at: expires.millis(),
-                },
+            let (token, expires) = links::mint_for_user(
+                &mut tx,
+                INVITATION_PURPOSE,
+                user.id,
+                Some(user.node_id),
+                &row.id.to_string(),
+                now,
+                INVITATION_SECS,
             )
             .await?;
             let link = ctx.settings.link(&format!("/invitation?token={token}"));
@@ -197,6 +190,54 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Rendered>> {
             )
         }
         "password-set-by-admin" => mail::password_set_by_admin(lang, &name, &text("by")),
+        "password-reset" => {
+            if user.status != "active" {
+                return Ok(None);
+            }
+            let (token, expires) = links::mint_for_user(
+                &mut tx,
+                reset::PURPOSE,
+                user.id,
+                Some(user.node_id),
+                "",
+                now,
+                reset::LINK_SECS,
+            )
+            .await?;
+            mail::password_reset(
+                lang,
+                &name,
+                &ctx.settings.link(&format!("/reset/confirm?token={token}")),
+                &expires.to_utc_string(),
+            )
+        }
+        "email-verify" | "email-change-notice" => {
+            let new = text("new");
+            if user.email_pending.as_deref() != Some(new.as_str()) {
+                return Ok(None);
+            }
+            let (purpose, path) = if row.kind == "email-verify" {
+                (email::VERIFY, "/email/confirm")
+            } else {
+                (email::CANCEL, "/email/cancel")
+            };
+            let (token, expires) = links::mint_for_user(
+                &mut tx,
+                purpose,
+                user.id,
+                Some(user.node_id),
+                &new,
+                now,
+                email::LINK_SECS,
+            )
+            .await?;
+            let link = ctx.settings.link(&format!("{path}?token={token}"));
+            if row.kind == "email-verify" {
+                mail::email_verify(lang, &name, &new, &link, &expires.to_utc_string())
+            } else {
+                mail::email_change_notice(lang, &name, &new, &link, &expires.to_utc_string())
+            }
+        }
         other => return Err(Error::internal(format!("unknown message kind {other}"))),
     };
     tx.commit().await?;

@@ -163,3 +163,11 @@ pub(crate) async fn list_for_user(ex: Ex<'_>, user: Uuid, kind: &str) -> Result<
         on!(ex, c => sqlx::query_as::<_, OutboxRow>(sql).bind(user).bind(kind).fetch_all(&mut *c).await)?,
     )
 }
+
+/// How many messages of `kind` were queued for `user` since `since`.
+pub(crate) async fn count_recent(ex: Ex<'_>, user: Uuid, kind: &str, since: i64) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND kind = $2 AND created_at >= $3";
+    Ok(
+        on!(ex, c => sqlx::query_scalar::<_, i64>(sql).bind(user).bind(kind).bind(since).fetch_one(&mut *c).await)?,
+    )
+}

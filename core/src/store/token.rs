@@ -8,6 +8,7 @@ pub(crate) struct LinkTokenRow {
     pub purpose: String,
     pub user_id: Option<Uuid>,
     pub node_id: Option<Uuid>,
+    pub data: String,
     pub expires_at: i64,
     pub used_at: Option<i64>,
 }
@@ -31,7 +32,7 @@ pub(crate) async fn insert_link_token(ex: Ex<'_>, t: NewLinkToken<'_>) -> Result
 }
 
 pub(crate) async fn find_link_token(ex: Ex<'_>, token_hash: &[u8]) -> Result<Option<LinkTokenRow>> {
-    let sql = "SELECT purpose, user_id, node_id, expires_at, used_at FROM link_tokens \
+    let sql = "SELECT purpose, user_id, node_id, data, expires_at, used_at FROM link_tokens \
                WHERE token_hash = $1";
     Ok(
         on!(ex, c => sqlx::query_as::<_, LinkTokenRow>(sql).bind(token_hash).fetch_optional(&mut *c).await)?,
@@ -76,7 +77,7 @@ pub(crate) async fn list_user_tokens(
     purpose: &str,
     user: Uuid,
 ) -> Result<Vec<LinkTokenRow>> {
-    let sql = "SELECT purpose, user_id, node_id, expires_at, used_at FROM link_tokens \
+    let sql = "SELECT purpose, user_id, node_id, data, expires_at, used_at FROM link_tokens \
                WHERE purpose = $1 AND user_id = $2 ORDER BY created_at DESC LIMIT 20";
     Ok(
         on!(ex, c => sqlx::query_as::<_, LinkTokenRow>(sql).bind(purpose).bind(user).fetch_all(&mut *c).await)?,

@@ -1,5 +1,5 @@
 pub mod change_password;
-pub mod invitation;
+pub mod links;
 pub mod setup;
 pub mod sign_in;
 pub mod sign_out;

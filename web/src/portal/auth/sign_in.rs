@@ -14,7 +14,14 @@ use crate::page::{Frame, PageError, redirect, render, safe_next};
 use crate::state::AppState;
 
 /// Notices the sign-in page may show, named by `?notice=`; anything else is ignored.
-const NOTICES: [&str; 3] = ["setup-done", "signout-done", "invitation-done"];
+const NOTICES: [&str; 6] = [
+    "setup-done",
+    "signout-done",
+    "invitation-done",
+    "reset-done",
+    "email-confirm-done",
+    "email-cancel-done",
+];
 
 #[derive(Template)]
 #[template(path = "auth/sign_in.html")]

@@ -294,3 +294,28 @@ pub async fn resend_invitation(
     let result = roster_core::domain::invitation::resend_invitation(&state.ctx, &actor, id).await;
     done(&state, &actor, id, "invitation", None, result).await
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailForm {
+    version: i64,
+    #[serde(default)]
+    email: String,
+}
+
+/// Seed 000 option 3: a new address, in force once it confirms the link sent to it.
+pub async fn change_email(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(actor, f): CsrfForm<EmailForm>,
+) -> Response {
+    let id = match parse_id(&id, &actor) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let result = roster_core::domain::email::request_email_change(
+        &state.ctx, &actor, id, f.version, &f.email,
+    )
+    .await;
+    done(&state, &actor, id, "email", None, result).await
+}

@@ -1,0 +1,180 @@
+//! Changing an email address (seed 000 option 3): the new address takes effect only when it
+//! confirms a link sent to it; until then the old one stays in force and the page shows the
+//! pending one. The old address gets a notice with a link that cancels the change.
+
+use serde_json::json;
+
+use super::user::{save, search_terms_of, user_in_scope};
+use super::{Actor, audit, links};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::model::{Email, UserId};
+use crate::store::{self, audit::NewAuditEvent};
+
+pub const VERIFY: &str = "email-verify";
+pub const CANCEL: &str = "email-cancel";
+/// Confirmation and cancel links live this long.
+pub const LINK_SECS: i64 = 7 * 24 * 3600;
+
+/// An administrator (or later the user) asks to move a user to a new address.
+pub async fn request_email_change(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: UserId,
+    version: i64,
+    new_email: &str,
+) -> Result<()> {
+    let new = Email::parse("email", new_email)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    if before.kind != "person" {
+        return Err(Error::NotFound);
+    }
+    if before.email.as_deref() == Some(new.as_str()) {
+        return Err(Error::field("email", "email-unchanged"));
+    }
+    if store::user::find_user_by_email(tx.ex(), new.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(Error::field("email", "error-email-taken"));
+    }
+    let mut after = before.clone();
+    after.email_pending = Some(new.as_str().to_string());
+    after.updated_at = now.millis();
+    save(tx.ex(), &after, version).await?;
+    let payload =
+        json!({ "user": before.id.to_string(), "new": new.as_str(), "by": actor.display_name });
+    store::outbox::enqueue_email(
+        tx.ex(),
+        "email-verify",
+        new.as_str(),
+        Some(before.id),
+        Some(before.node_id),
+        &payload.to_string(),
+        now.millis(),
+    )
+    .await?;
+    if let Some(old) = &before.email {
+        store::outbox::enqueue_email(
+            tx.ex(),
+            "email-change-notice",
+            old,
+            Some(before.id),
+            Some(before.node_id),
+            &payload.to_string(),
+            now.millis(),
+        )
+        .await?;
+    }
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.email.request",
+        "user",
+        before.id,
+        Some(before.node_id),
+        json!({"email": before.email, "pending": before.email_pending}),
+        json!({"pending": new.as_str()}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The address a confirmation link would make current (the page names it).
+pub async fn check_link(ctx: &Ctx, token: &str, purpose: &str) -> Result<String> {
+    Ok(links::check(ctx, token, purpose).await?.data)
+}
+
+/// The new address confirms: it becomes the user's address, verified.
+pub async fn confirm_email_change(ctx: &Ctx, token: &str, ip: &str) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let row = links::live(tx.ex(), token, VERIFY, now).await?;
+    let user_id = row.user_id.ok_or(Error::Unauthenticated("link-invalid"))?;
+    let before = store::user::find_user(tx.ex(), user_id)
+        .await?
+        .ok_or(Error::Unauthenticated("link-invalid"))?;
+    // The link is for the address it was sent to, and only while that change is pending.
+    if before.email_pending.as_deref() != Some(row.data.as_str()) {
+        return Err(Error::Unauthenticated("link-invalid"));
+    }
+    if store::user::find_user_by_email(tx.ex(), &row.data)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict("error-email-taken"));
+    }
+    links::use_once(tx.ex(), token, now).await?;
+    let mut after = before.clone();
+    after.email = Some(row.data.clone());
+    after.email_pending = None;
+    after.email_verified = true;
+    after.updated_at = now.millis();
+    save(tx.ex(), &after, before.version).await?;
+    store::token::void_user_tokens(tx.ex(), CANCEL, user_id, now.millis()).await?;
+    store::user::replace_terms(
+        tx.ex(),
+        after.id,
+        after.account_id,
+        &search_terms_of(&after),
+    )
+    .await?;
+    store::audit::insert_audit_event(
+        tx.ex(),
+        NewAuditEvent {
+            at: now.millis(),
+            actor_user_id: Some(user_id),
+            actor_label: &row.data,
+            action: "user.email.confirm",
+            target_kind: "user",
+            target_id: user_id.to_string(),
+            node_id: Some(before.node_id),
+            before: json!({"email": before.email}).to_string(),
+            after: json!({"email": after.email}).to_string(),
+            ip,
+            outcome: "ok",
+        },
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The old address cancels the change: nothing changes, the confirmation link dies.
+pub async fn cancel_email_change(ctx: &Ctx, token: &str, ip: &str) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let row = links::live(tx.ex(), token, CANCEL, now).await?;
+    let user_id = row.user_id.ok_or(Error::Unauthenticated("link-invalid"))?;
+    links::use_once(tx.ex(), token, now).await?;
+    let before = store::user::find_user(tx.ex(), user_id)
+        .await?
+        .ok_or(Error::Unauthenticated("link-invalid"))?;
+    if before.email_pending.as_deref() == Some(row.data.as_str()) {
+        let mut after = before.clone();
+        after.email_pending = None;
+        after.updated_at = now.millis();
+        save(tx.ex(), &after, before.version).await?;
+    }
+    store::token::void_user_tokens(tx.ex(), VERIFY, user_id, now.millis()).await?;
+    store::audit::insert_audit_event(
+        tx.ex(),
+        NewAuditEvent {
+            at: now.millis(),
+            actor_user_id: Some(user_id),
+            actor_label: before.email.as_deref().unwrap_or(""),
+            action: "user.email.cancel",
+            target_kind: "user",
+            target_id: user_id.to_string(),
+            node_id: Some(before.node_id),
+            before: json!({"pending": before.email_pending}).to_string(),
+            ip,
+            outcome: "ok",
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await
+}
