@@ -256,6 +256,27 @@ both_engines!(
                 .body
                 .contains("nina@a.test")
         );
+        let other_page = other.get("/devices").await;
+        let foreign_id = deliveries
+            .body
+            .split("/management/deliveries/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            other
+                .post_form(
+                    &format!("/management/deliveries/{foreign_id}/resend"),
+                    &other_page.body,
+                    &[]
+                )
+                .await
+                .status,
+            404
+        );
         server.sink().refuse(false);
         let id = deliveries
             .body

@@ -62,7 +62,7 @@ async fn fresh(server: &TestServer, org: &Org, n: usize) -> Fresh {
 /// The table: what, method, path, form fields, needs the target's version, and the expected
 /// answer per actor (operator, account admin, unit admin, delegate, plain user, other admin).
 #[rustfmt::skip]
-fn cases(org: &Org) -> Vec<Case> {
+fn cases(org: &Org, invitee: roster_core::model::UserId) -> Vec<Case> {
     let (t, a, b, u, u1, u2) = (org.target, org.a, org.b, org.u, org.u1, org.u2);
     let (plain, b_user) = (org.plain, org.b_user);
     let f = |pairs: &[(&'static str, &str)]| pairs.iter().map(|(k, v)| (*k, v.to_string())).collect::<Vec<_>>();
@@ -103,6 +103,9 @@ fn cases(org: &Org) -> Vec<Case> {
         row("move a unit in U2 to U1",      "POST", "/units/{vunit}/move".into(),         f(&[("parent", &u1.to_string()), ("version", "1")]),                   false,  "Y  Y    Y    N   N     N"),
         row("delete a unit in U2",          "POST", "/units/{vunit}/delete".into(),       vec![],                                                                false,  "Y  Y    Y    N   N     N"),
         row("remove a unit's administrator","POST", "/nodes/{vunit}/admins/{victim}/remove".into(), vec![],                                              false,  "Y  Y    Y    N   N     N"),
+        row("deliveries",                   "GET",  "/management/deliveries".into(),      vec![],                                                                false,  "Y  Y    Y    N   N     Y"),
+        row("resend the invitation",        "POST", format!("/users/{invitee}/invitation"), vec![],                                                             false,  "Y  Y    Y    N   N     N"),
+        row("change the victim's email",    "POST", "/users/{victim}/email".into(),       f(&[("email", "changed-{who}@a.test"), ("version", "1")]),             false,  "Y  Y    Y    N   Y     N"),
         row("create an account",            "POST", "/management/accounts".into(),        f(&[("name", "New {who}"), ("default_language", "en"), ("version", "0")]), false, "Y  N    N    N   N     N"),
     ]
 }
@@ -149,7 +152,22 @@ both_engines!(authorization_matrix, |engine| async move {
     )
     .await
     .unwrap();
-    for case in cases(&org) {
+    // Someone who was invited and has not answered yet (their invitation can be resent).
+    let invitee = user::NewUser {
+        profile: user::ProfileInput {
+            first_name: "invitee".into(),
+            user_type: "user".into(),
+            language: "en".into(),
+            ..Default::default()
+        },
+        email: "invitee@a.test".into(),
+        ..Default::default()
+    };
+    let invitee = user::create_user(&server.ctx, &root_actor(&server), org.u2, &invitee)
+        .await
+        .unwrap()
+        .id;
+    for case in cases(&org, invitee) {
         let expect: Vec<&str> = case.expect.split_whitespace().collect();
         assert_eq!(expect.len(), ACTORS.len(), "{}", case.what);
         for (i, client) in clients.iter().enumerate() {
