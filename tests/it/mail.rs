@@ -620,3 +620,56 @@ both_engines!(
         );
     }
 );
+
+/// Two nodes on one PostgreSQL database share the outbox: every message goes out once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_deliver_each_message_once() {
+    use crate::support::Engine;
+    use roster_core::domain::user;
+    let server = TestServer::with_mail(Engine::Postgres).await;
+    let org = Org::build(&server).await;
+    // A second node: its own pool and worker, the same database and mail server.
+    let db = roster_core::Db::connect(&server.db_url).await.unwrap();
+    let mut ctx = server.ctx.clone();
+    ctx.db = db;
+    let transport =
+        roster_core::outbox::Transport::smtp(&server.sink().url(), "Roster <roster@roster.test>")
+            .unwrap();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(roster_core::outbox::worker::run(
+        ctx,
+        transport,
+        std::time::Duration::from_millis(10),
+        stopped,
+    ));
+    let op = crate::support::org::root_actor(&server);
+    for i in 0..30 {
+        let new = user::NewUser {
+            profile: user::ProfileInput {
+                first_name: format!("n{i}"),
+                user_type: "user".into(),
+                language: "en".into(),
+                ..Default::default()
+            },
+            email: format!("n{i}@a.test"),
+            ..Default::default()
+        };
+        user::create_user(&server.ctx, &op, org.u, &new)
+            .await
+            .unwrap();
+    }
+    server
+        .wait_count("SELECT COUNT(*) FROM outbox WHERE state = 'sent'", 30)
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut to: Vec<String> = server
+        .sink()
+        .received()
+        .iter()
+        .map(|m| m.to[0].clone())
+        .collect();
+    assert_eq!(to.len(), 30, "one message per user");
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 30, "nobody got two");
+}

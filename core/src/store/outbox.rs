@@ -15,7 +15,9 @@ pub(crate) async fn enqueue_email(
 ) -> Result<()> {
     let sql = "INSERT INTO outbox (id, channel, kind, recipient, user_id, node_id, payload, state, \
                next_attempt_at, created_at) VALUES ($1, 'email', $2, $3, $4, $5, $6, 'queued', $7, $7)";
-    on!(ex, c => sqlx::query(sql).bind(Uuid::now_v7()).bind(kind).bind(recipient).bind(user)
+    let id = Uuid::now_v7();
+    tracing::info!(message = %id, kind, "email queued");
+    on!(ex, c => sqlx::query(sql).bind(id).bind(kind).bind(recipient).bind(user)
         .bind(node).bind(payload).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
