@@ -4,7 +4,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use crate::portal::{account, auth, deliveries, devices, home, language, management, units, users};
+use crate::portal::{
+    account, auth, deliveries, devices, home, language, management, toolbox, units, users,
+};
 use crate::state::AppState;
 use crate::{assets, middleware, ops};
 
@@ -102,6 +104,19 @@ pub fn router(state: AppState) -> Router {
             post(users::sections::resend_invitation),
         )
         .route("/users/{id}/email", post(users::sections::change_email))
+        .route("/toolbox", get(toolbox::show_own_toolbox))
+        .route("/toolbox/profile", post(toolbox::update_profile))
+        .route("/toolbox/password", post(toolbox::change_password))
+        .route("/toolbox/email", post(toolbox::change_email))
+        .route(
+            "/toolbox/sessions/end-others",
+            post(toolbox::end_other_sessions),
+        )
+        .route(
+            "/toolbox/sessions/{session}/end",
+            post(toolbox::end_session),
+        )
+        .route("/users/{id}/toolbox", get(toolbox::show_user_toolbox))
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -121,6 +121,8 @@ CREATE INDEX grants_target_user ON grants (target_user_id);
 -- Server-side sign-in sessions; the cookie holds a random id, the table only its SHA-256.
 CREATE TABLE sessions (
     id_hash      BYTEA   NOT NULL PRIMARY KEY,
+    -- A public handle for the session (lists, "end this session"); never the cookie's hash.
+    ref_id       UUID    NOT NULL,
     user_id      UUID    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     csrf_token   TEXT    NOT NULL,
     created_at   BIGINT  NOT NULL,
@@ -130,6 +132,7 @@ CREATE TABLE sessions (
     user_agent   TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX sessions_user ON sessions (user_id);
+CREATE UNIQUE INDEX sessions_ref ON sessions (ref_id);
 
 -- Browsers that have signed in as a user before: they skip that user's sign-in throttle, so
 -- an attacker guessing passwords cannot lock the real user out.

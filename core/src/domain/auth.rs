@@ -229,6 +229,7 @@ async fn create_session(
     let token = secret::new_token()?;
     let row = SessionRow {
         id_hash: secret::hash_token(&token),
+        ref_id: Uuid::now_v7(),
         user_id: user,
         csrf_token: secret::new_token()?,
         created_at: now.millis(),

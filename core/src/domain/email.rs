@@ -27,7 +27,14 @@ pub async fn request_email_change(
     let new = Email::parse("email", new_email)?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    // Users change their own address; administrators those of the users they administer.
+    let before = if id == actor.user_id {
+        store::user::find_user(tx.ex(), id.0)
+            .await?
+            .ok_or(Error::NotFound)?
+    } else {
+        user_in_scope(&mut tx, actor, id.0).await?.0
+    };
     if before.kind != "person" {
         return Err(Error::NotFound);
     }

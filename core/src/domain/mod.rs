@@ -13,6 +13,7 @@ pub mod reset;
 pub mod session;
 pub mod setup;
 pub mod status;
+pub mod toolbox;
 pub mod user;
 
 pub use actor::{Actor, Scope};

@@ -137,6 +137,16 @@ pub fn password_set_by_admin(lang: Lang, name: &str, by: &str) -> Rendered {
     compose(lang, t(lang, "mail-password-set-subject", &[]), parts)
 }
 
+/// The notice that the user's password was changed (by themself, from their toolbox).
+pub fn password_changed(lang: Lang, name: &str) -> Rendered {
+    let parts = vec![
+        Part::Para(t(lang, "mail-greeting", &[("name", name)])),
+        Part::Para(t(lang, "mail-password-changed-body", &[])),
+        Part::Para(t(lang, "mail-password-set-unexpected", &[])),
+    ];
+    compose(lang, t(lang, "mail-password-changed-subject", &[]), parts)
+}
+
 /// A password reset link (asked for on the sign-in page).
 pub fn password_reset(lang: Lang, name: &str, link: &str, expires: &str) -> Rendered {
     let parts = vec![
@@ -214,7 +224,8 @@ mod tests {
             let c = password_reset(lang, "N", "https://r.test/l", "x");
             let d = email_verify(lang, "N", "n@x.test", "https://r.test/l", "x");
             let e = email_change_notice(lang, "N", "n@x.test", "https://r.test/l", "x");
-            for m in [a, b, c, d, e] {
+            let f = password_changed(lang, "N");
+            for m in [a, b, c, d, e, f] {
                 assert!(
                     !m.subject.starts_with("mail-"),
                     "{} {}",

@@ -190,6 +190,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Rendered>> {
             )
         }
         "password-set-by-admin" => mail::password_set_by_admin(lang, &name, &text("by")),
+        "password-changed" => mail::password_changed(lang, &name),
         "password-reset" => {
             if user.status != "active" {
                 return Ok(None);

@@ -6,6 +6,7 @@ use crate::error::Result;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct SessionRow {
     pub id_hash: Vec<u8>,
+    pub ref_id: Uuid,
     pub user_id: Uuid,
     pub csrf_token: String,
     pub created_at: i64,
@@ -17,7 +18,7 @@ pub(crate) struct SessionRow {
 
 macro_rules! columns {
     () => {
-        "id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent"
+        "id_hash, ref_id, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent"
     };
 }
 
@@ -25,9 +26,9 @@ pub(crate) async fn insert_session(ex: Ex<'_>, s: &SessionRow) -> Result<()> {
     let sql = concat!(
         "INSERT INTO sessions (",
         columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     );
-    on!(ex, c => sqlx::query(sql).bind(&s.id_hash).bind(s.user_id).bind(&s.csrf_token)
+    on!(ex, c => sqlx::query(sql).bind(&s.id_hash).bind(s.ref_id).bind(s.user_id).bind(&s.csrf_token)
         .bind(s.created_at).bind(s.last_seen_at).bind(s.expires_at).bind(&s.ip)
         .bind(&s.user_agent).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
@@ -84,4 +85,11 @@ pub(crate) async fn delete_other_sessions(ex: Ex<'_>, user: Uuid, keep: &[u8]) -
     Ok(
         on!(ex, c => sqlx::query(sql).bind(user).bind(keep).execute(&mut *c).await.map(|r| r.rows_affected()))?,
     )
+}
+
+/// Ends one session of a user, named by its public handle; false when there is no such.
+pub(crate) async fn delete_session_by_ref(ex: Ex<'_>, user: Uuid, ref_id: Uuid) -> Result<bool> {
+    let sql = "DELETE FROM sessions WHERE user_id = $1 AND ref_id = $2";
+    let n = on!(ex, c => sqlx::query(sql).bind(user).bind(ref_id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }

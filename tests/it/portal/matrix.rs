@@ -75,6 +75,8 @@ fn cases(org: &Org, invitee: roster_core::model::UserId) -> Vec<Case> {
         row("users of B",                   "GET",  format!("/users?node={b}"),           vec![],                                                                false,  "Y  N    N    N   N     Y"),
         row("target's page",                "GET",  format!("/users/{t}"),                vec![],                                                                false,  "Y  Y    Y    Y   N     N"),
         row("photo of the target",          "GET",  format!("/users/{t}/photo"),          vec![],                                                                false,  "Y  Y    Y    Y   N     N"),
+        row("target's toolbox (read-only)", "GET",  format!("/users/{t}/toolbox"),        vec![],                                                                false,  "Y  Y    Y    Y   N     N"),
+        row("own toolbox",                  "GET",  "/toolbox".into(),                    vec![],                                                                false,  "Y  Y    Y    Y   Y     Y"),
         row("plain user's page (in U)",     "GET",  format!("/users/{plain}"),            vec![],                                                                false,  "Y  Y    N    N   N     N"),
         row("B user's page",                "GET",  format!("/users/{b_user}"),           vec![],                                                                false,  "Y  N    N    N   N     Y"),
         row("add user under U2 (form)",     "GET",  format!("/users/add?node={u2}"),      vec![],                                                                false,  "Y  Y    Y    N   N     N"),

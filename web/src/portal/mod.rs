@@ -7,5 +7,6 @@ pub mod devices;
 pub mod home;
 pub mod language;
 pub mod management;
+pub mod toolbox;
 pub mod units;
 pub mod users;

@@ -256,3 +256,7 @@ pub(crate) fn sort_name_of(first: &str, last: &str, fallback: &str) -> String {
 pub(crate) fn search_terms_of(u: &UserRow) -> Vec<String> {
     search_terms(u)
 }
+
+pub(crate) fn user_json_of(u: &UserRow) -> serde_json::Value {
+    user_json(u)
+}

@@ -1,0 +1,307 @@
+//! The toolbox every user has (DESIGN §5): their own profile, password, address and sessions.
+//! An administrator in scope sees a user's toolbox read-only (seed 001 "Toolbox").
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::user::{ProfileInput, save, search_terms_of, user_in_scope};
+use super::{Actor, audit, auth};
+use crate::context::Ctx;
+use crate::error::{Error, Problems, Result};
+use crate::model::{Timestamp, UserId, parse_line, phone};
+use crate::password;
+use crate::store::{self, user::UserRow};
+
+#[derive(Debug, Clone)]
+pub struct SessionItem {
+    pub id: Uuid,
+    pub signed_in_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub ip: String,
+    pub user_agent: String,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Toolbox {
+    pub user_id: UserId,
+    pub email: String,
+    pub email_pending: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub friendly_name: String,
+    pub language: String,
+    pub country_code: String,
+    pub phone: String,
+    pub notifications_enabled: bool,
+    pub notify_email: bool,
+    pub notify_sms: bool,
+    pub version: i64,
+    pub sessions: Vec<SessionItem>,
+    /// Seen by an administrator: nothing can be changed.
+    pub read_only: bool,
+}
+
+fn view(
+    u: UserRow,
+    sessions: Vec<store::session::SessionRow>,
+    current: &[u8],
+    read_only: bool,
+) -> Toolbox {
+    Toolbox {
+        user_id: UserId(u.id),
+        email: u.email.unwrap_or_default(),
+        email_pending: u.email_pending.unwrap_or_default(),
+        first_name: u.first_name,
+        last_name: u.last_name,
+        friendly_name: u.friendly_name,
+        language: u.language,
+        country_code: u.country_code,
+        phone: u.phone.unwrap_or_default(),
+        notifications_enabled: u.notifications_enabled,
+        notify_email: u.notify_email,
+        notify_sms: u.notify_sms,
+        version: u.version,
+        sessions: sessions
+            .into_iter()
+            .map(|s| SessionItem {
+                id: s.ref_id,
+                signed_in_at: Timestamp::from_millis(s.created_at),
+                last_seen_at: Timestamp::from_millis(s.last_seen_at),
+                ip: s.ip,
+                user_agent: s.user_agent,
+                current: s.id_hash == current,
+            })
+            .collect(),
+        read_only,
+    }
+}
+
+/// The actor's own toolbox, or (read-only) that of a user the actor administers.
+pub async fn get_toolbox(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<Toolbox> {
+    let now = ctx.clock.now().millis();
+    let mut tx = ctx.db.begin().await?;
+    let user = if id == actor.user_id {
+        store::user::find_user(tx.ex(), id.0)
+            .await?
+            .ok_or(Error::NotFound)?
+    } else {
+        user_in_scope(&mut tx, actor, id.0).await?.0
+    };
+    let sessions = store::session::list_sessions_of(tx.ex(), user.id, now).await?;
+    tx.commit().await?;
+    Ok(view(
+        user,
+        sessions,
+        &actor.session_hash,
+        id != actor.user_id,
+    ))
+}
+
+/// The profile fields a user edits for themself: names, language, country, phone, and the
+/// channels of their notifications — never their role or invoice flag.
+#[derive(Debug, Clone, Default)]
+pub struct OwnProfile {
+    pub first_name: String,
+    pub last_name: String,
+    pub friendly_name: String,
+    pub language: String,
+    pub country_code: String,
+    pub phone_country: String,
+    pub phone_number: String,
+    pub notifications_enabled: bool,
+    pub notify_email: bool,
+    pub notify_sms: bool,
+}
+
+pub async fn update_own_profile(
+    ctx: &Ctx,
+    actor: &Actor,
+    version: i64,
+    input: &OwnProfile,
+) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let before = store::user::find_user(tx.ex(), actor.user_id.0)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut p = Problems::default();
+    let friendly_name = p
+        .check(parse_line("friendly_name", &input.friendly_name, 100))
+        .unwrap_or_default();
+    // The same checks as everywhere else, with the role and invoice flag as they are.
+    let profile = ProfileInput {
+        first_name: input.first_name.clone(),
+        last_name: input.last_name.clone(),
+        user_type: before.user_type.clone(),
+        language: input.language.clone(),
+        country_code: input.country_code.clone(),
+        phone_country: input.phone_country.clone(),
+        phone_number: input.phone_number.clone(),
+        receive_invoices: before.receive_invoices,
+        notifications_enabled: input.notifications_enabled,
+        notify_email: input.notify_email,
+        notify_sms: input.notify_sms,
+    }
+    .check(&mut p, before.kind == "system");
+    p.finish()?;
+    let mut after = before.clone();
+    profile.apply(&mut after);
+    after.friendly_name = friendly_name;
+    after.updated_at = now.millis();
+    save(tx.ex(), &after, version).await?;
+    store::user::replace_terms(
+        tx.ex(),
+        after.id,
+        after.account_id,
+        &search_terms_of(&after),
+    )
+    .await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.profile",
+        "user",
+        after.id,
+        Some(after.node_id),
+        super::user::user_json_of(&before),
+        super::user::user_json_of(&after),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Change password: the current password first (ASVS V6.2.2–3), then the new one; the user is
+/// told by email; with `sign_out_others` every other session ends.
+pub async fn change_password(
+    ctx: &Ctx,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+    repeat: &str,
+    sign_out_others: bool,
+) -> Result<()> {
+    let stored = {
+        let mut conn = ctx.db.conn().await?;
+        store::user::find_user(conn.ex(), actor.user_id.0)
+            .await?
+            .ok_or(Error::NotFound)?
+            .password_hash
+            .unwrap_or_default()
+    };
+    let cur = current.to_string();
+    let matches = tokio::task::spawn_blocking(move || password::verify(&cur, &stored))
+        .await
+        .map_err(Error::internal)?;
+    if !matches {
+        return Err(Error::field("current_password", "password-current-wrong"));
+    }
+    password::check_new("password", new, Some(&actor.email))?;
+    if new != repeat {
+        return Err(Error::field("password_repeat", "password-mismatch"));
+    }
+    if new == current {
+        return Err(Error::field("password", "password-same"));
+    }
+    let hash = auth::hash_password(ctx, new).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let before = store::user::find_user(tx.ex(), actor.user_id.0)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut after = before.clone();
+    after.password_hash = Some(hash);
+    after.password_must_change = false;
+    after.updated_at = now.millis();
+    save(tx.ex(), &after, before.version).await?;
+    if sign_out_others {
+        store::session::delete_other_sessions(tx.ex(), before.id, &actor.session_hash).await?;
+    }
+    if let Some(email) = &before.email {
+        let payload = json!({ "user": before.id.to_string() });
+        store::outbox::enqueue_email(
+            tx.ex(),
+            "password-changed",
+            email,
+            Some(before.id),
+            Some(before.node_id),
+            &payload.to_string(),
+            now.millis(),
+        )
+        .await?;
+    }
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.password.change",
+        "user",
+        before.id,
+        Some(before.node_id),
+        json!(null),
+        json!({"signed_out_others": sign_out_others}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Ends one of the actor's own sessions (or, from a user's toolbox, one of theirs: the user
+/// administers nothing else, and an administrator ends it only in scope).
+pub async fn end_session(ctx: &Ctx, actor: &Actor, user: UserId, session: Uuid) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    if user != actor.user_id {
+        let (_, node) = user_in_scope(&mut tx, actor, user.0).await?;
+        if !actor.administers_path(&node.path) {
+            return Err(Error::Forbidden);
+        }
+    }
+    if !store::session::delete_session_by_ref(tx.ex(), user.0, session).await? {
+        return Err(Error::NotFound);
+    }
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "session.end",
+        "user",
+        user.0,
+        None,
+        json!({"session": session.to_string()}),
+        json!(null),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Sign out everywhere else: every session of the actor but this one ends.
+pub async fn end_other_sessions(ctx: &Ctx, actor: &Actor) -> Result<u64> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let n = store::session::delete_other_sessions(tx.ex(), actor.user_id.0, &actor.session_hash)
+        .await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "session.end-others",
+        "user",
+        actor.user_id.0,
+        None,
+        json!(null),
+        json!({"ended": n}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// For the toolbox's phone field: the stored number split for the form.
+pub fn phone_parts(t: &Toolbox) -> (String, String) {
+    if t.phone.is_empty() {
+        (t.country_code.clone(), String::new())
+    } else {
+        phone::split_phone(&t.phone, &t.country_code)
+    }
+}

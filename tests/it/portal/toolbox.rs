@@ -1,0 +1,288 @@
+use crate::support::org::{Org, PW, signed_in};
+use crate::support::{TestServer, both_engines, input_value};
+
+both_engines!(
+    the_toolbox_is_the_owners_and_read_only_for_administrators,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        let org = Org::build(&server).await;
+        let plain = signed_in(&server, "plain@a.test").await;
+        assert_eq!(plain.get("/").await.location(), "/toolbox");
+        let own = plain.get("/toolbox").await;
+        assert_eq!(own.status, 200);
+        assert!(
+            own.body.contains("action=\"/toolbox/profile\"")
+                && own.body.contains("action=\"/toolbox/password\"")
+        );
+        let admin = signed_in(&server, "acct@a.test").await;
+        let seen = admin.get(&format!("/users/{}/toolbox", org.plain)).await;
+        assert_eq!(seen.status, 200);
+        assert!(seen.body.contains("You are looking at this user"));
+        assert!(
+            !seen.body.contains("action=\"/toolbox/"),
+            "read-only: no forms"
+        );
+        assert!(
+            !seen.body.contains("Notes"),
+            "notes are not part of a toolbox"
+        );
+        let other = signed_in(&server, "badmin@b.test").await;
+        assert_eq!(
+            other
+                .get(&format!("/users/{}/toolbox", org.plain))
+                .await
+                .status,
+            404
+        );
+        assert_eq!(
+            plain
+                .get(&format!("/users/{}/toolbox", org.account_admin))
+                .await
+                .status,
+            404
+        );
+    }
+);
+
+both_engines!(
+    own_profile_changes_but_never_the_role,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        Org::build(&server).await;
+        let plain = signed_in(&server, "plain@a.test").await;
+        let page = plain.get("/toolbox").await;
+        let v = input_value(&page.body, "version").unwrap();
+        let before = server.fingerprint().await;
+        let escalate = plain
+            .post_form(
+                "/toolbox/profile",
+                &page.body,
+                &[
+                    ("version", &v),
+                    ("first_name", "Plain"),
+                    ("language", "en"),
+                    ("user_type", "administrator"),
+                ],
+            )
+            .await;
+        assert_eq!(escalate.status, 400);
+        let invoices = plain
+            .post_form(
+                "/toolbox/profile",
+                &page.body,
+                &[
+                    ("version", &v),
+                    ("first_name", "Plain"),
+                    ("language", "en"),
+                    ("receive_invoices", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(invoices.status, 400);
+        assert_eq!(server.fingerprint().await, before);
+        let ok = plain
+            .post_form(
+                "/toolbox/profile",
+                &page.body,
+                &[
+                    ("version", &v),
+                    ("first_name", "Pia"),
+                    ("last_name", "Plain"),
+                    ("language", "nl"),
+                    ("country_code", "NL"),
+                    ("phone_country", "NL"),
+                    ("phone_number", "06 12345678"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, 303);
+        assert_eq!(
+            server
+                .text("SELECT phone FROM users WHERE email = 'plain@a.test'")
+                .await,
+            "+31612345678"
+        );
+        assert_eq!(
+            server
+                .text("SELECT user_type FROM users WHERE email = 'plain@a.test'")
+                .await,
+            "user"
+        );
+        assert!(
+            plain.get("/toolbox").await.body.contains("Mijn profiel"),
+            "the new language at once"
+        );
+    }
+);
+
+both_engines!(
+    changing_the_password_needs_the_current_one_and_can_end_other_sessions,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        Org::build(&server).await;
+        let here = signed_in(&server, "plain@a.test").await;
+        let elsewhere = signed_in(&server, "plain@a.test").await;
+        let page = here.get("/toolbox").await;
+        let hash = server
+            .text("SELECT password_hash FROM users WHERE email = 'plain@a.test'")
+            .await;
+        let new = "a fresh passphrase for me";
+        let wrong = here
+            .post_form(
+                "/toolbox/password",
+                &page.body,
+                &[
+                    ("current_password", "not it at all"),
+                    ("password", new),
+                    ("password_repeat", new),
+                    ("sign_out_others", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(wrong.status, 422);
+        assert!(wrong.body.contains("This is not your current password."));
+        let missing = here
+            .post_form(
+                "/toolbox/password",
+                &page.body,
+                &[("password", new), ("password_repeat", new)],
+            )
+            .await;
+        assert_eq!(missing.status, 422);
+        assert_eq!(
+            server
+                .text("SELECT password_hash FROM users WHERE email = 'plain@a.test'")
+                .await,
+            hash,
+            "unchanged"
+        );
+        assert_eq!(elsewhere.get("/toolbox").await.status, 200);
+        let ok = here
+            .post_form(
+                "/toolbox/password",
+                &page.body,
+                &[
+                    ("current_password", PW),
+                    ("password", new),
+                    ("password_repeat", new),
+                    ("sign_out_others", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, 303);
+        assert_eq!(here.get("/toolbox").await.status, 200, "this session stays");
+        assert_eq!(
+            elsewhere.get("/toolbox").await.status,
+            303,
+            "the other one ended"
+        );
+        assert_eq!(server.count("SELECT COUNT(*) FROM outbox WHERE kind = 'password-changed' AND recipient = 'plain@a.test'").await, 1);
+        assert_eq!(
+            server.client().sign_in("plain@a.test", new).await.status,
+            303
+        );
+    }
+);
+
+both_engines!(
+    ending_a_session_signs_that_browser_out,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        Org::build(&server).await;
+        let laptop = signed_in(&server, "plain@a.test").await;
+        let phone = signed_in(&server, "plain@a.test").await;
+        let tablet = signed_in(&server, "plain@a.test").await;
+        let page = laptop.get("/toolbox").await;
+        let refs: Vec<String> = page
+            .body
+            .split("/toolbox/sessions/")
+            .skip(1)
+            .map(|s| s.split('/').next().unwrap().to_string())
+            .filter(|s| s.len() == 36)
+            .collect();
+        assert_eq!(
+            refs.len(),
+            2,
+            "the two other sessions can be ended, this one not: {refs:?}"
+        );
+        let res = laptop
+            .post_form(
+                &format!("/toolbox/sessions/{}/end", refs[0]),
+                &page.body,
+                &[],
+            )
+            .await;
+        assert_eq!(res.status, 303);
+        let ended = [
+            phone.get("/toolbox").await.status,
+            tablet.get("/toolbox").await.status,
+        ];
+        assert!(
+            ended.contains(&303) && ended.contains(&200),
+            "exactly one browser is out: {ended:?}"
+        );
+        // Another user's session handle is not mine to end.
+        let other = signed_in(&server, "acct@a.test").await;
+        let other_page = other.get("/toolbox").await;
+        assert_eq!(
+            other
+                .post_form(
+                    &format!("/toolbox/sessions/{}/end", refs[1]),
+                    &other_page.body,
+                    &[]
+                )
+                .await
+                .status,
+            404
+        );
+        // Sign out everywhere else.
+        let page = laptop.get("/toolbox").await;
+        assert_eq!(
+            laptop
+                .post_form("/toolbox/sessions/end-others", &page.body, &[])
+                .await
+                .status,
+            303
+        );
+        assert_eq!(phone.get("/toolbox").await.status, 303);
+        assert_eq!(tablet.get("/toolbox").await.status, 303);
+        assert_eq!(laptop.get("/toolbox").await.status, 200);
+    }
+);
+
+both_engines!(
+    users_change_their_own_address_through_confirmation,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        Org::build(&server).await;
+        let plain = signed_in(&server, "plain@a.test").await;
+        let page = plain.get("/toolbox").await;
+        let v = input_value(&page.body, "version").unwrap();
+        let taken = plain
+            .post_form(
+                "/toolbox/email",
+                &page.body,
+                &[("version", &v), ("email", "acct@a.test")],
+            )
+            .await;
+        assert_eq!(taken.status, 422);
+        assert!(taken.body.contains("This email address is already in use."));
+        let ok = plain
+            .post_form(
+                "/toolbox/email",
+                &page.body,
+                &[("version", &v), ("email", "pia@elsewhere.test")],
+            )
+            .await;
+        assert_eq!(ok.status, 303);
+        assert!(
+            plain
+                .get("/toolbox")
+                .await
+                .body
+                .contains("Waiting for confirmation: pia@elsewhere.test")
+        );
+        assert_eq!(server.count("SELECT COUNT(*) FROM outbox WHERE kind = 'email-verify' AND recipient = 'pia@elsewhere.test'").await, 1);
+        assert_eq!(server.count("SELECT COUNT(*) FROM outbox WHERE kind = 'email-change-notice' AND recipient = 'plain@a.test'").await, 1);
+    }
+);

@@ -1,0 +1,243 @@
+//! The toolbox: a user's own profile, password, address and sessions; read-only for an
+//! administrator looking at a user (seed 001 "Toolbox", opened in a new window).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use roster_core::domain::Actor;
+use roster_core::domain::toolbox::{self, OwnProfile, Toolbox};
+use roster_core::model::{Lang, UserId};
+use roster_core::{Error, FieldError, i18n};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::extract::{CsrfForm, CurrentActor};
+use crate::page::{
+    Fields, FormErrors, Frame, PageError, bad_form, country_options, redirect, render,
+};
+use crate::state::AppState;
+
+const SAVED: [&str; 4] = ["profile", "toolbox-password", "sessions", "toolbox-email"];
+
+#[derive(Template)]
+#[template(path = "portal/toolbox.html")]
+struct ToolboxPage {
+    frame: Frame,
+    t: Toolbox,
+    phone_country: String,
+    phone_number: String,
+    section: String,
+    notice: String,
+    errors: FormErrors,
+    countries: Vec<(String, String)>,
+    languages: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SavedQuery {
+    saved: String,
+}
+
+async fn page(
+    state: &AppState,
+    actor: &Actor,
+    id: UserId,
+    saved: &str,
+    rejected: Option<(&str, Vec<FieldError>)>,
+) -> Response {
+    let t = match toolbox::get_toolbox(&state.ctx, actor, id).await {
+        Ok(t) => t,
+        Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
+    };
+    let (phone_country, phone_number) = toolbox::phone_parts(&t);
+    let (status, section, errors) = match rejected {
+        Some((section, errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            section.to_string(),
+            errors,
+        ),
+        None => (StatusCode::OK, saved.to_string(), vec![]),
+    };
+    let notice = if SAVED.contains(&saved) {
+        i18n::t(actor.lang, &format!("saved-{saved}"))
+    } else {
+        String::new()
+    };
+    let mut frame = Frame::signed_in(actor, "");
+    frame.here = "/toolbox".into();
+    let page = ToolboxPage {
+        frame,
+        t,
+        phone_country,
+        phone_number,
+        section,
+        notice,
+        errors: FormErrors::new(actor.lang, errors),
+        countries: country_options(),
+        languages: Lang::ALL
+            .iter()
+            .map(|l| (l.code(), l.native_name()))
+            .collect(),
+    };
+    render(status, &page)
+}
+
+pub async fn show_own_toolbox(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Query(q): Query<SavedQuery>,
+) -> Response {
+    page(&state, &actor, actor.user_id, &q.saved, None).await
+}
+
+/// An administrator's read-only look at a user's toolbox.
+pub async fn show_user_toolbox(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = UserId::parse(&id) else {
+        return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
+    };
+    page(&state, &actor, id, "", None).await
+}
+
+async fn after(
+    state: &AppState,
+    actor: &Actor,
+    section: &'static str,
+    saved: &str,
+    result: roster_core::Result<()>,
+) -> Response {
+    match result {
+        Ok(()) => redirect(&format!("/toolbox?saved={saved}#{section}")),
+        Err(Error::Invalid(errors)) => {
+            page(state, actor, actor.user_id, "", Some((section, errors))).await
+        }
+        Err(Error::Conflict(code)) => {
+            page(
+                state,
+                actor,
+                actor.user_id,
+                "",
+                Some((section, vec![FieldError { field: "", code }])),
+            )
+            .await
+        }
+        Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
+    }
+}
+
+const PROFILE: &[&str] = &[
+    "version",
+    "first_name",
+    "last_name",
+    "friendly_name",
+    "language",
+    "country_code",
+    "phone_country",
+    "phone_number",
+    "notifications_enabled",
+    "notify_email",
+    "notify_sms",
+];
+
+pub async fn update_profile(
+    State(state): State<AppState>,
+    CsrfForm(actor, f): CsrfForm<Fields>,
+) -> Response {
+    // Role, invoice flag, notes, services and the like are not the user's to set: refused.
+    if !f.check(PROFILE, &[]) {
+        return bad_form(actor.lang);
+    }
+    let input = OwnProfile {
+        first_name: f.get("first_name"),
+        last_name: f.get("last_name"),
+        friendly_name: f.get("friendly_name"),
+        language: f.get("language"),
+        country_code: f.get("country_code"),
+        phone_country: f.get("phone_country"),
+        phone_number: f.get("phone_number"),
+        notifications_enabled: f.flag("notifications_enabled"),
+        notify_email: f.flag("notify_email"),
+        notify_sms: f.flag("notify_sms"),
+    };
+    let version = f.get("version").parse().unwrap_or(-1);
+    let result = toolbox::update_own_profile(&state.ctx, &actor, version, &input).await;
+    after(&state, &actor, "profile", "profile", result).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordForm {
+    current_password: String,
+    password: String,
+    password_repeat: String,
+    sign_out_others: Option<String>,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    CsrfForm(actor, f): CsrfForm<PasswordForm>,
+) -> Response {
+    let result = toolbox::change_password(
+        &state.ctx,
+        &actor,
+        &f.current_password,
+        &f.password,
+        &f.password_repeat,
+        f.sign_out_others.is_some(),
+    )
+    .await;
+    after(&state, &actor, "password", "toolbox-password", result).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailForm {
+    version: i64,
+    email: String,
+}
+
+pub async fn change_email(
+    State(state): State<AppState>,
+    CsrfForm(actor, f): CsrfForm<EmailForm>,
+) -> Response {
+    let result = roster_core::domain::email::request_email_change(
+        &state.ctx,
+        &actor,
+        actor.user_id,
+        f.version,
+        &f.email,
+    )
+    .await;
+    after(&state, &actor, "email", "toolbox-email", result).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyForm {}
+
+pub async fn end_session(
+    State(state): State<AppState>,
+    Path(session): Path<String>,
+    CsrfForm(actor, _): CsrfForm<EmptyForm>,
+) -> Response {
+    let Ok(session) = Uuid::try_parse(&session) else {
+        return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
+    };
+    let result = toolbox::end_session(&state.ctx, &actor, actor.user_id, session).await;
+    after(&state, &actor, "sessions", "sessions", result).await
+}
+
+pub async fn end_other_sessions(
+    State(state): State<AppState>,
+    CsrfForm(actor, _): CsrfForm<EmptyForm>,
+) -> Response {
+    let result = toolbox::end_other_sessions(&state.ctx, &actor)
+        .await
+        .map(|_| ());
+    after(&state, &actor, "sessions", "sessions", result).await
+}
