@@ -225,6 +225,15 @@ pub struct ServeArgs {
     )]
     pub mail_from: String,
 
+    /// SMS gateway: each SMS is POSTed there as JSON `{"id", "to", "text"}` (`to` in E.164);
+    /// any 2xx is accepted, anything else tried again later. Without it, SMS wait in the outbox.
+    #[arg(long, env = "ROSTER_SMS_GATEWAY_URL")]
+    pub sms_gateway_url: Option<String>,
+
+    /// The `Authorization` header sent to the SMS gateway, e.g. `Bearer <token>`.
+    #[arg(long, env = "ROSTER_SMS_GATEWAY_AUTH", hide_env_values = true)]
+    pub sms_gateway_auth: Option<String>,
+
     /// How often the outbox worker looks for messages to send, in milliseconds.
     #[arg(long, env = "ROSTER_OUTBOX_POLL_MS", default_value_t = 1000)]
     pub outbox_poll_ms: u64,

@@ -9,6 +9,7 @@ use config::{AccountCommand, AdminCommand, BenchCommand, Cli, Command, UserComma
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    roster_core::outbox::install_tls_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -47,17 +47,28 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(engine = db.engine().name(), address = %local, public_url = %public_url, "listening");
     println!("Roster is listening on http://{local}");
 
-    let transport = match &args.smtp_url {
-        Some(url) => Transport::smtp(url, &args.mail_from)
-            .map_err(|e| anyhow::anyhow!("--smtp-url or --mail-from: {e}"))?,
-        None => {
-            tracing::warn!(
-                "no SMTP server configured (--smtp-url): email stays in the outbox, see Management › Deliveries"
-            );
-            Transport::None
+    let mut transport = Transport::none();
+    match &args.smtp_url {
+        Some(url) => {
+            transport = transport
+                .with_smtp(url, &args.mail_from)
+                .map_err(|e| anyhow::anyhow!("--smtp-url or --mail-from: {e}"))?
         }
-    };
-    let mail_configured = matches!(transport, Transport::Smtp { .. });
+        None => tracing::warn!(
+            "no SMTP server configured (--smtp-url): email stays in the outbox, see Management › Deliveries"
+        ),
+    }
+    match &args.sms_gateway_url {
+        Some(url) => {
+            transport = transport
+                .with_sms_gateway(url, args.sms_gateway_auth.as_deref())
+                .map_err(|e| anyhow::anyhow!("--sms-gateway-url: {e}"))?
+        }
+        None => {
+            tracing::warn!("no SMS gateway configured (--sms-gateway-url): SMS stays in the outbox")
+        }
+    }
+    let mail_configured = transport.sends_email();
     let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(worker::run(
         ctx.clone(),

@@ -106,6 +106,7 @@ async fn serve_on_an_empty_folder_prints_the_setup_link_answers_and_stops_on_sig
     let started = Instant::now();
     let mut served = Served::start(&dir);
     let base = served.base_url();
+    roster_core::outbox::install_tls_provider();
     let http = reqwest::Client::new();
     let health = http
         .get(format!("{base}/healthz"))

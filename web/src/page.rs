@@ -160,6 +160,8 @@ pub struct PageError {
     message: String,
     lang: Lang,
     request_id: Option<RequestId>,
+    /// Seconds to wait, sent as `Retry-After` with a 429.
+    retry_after: Option<i64>,
 }
 
 impl PageError {
@@ -174,6 +176,7 @@ impl PageError {
             message: i18n::t(lang, code),
             lang,
             request_id,
+            retry_after: None,
         }
     }
 
@@ -198,6 +201,7 @@ impl PageError {
                 "error-rate-limited",
                 &[("seconds", retry_after_secs.into())],
             );
+            page.retry_after = Some(retry_after_secs);
         }
         page
     }
@@ -217,7 +221,14 @@ impl IntoResponse for PageError {
             message: self.message,
             request_id: self.request_id.map(|r| r.0).unwrap_or_default(),
         };
-        render(self.status, &page)
+        let mut res = render(self.status, &page);
+        if let Some(secs) = self
+            .retry_after
+            .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, secs);
+        }
+        res
     }
 }
 

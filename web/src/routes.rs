@@ -108,6 +108,8 @@ pub fn router(state: AppState) -> Router {
         .route("/toolbox/profile", post(toolbox::update_profile))
         .route("/toolbox/password", post(toolbox::change_password))
         .route("/toolbox/email", post(toolbox::change_email))
+        .route("/toolbox/phone/send-code", post(toolbox::send_phone_code))
+        .route("/toolbox/phone/verify", post(toolbox::verify_phone))
         .route(
             "/toolbox/sessions/end-others",
             post(toolbox::end_other_sessions),

@@ -157,6 +157,21 @@ CREATE TABLE link_tokens (
 );
 CREATE INDEX link_tokens_user ON link_tokens (user_id, purpose);
 
+-- One-time codes sent by SMS (phone verification, sign-in): only an argon2id hash is kept,
+-- bound to one user, one purpose and one phone number, with expiry and an attempt count.
+CREATE TABLE sms_codes (
+    id         UUID    NOT NULL PRIMARY KEY,
+    user_id    UUID    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose    TEXT    NOT NULL,
+    phone      TEXT    NOT NULL,
+    code_hash  TEXT    NOT NULL,
+    attempts   BIGINT  NOT NULL DEFAULT 0,
+    created_at BIGINT  NOT NULL,
+    expires_at BIGINT  NOT NULL,
+    used_at    BIGINT 
+);
+CREATE INDEX sms_codes_user ON sms_codes (user_id, purpose, created_at);
+
 -- Failed sign-in counters per key ('ip:…', 'account:…'), shared by every node.
 CREATE TABLE throttle (
     key             TEXT    NOT NULL PRIMARY KEY,

@@ -9,6 +9,7 @@ pub mod email;
 pub mod invitation;
 pub(crate) mod links;
 pub mod node;
+pub mod phone;
 pub mod reset;
 pub mod session;
 pub mod setup;

@@ -33,6 +33,7 @@ pub struct Toolbox {
     pub language: String,
     pub country_code: String,
     pub phone: String,
+    pub phone_verified: bool,
     pub notifications_enabled: bool,
     pub notify_email: bool,
     pub notify_sms: bool,
@@ -44,6 +45,7 @@ pub struct Toolbox {
 
 fn view(
     u: UserRow,
+    phone_verified: bool,
     sessions: Vec<store::session::SessionRow>,
     current: &[u8],
     read_only: bool,
@@ -58,6 +60,7 @@ fn view(
         language: u.language,
         country_code: u.country_code,
         phone: u.phone.unwrap_or_default(),
+        phone_verified,
         notifications_enabled: u.notifications_enabled,
         notify_email: u.notify_email,
         notify_sms: u.notify_sms,
@@ -89,9 +92,11 @@ pub async fn get_toolbox(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<Toolbox
         user_in_scope(&mut tx, actor, id.0).await?.0
     };
     let sessions = store::session::list_sessions_of(tx.ex(), user.id, now).await?;
+    let verified = store::user::phone_verified(tx.ex(), user.id).await?;
     tx.commit().await?;
     Ok(view(
         user,
+        verified,
         sessions,
         &actor.session_hash,
         id != actor.user_id,

@@ -6,3 +6,9 @@ pub mod mail;
 pub mod worker;
 
 pub use worker::{Transport, deliver_due};
+
+/// Installs the process's one TLS provider (ring, as lettre and the SMS client use); call it
+/// first thing. Later calls do nothing.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

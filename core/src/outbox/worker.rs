@@ -25,20 +25,32 @@ pub const INVITATION_PURPOSE: &str = "invitation";
 /// An invitation link lives this long.
 pub const INVITATION_SECS: i64 = 7 * 24 * 3600;
 
-/// Where email goes: an SMTP server, or nowhere (messages stay queued and readable in the
-/// portal, for a first run without a mail server).
+/// Where messages go: email to an SMTP server, SMS to an HTTP gateway. A channel without its
+/// server is not delivered at all: its messages wait in the outbox (first run, no set-up).
+#[derive(Clone, Default)]
+pub struct Transport {
+    email: Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>,
+    sms: Option<SmsGateway>,
+}
+
+/// The SMS gateway contract: `POST url` with `{"id", "to", "text"}` as JSON and the configured
+/// `Authorization` header; any 2xx is accepted, anything else is tried again later.
 #[derive(Clone)]
-pub enum Transport {
-    Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
-        from: Mailbox,
-    },
-    None,
+struct SmsGateway {
+    client: reqwest::Client,
+    url: String,
+    auth: Option<String>,
 }
 
 impl Transport {
-    /// `smtp://user:pass@host:587?tls=required`, `smtps://…` or `smtp://127.0.0.1:2525`.
-    pub fn smtp(url: &str, from: &str) -> Result<Transport> {
+    /// Delivers nothing (messages wait in the outbox).
+    pub fn none() -> Transport {
+        Transport::default()
+    }
+
+    /// Email through `smtp://user:pass@host:587?tls=required`, `smtps://…` or
+    /// `smtp://127.0.0.1:2525`, from `from` ("Roster <roster@example.com>").
+    pub fn with_smtp(mut self, url: &str, from: &str) -> Result<Transport> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|_| Error::field("smtp_url", "smtp-url-invalid"))?
             .timeout(Some(Duration::from_secs(20)))
@@ -46,7 +58,40 @@ impl Transport {
         let from: Mailbox = from
             .parse()
             .map_err(|_| Error::field("mail_from", "field-email-invalid"))?;
-        Ok(Transport::Smtp { transport, from })
+        self.email = Some((transport, from));
+        Ok(self)
+    }
+
+    /// SMS through an HTTP gateway (see `SmsGateway`); `auth` is the `Authorization` value.
+    pub fn with_sms_gateway(mut self, url: &str, auth: Option<&str>) -> Result<Transport> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(Error::field("sms_gateway_url", "sms-url-invalid"));
+        }
+        super::install_tls_provider();
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(Error::internal)?;
+        self.sms = Some(SmsGateway {
+            client,
+            url: url.to_string(),
+            auth: auth.map(str::to_string),
+        });
+        Ok(self)
+    }
+
+    pub fn sends_email(&self) -> bool {
+        self.email.is_some()
+    }
+
+    pub fn sends_sms(&self) -> bool {
+        self.sms.is_some()
+    }
+
+    /// For compatibility with the email-only constructor.
+    pub fn smtp(url: &str, from: &str) -> Result<Transport> {
+        Transport::none().with_smtp(url, from)
     }
 }
 
@@ -60,9 +105,9 @@ pub fn backoff_secs(base_secs: i64, attempts: i64) -> i64 {
 
 /// One pass: claims and delivers every due message; returns how many were sent.
 pub async fn deliver_due(ctx: &Ctx, transport: &Transport, node: &str) -> Result<usize> {
-    let Transport::Smtp { transport, from } = transport else {
+    if !transport.sends_email() && !transport.sends_sms() {
         return Ok(0);
-    };
+    }
     let now = ctx.clock.now();
     let claimed = {
         let mut tx = ctx.db.begin().await?;
@@ -72,6 +117,8 @@ pub async fn deliver_due(ctx: &Ctx, transport: &Transport, node: &str) -> Result
             now.millis(),
             now.plus_secs(LEASE_SECS).millis(),
             BATCH,
+            transport.sends_email(),
+            transport.sends_sms(),
         )
         .await?;
         tx.commit().await?;
@@ -80,7 +127,14 @@ pub async fn deliver_due(ctx: &Ctx, transport: &Transport, node: &str) -> Result
     let mut sent = 0;
     for row in claimed {
         let outcome = match prepare(ctx, &row).await {
-            Ok(Some(rendered)) => send(transport, from, &row.recipient, &rendered).await,
+            Ok(Some(Prepared::Email(rendered))) => match &transport.email {
+                Some((smtp, from)) => send(smtp, from, &row.recipient, &rendered).await,
+                None => Err("no mail server".to_string()),
+            },
+            Ok(Some(Prepared::Sms(text))) => match &transport.sms {
+                Some(gateway) => send_sms(gateway, row.id, &row.recipient, &text).await,
+                None => Err("no SMS gateway".to_string()),
+            },
             Ok(None) => Err("obsolete: the user no longer needs this message".to_string()),
             Err(e) => Err(e.to_string()),
         };
@@ -133,9 +187,35 @@ async fn send(
         .map_err(|e| e.to_string())
 }
 
+async fn send_sms(
+    gateway: &SmsGateway,
+    id: Uuid,
+    to: &str,
+    text: &str,
+) -> std::result::Result<(), String> {
+    let mut req = gateway
+        .client
+        .post(&gateway.url)
+        .json(&serde_json::json!({ "id": id.to_string(), "to": to, "text": text }));
+    if let Some(auth) = &gateway.auth {
+        req = req.header(reqwest::header::AUTHORIZATION, auth);
+    }
+    match req.send().await {
+        Ok(res) if res.status().is_success() => Ok(()),
+        Ok(res) => Err(format!("gateway answered {}", res.status())),
+        Err(e) => Err(format!("gateway unreachable: {e}")),
+    }
+}
+
+/// What a message becomes once rendered.
+enum Prepared {
+    Email(Rendered),
+    Sms(String),
+}
+
 /// Renders a message, minting its link token when it carries one. None when it is no longer
 /// needed (an invitation to someone who is no longer invited).
-async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Rendered>> {
+async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
     let payload: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
     let text = |k: &str| {
         payload
@@ -239,10 +319,37 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Rendered>> {
                 mail::email_change_notice(lang, &name, &new, &link, &expires.to_utc_string())
             }
         }
+        "phone-verify" => {
+            // The number must still be the user's and not yet verified; the code is drawn now,
+            // and only its hash is kept.
+            if user.phone.as_deref() != Some(row.recipient.as_str())
+                || store::user::phone_verified(tx.ex(), user.id).await?
+            {
+                return Ok(None);
+            }
+            let code = crate::domain::phone::new_code()?;
+            let hash = crate::domain::auth::hash_password(ctx, &code).await?;
+            store::code::insert_code(
+                tx.ex(),
+                store::code::NewCode {
+                    user: user.id,
+                    purpose: crate::domain::phone::VERIFY,
+                    phone: &row.recipient,
+                    code_hash: &hash,
+                    now: now.millis(),
+                    expires_at: now.plus_secs(crate::domain::phone::CODE_SECS).millis(),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            let text =
+                crate::i18n::t_args(lang, "sms-phone-verify", &[("code", code.as_str().into())]);
+            return Ok(Some(Prepared::Sms(text)));
+        }
         other => return Err(Error::internal(format!("unknown message kind {other}"))),
     };
     tx.commit().await?;
-    Ok(Some(rendered))
+    Ok(Some(Prepared::Email(rendered)))
 }
 
 /// Delivers until `shutdown` changes: a pass every `every`.

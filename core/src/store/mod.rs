@@ -3,6 +3,7 @@
 //! the `match` on the engine.
 
 pub(crate) mod audit;
+pub(crate) mod code;
 pub(crate) mod device;
 pub(crate) mod grant;
 pub(crate) mod node;

@@ -47,50 +47,37 @@ macro_rules! columns {
 }
 
 /// Leases up to `limit` due messages to `owner` until `lease_until`. On PostgreSQL rows another
-/// node holds are skipped (`FOR UPDATE SKIP LOCKED`), so each message goes to one node.
+/// node holds are skipped (`FOR UPDATE SKIP LOCKED`), so each message goes to one node. Only
+/// the channels this node can deliver are claimed; the rest wait for a node that can.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn claim_due(
     ex: Ex<'_>,
     owner: &str,
     now: i64,
     lease_until: i64,
     limit: i64,
+    email: bool,
+    sms: bool,
 ) -> Result<Vec<OutboxRow>> {
     let pick = "SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= $2 \
-                AND (lease_until IS NULL OR lease_until <= $2) ORDER BY next_attempt_at LIMIT $4";
-    Ok(match ex {
-        Ex::Sqlite(c) => {
-            let sql = format!(
-                concat!(
-                    "UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN ({}) RETURNING ",
-                    columns!()
-                ),
-                pick
-            );
-            sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(sql))
-                .bind(owner)
-                .bind(now)
-                .bind(lease_until)
-                .bind(limit)
-                .fetch_all(&mut *c)
-                .await?
-        }
-        Ex::Postgres(c) => {
-            let sql = format!(
-                concat!(
-                    "UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN ({} FOR UPDATE SKIP LOCKED) RETURNING ",
-                    columns!()
-                ),
-                pick
-            );
-            sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(sql))
-                .bind(owner)
-                .bind(now)
-                .bind(lease_until)
-                .bind(limit)
-                .fetch_all(&mut *c)
-                .await?
-        }
-    })
+                AND (lease_until IS NULL OR lease_until <= $2) \
+                AND (($5 AND channel = 'email') OR ($6 AND channel = 'sms')) ORDER BY next_attempt_at LIMIT $4";
+    let lock = match ex {
+        Ex::Sqlite(_) => "",
+        Ex::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        concat!(
+            "UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN ({}{}) RETURNING ",
+            columns!()
+        ),
+        pick, lock
+    );
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(owner).bind(now).bind(lease_until).bind(limit).bind(email).bind(sms)
+        .fetch_all(&mut *c).await)?,
+    )
 }
 
 pub(crate) async fn mark_sent(ex: Ex<'_>, id: Uuid, now: i64) -> Result<()> {
@@ -172,4 +159,23 @@ pub(crate) async fn count_recent(ex: Ex<'_>, user: Uuid, kind: &str, since: i64)
     Ok(
         on!(ex, c => sqlx::query_scalar::<_, i64>(sql).bind(user).bind(kind).bind(since).fetch_one(&mut *c).await)?,
     )
+}
+
+/// Queues an SMS in the caller's transaction.
+pub(crate) async fn enqueue_sms(
+    ex: Ex<'_>,
+    kind: &str,
+    to: &str,
+    user: Option<Uuid>,
+    node: Option<Uuid>,
+    payload: &str,
+    now: i64,
+) -> Result<()> {
+    let sql = "INSERT INTO outbox (id, channel, kind, recipient, user_id, node_id, payload, state, \
+               next_attempt_at, created_at) VALUES ($1, 'sms', $2, $3, $4, $5, $6, 'queued', $7, $7)";
+    let id = Uuid::now_v7();
+    tracing::info!(message = %id, kind, "sms queued");
+    on!(ex, c => sqlx::query(sql).bind(id).bind(kind).bind(to).bind(user).bind(node).bind(payload).bind(now)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }

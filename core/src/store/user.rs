@@ -68,7 +68,9 @@ pub(crate) async fn insert_user(ex: Ex<'_>, u: &UserRow) -> Result<()> {
 /// Writes every editable column when the stored version is still `expected_version`, and
 /// bumps it; false when someone else saved in between.
 pub(crate) async fn update_user(ex: Ex<'_>, u: &UserRow, expected_version: i64) -> Result<bool> {
+    // A changed phone number is no longer verified.
     let sql = "UPDATE users SET node_id = $2, account_id = $3, email = $4, email_verified = $5, \
+               phone_verified = CASE WHEN COALESCE(phone, '') = COALESCE($11, '') THEN phone_verified ELSE FALSE END, \
                email_pending = $6, first_name = $7, last_name = $8, friendly_name = $9, \
                sort_name = $10, phone = $11, country_code = $12, language = $13, user_type = $14, \
                status = $15, password_hash = $16, password_must_change = $17, notes = $18, \
@@ -248,4 +250,20 @@ pub(crate) async fn insert_terms_bulk(
         Ok::<(), sqlx::Error>(())
     })?;
     Ok(())
+}
+
+/// Marks the user's phone verified, if it is still `phone`.
+pub(crate) async fn set_phone_verified(ex: Ex<'_>, id: Uuid, phone: &str) -> Result<bool> {
+    let sql = "UPDATE users SET phone_verified = TRUE WHERE id = $1 AND phone = $2";
+    let n = on!(ex, c => sqlx::query(sql).bind(id).bind(phone).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Whether the user's current phone number is verified.
+pub(crate) async fn phone_verified(ex: Ex<'_>, id: Uuid) -> Result<bool> {
+    let sql = "SELECT phone_verified FROM users WHERE id = $1";
+    Ok(
+        on!(ex, c => sqlx::query_scalar::<_, bool>(sql).bind(id).fetch_optional(&mut *c).await)?
+            .unwrap_or(false),
+    )
 }

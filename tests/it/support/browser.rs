@@ -43,6 +43,7 @@ impl Browser {
                 panic!("cannot start {driver_bin} (scripts/test installs chromium-driver): {e}")
             });
         let driver_url = format!("http://127.0.0.1:{port}");
+        roster_core::outbox::install_tls_provider();
         let http = reqwest::Client::new();
         let started = Instant::now();
         loop {

@@ -45,6 +45,7 @@ impl Client {
     }
 
     fn build(base: &str, local: Option<IpAddr>) -> Client {
+        roster_core::outbox::install_tls_provider();
         let mut b = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none());

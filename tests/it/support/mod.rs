@@ -5,6 +5,7 @@ pub mod client;
 pub mod database;
 pub mod org;
 pub mod server;
+pub mod sms;
 pub mod smtp;
 
 pub use client::Client;

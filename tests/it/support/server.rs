@@ -51,6 +51,8 @@ pub struct TestServer {
     pub root: Option<(roster_core::model::NodeId, String)>,
     /// The SMTP sink the outbox worker delivers to (servers started with mail).
     pub smtp: Option<super::smtp::SmtpSink>,
+    /// The SMS gateway stand-in the worker posts to (servers started with mail).
+    pub sms: Option<super::sms::SmsGateway>,
     stop_worker: Option<tokio::sync::watch::Sender<bool>>,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -103,21 +105,24 @@ impl TestServer {
             setup_link,
             root: Some(root),
             smtp: None,
+            sms: None,
             stop_worker: None,
             shutdown: Some(tx),
         }
     }
 
-    /// A server with an administrator whose outbox worker delivers to a fresh SMTP sink
-    /// (polling every 50 ms; three tries per message, 30 s back-off on the test clock).
+    /// A server with an administrator whose outbox worker delivers to a fresh SMTP sink and SMS
+    /// gateway stand-in (polling every 50 ms; three tries, 30 s back-off on the test clock).
     pub async fn with_mail(engine: Engine) -> TestServer {
         let mut server = TestServer::with_admin(engine).await;
         let sink = super::smtp::SmtpSink::start().await;
+        let gateway = super::sms::SmsGateway::start().await;
         let mut ctx = server.ctx.clone();
         ctx.settings.outbox_max_attempts = 3;
-        let transport =
-            roster_core::outbox::Transport::smtp(&sink.url(), "Roster <roster@roster.test>")
-                .expect("transport");
+        let transport = roster_core::outbox::Transport::none()
+            .with_smtp(&sink.url(), "Roster <roster@roster.test>")
+            .and_then(|t| t.with_sms_gateway(&gateway.url(), Some("Bearer gateway-secret")))
+            .expect("transport");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(roster_core::outbox::worker::run(
             ctx,
@@ -126,8 +131,13 @@ impl TestServer {
             stopped,
         ));
         server.smtp = Some(sink);
+        server.sms = Some(gateway);
         server.stop_worker = Some(stop);
         server
+    }
+
+    pub fn gateway(&self) -> &super::sms::SmsGateway {
+        self.sms.as_ref().expect("a server started with_mail")
     }
 
     pub fn sink(&self) -> &super::smtp::SmtpSink {

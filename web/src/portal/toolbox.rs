@@ -18,7 +18,14 @@ use crate::page::{
 };
 use crate::state::AppState;
 
-const SAVED: [&str; 4] = ["profile", "toolbox-password", "sessions", "toolbox-email"];
+const SAVED: [&str; 6] = [
+    "profile",
+    "toolbox-password",
+    "sessions",
+    "toolbox-email",
+    "phone-code-sent",
+    "phone-verified",
+];
 
 #[derive(Template)]
 #[template(path = "portal/toolbox.html")]
@@ -240,4 +247,26 @@ pub async fn end_other_sessions(
         .await
         .map(|_| ());
     after(&state, &actor, "sessions", "sessions", result).await
+}
+
+pub async fn send_phone_code(
+    State(state): State<AppState>,
+    CsrfForm(actor, _): CsrfForm<EmptyForm>,
+) -> Response {
+    let result = roster_core::domain::phone::request_verification(&state.ctx, &actor).await;
+    after(&state, &actor, "profile", "phone-code-sent", result).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CodeForm {
+    code: String,
+}
+
+pub async fn verify_phone(
+    State(state): State<AppState>,
+    CsrfForm(actor, f): CsrfForm<CodeForm>,
+) -> Response {
+    let result = roster_core::domain::phone::verify(&state.ctx, &actor, &f.code).await;
+    after(&state, &actor, "profile", "phone-verified", result).await
 }
