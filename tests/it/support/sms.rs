@@ -65,8 +65,10 @@ impl SmsGateway {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let mut gateway = SmsGateway::default();
-        gateway.addr = Some(listener.local_addr().expect("addr"));
+        let gateway = SmsGateway {
+            addr: Some(listener.local_addr().expect("addr")),
+            ..Default::default()
+        };
         let app = axum::Router::new()
             .route("/send", post(receive))
             .with_state(gateway.clone());
