@@ -80,7 +80,8 @@ pub struct ResetRequestForm {
     email: String,
 }
 
-fn link_error(e: Error, lang: Lang) -> Response {
+/// The page for a link that is invalid, used or expired (404 or 410), in the user's language.
+pub fn link_error(e: Error, lang: Lang) -> Response {
     let status = match &e {
         Error::Unauthenticated("link-expired" | "link-used") => StatusCode::GONE,
         Error::Unauthenticated(_) => StatusCode::NOT_FOUND,
@@ -357,10 +358,8 @@ pub async fn confirm_email(
     ClientIp(ip): ClientIp,
     AnonCsrfForm(f): AnonCsrfForm<TokenForm>,
 ) -> Response {
-    match email::confirm_email_change(&state.ctx, &f.token, &ip).await {
-        Ok(()) => redirect("/signin?notice=email-confirm-done"),
-        Err(e) => link_error(e, lang),
-    }
+    let result = email::confirm_email_change(&state.ctx, &f.token, &ip).await;
+    after_email_link(result, lang, "email-confirm-done")
 }
 
 pub async fn cancel_email(
@@ -369,8 +368,13 @@ pub async fn cancel_email(
     ClientIp(ip): ClientIp,
     AnonCsrfForm(f): AnonCsrfForm<TokenForm>,
 ) -> Response {
-    match email::cancel_email_change(&state.ctx, &f.token, &ip).await {
-        Ok(()) => redirect("/signin?notice=email-cancel-done"),
+    let result = email::cancel_email_change(&state.ctx, &f.token, &ip).await;
+    after_email_link(result, lang, "email-cancel-done")
+}
+
+fn after_email_link(result: roster_core::Result<()>, lang: Lang, notice: &str) -> Response {
+    match result {
+        Ok(()) => redirect(&format!("/signin?notice={notice}")),
         Err(e) => link_error(e, lang),
     }
 }

@@ -1,14 +1,13 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use roster_core::domain::setup::{self, FirstAdmin};
-use roster_core::model::Lang;
-use roster_core::{Error, i18n};
+use roster_core::Error;
 use serde::Deserialize;
 
 use crate::extract::{AnonCsrfForm, ClientIp, PageLang, anon_csrf_token};
-use crate::page::{FormErrors, Frame, PageError, redirect, render};
+use crate::page::{FormErrors, Frame, redirect, render};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -20,13 +19,6 @@ struct SetupPage {
     last_name: String,
     email: String,
     errors: FormErrors,
-}
-
-#[derive(Template)]
-#[template(path = "auth/link_error.html")]
-struct LinkErrorPage {
-    frame: Frame,
-    message: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -55,7 +47,7 @@ pub async fn show_setup(
     headers: HeaderMap,
 ) -> Response {
     if let Err(e) = setup::check_setup_link(&state.ctx, &q.token).await {
-        return link_error(e, lang);
+        return super::links::link_error(e, lang);
     }
     let (csrf, set_cookie) = anon_csrf_token(&state, &headers);
     let page = SetupPage {
@@ -103,19 +95,6 @@ pub async fn complete_setup(
             };
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(e) => link_error(e, lang),
+        Err(e) => super::links::link_error(e, lang),
     }
-}
-
-fn link_error(e: Error, lang: Lang) -> Response {
-    let status = match &e {
-        Error::Unauthenticated("link-expired" | "link-used") => StatusCode::GONE,
-        Error::Unauthenticated(_) => StatusCode::NOT_FOUND,
-        _ => return PageError::from_core(e, lang, None).into_response(),
-    };
-    let page = LinkErrorPage {
-        frame: Frame::new(lang, String::new(), "/signin"),
-        message: i18n::t(lang, e.code()),
-    };
-    render(status, &page)
 }
