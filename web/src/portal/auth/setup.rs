@@ -2,8 +2,8 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use roster_core::domain::setup::{self, FirstAdmin};
 use roster_core::Error;
+use roster_core::domain::setup::{self, FirstAdmin};
 use serde::Deserialize;
 
 use crate::extract::{AnonCsrfForm, ClientIp, PageLang, anon_csrf_token};
