@@ -234,6 +234,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_SMS_GATEWAY_AUTH", hide_env_values = true)]
     pub sms_gateway_auth: Option<String>,
 
+    /// Reverse proxies whose `X-Forwarded-For` is believed, comma-separated addresses or
+    /// networks (`10.0.0.0/8,::1`). From anyone else the connection's peer is the client.
+    #[arg(long, env = "ROSTER_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
     /// How often the outbox worker looks for messages to send, in milliseconds.
     #[arg(long, env = "ROSTER_OUTBOX_POLL_MS", default_value_t = 1000)]
     pub outbox_poll_ms: u64,

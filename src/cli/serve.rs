@@ -69,6 +69,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let mail_configured = transport.sends_email();
+    let mut proxies = vec![];
+    for p in args.trusted_proxies.iter().filter(|p| !p.trim().is_empty()) {
+        proxies.push(roster_web::Network::parse(p).ok_or_else(|| {
+            anyhow::anyhow!("--trusted-proxies: {p:?} is not an address or network")
+        })?);
+    }
     let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(worker::run(
         ctx.clone(),
@@ -79,7 +85,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let sweeper = tokio::spawn(sweep_sessions(ctx.clone()));
     roster_web::serve(
         listener,
-        AppState::new(ctx).with_mail(mail_configured),
+        AppState::new(ctx)
+            .with_mail(mail_configured)
+            .with_trusted_proxies(proxies),
         shutdown_signal(),
     )
     .await?;

@@ -10,6 +10,7 @@ mod portal;
 mod routes;
 mod state;
 
+pub use extract::Network;
 pub use routes::router;
 pub use state::AppState;
 

@@ -95,11 +95,9 @@ pub async fn resolve_session(
     };
     match roster_core::domain::auth::authenticate(&state.ctx, &token).await {
         Ok(Some(mut actor)) => {
-            actor.ip = req
-                .extensions()
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_default();
+            let (parts, body) = req.into_parts();
+            actor.ip = crate::extract::client_ip(&parts, &state.trusted_proxies);
+            req = Request::from_parts(parts, body);
             // A password someone else set must be replaced before anything else.
             let path = req.uri().path();
             if actor.must_change_password && !["/password", "/signout", "/language"].contains(&path)

@@ -18,6 +18,8 @@ pub struct AppState {
     pub public_origin: String,
     /// Whether an SMTP server is configured (the Deliveries page says so when not).
     pub mail_configured: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<crate::extract::Network>,
 }
 
 impl AppState {
@@ -44,7 +46,14 @@ impl AppState {
             cookies,
             public_origin,
             mail_configured: false,
+            trusted_proxies: vec![],
         }
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies (addresses or networks).
+    pub fn with_trusted_proxies(mut self, proxies: Vec<crate::extract::Network>) -> AppState {
+        self.trusted_proxies = proxies;
+        self
     }
 
     /// Says that an SMTP server delivers the outbox.

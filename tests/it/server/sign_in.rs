@@ -310,3 +310,69 @@ both_engines!(extra_form_fields_are_refused, |engine| async move {
     assert_eq!(res.status, 400);
     assert_eq!(server.count("SELECT COUNT(*) FROM sessions").await, 0);
 });
+
+both_engines!(
+    forwarded_addresses_count_only_from_trusted_proxies,
+    |engine| async move {
+        // Nobody trusted: a rotating X-Forwarded-For is the same client, throttled as one.
+        let server = TestServer::with_admin(engine).await;
+        let client = server.client_from("127.0.0.60");
+        for i in 0..5 {
+            let form = client.get("/signin").await;
+            let csrf = crate::support::input_value(&form.body, "csrf").unwrap();
+            let ip = format!("203.0.113.{i}");
+            let res = client
+                .post_raw(
+                    "/signin",
+                    &[
+                        ("csrf", &csrf),
+                        ("email", &format!("g{i}@roster.test")),
+                        ("password", "wrong password here"),
+                    ],
+                    &[("x-forwarded-for", &ip)],
+                )
+                .await;
+            assert_eq!(res.status, 401);
+        }
+        let form = client.get("/signin").await;
+        let csrf = crate::support::input_value(&form.body, "csrf").unwrap();
+        let res = client
+            .post_raw(
+                "/signin",
+                &[
+                    ("csrf", &csrf),
+                    ("email", "x@roster.test"),
+                    ("password", "wrong password here"),
+                ],
+                &[("x-forwarded-for", "198.51.100.9")],
+            )
+            .await;
+        assert_eq!(res.status, 429, "the forwarded header changed nothing");
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM audit_events WHERE ip = '127.0.0.60'")
+                .await,
+            6,
+            "the real address in the audit"
+        );
+
+        // Behind a trusted proxy, the forwarded address is the client's.
+        let proxied = TestServer::with_admin_behind(engine, &["127.0.0.61"]).await;
+        let proxy = proxied.client_from("127.0.0.61");
+        let form = proxy.get("/signin").await;
+        let csrf = crate::support::input_value(&form.body, "csrf").unwrap();
+        let res = proxy
+            .post_raw(
+                "/signin",
+                &[
+                    ("csrf", &csrf),
+                    ("email", ADMIN_EMAIL),
+                    ("password", ADMIN_PASSWORD),
+                ],
+                &[("x-forwarded-for", "203.0.113.77, 127.0.0.61")],
+            )
+            .await;
+        assert_eq!(res.status, 303);
+        assert_eq!(proxied.count("SELECT COUNT(*) FROM audit_events WHERE action = 'sign-in' AND ip = '203.0.113.77'").await, 1);
+    }
+);

@@ -71,6 +71,29 @@ impl TestServer {
 
     /// A server on an existing database (a second node of a deployment).
     pub async fn start_on(engine: Engine, db_url: &str, clock: Clock) -> TestServer {
+        TestServer::start_full(engine, db_url, clock, &[]).await
+    }
+
+    /// A server with an administrator, behind reverse proxies at these addresses.
+    pub async fn with_admin_behind(engine: Engine, proxies: &[&str]) -> TestServer {
+        let db_url = fresh_database(engine).await;
+        let server = TestServer::start_full(
+            engine,
+            &db_url,
+            Clock::manual(Timestamp::from_millis(1_795_000_000_000)),
+            proxies,
+        )
+        .await;
+        server.create_first_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        server
+    }
+
+    async fn start_full(
+        engine: Engine,
+        db_url: &str,
+        clock: Clock,
+        proxies: &[&str],
+    ) -> TestServer {
         let db = Db::connect(db_url).await.expect("connect");
         db.migrate().await.expect("migrate");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -88,7 +111,11 @@ impl TestServer {
             .map(|l| l.url);
         let root = setup::operator_root(&ctx).await.expect("root");
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState::new(ctx.clone());
+        let proxies = proxies
+            .iter()
+            .map(|p| roster_web::Network::parse(p).expect("proxy"))
+            .collect();
+        let state = AppState::new(ctx.clone()).with_trusted_proxies(proxies);
         tokio::spawn(async move {
             roster_web::serve(listener, state, async {
                 let _ = rx.await;

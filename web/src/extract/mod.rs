@@ -8,5 +8,5 @@ mod lang;
 
 pub use actor::{CurrentActor, MaybeActor};
 pub use csrf::{AnonCsrfForm, CsrfForm, anon_csrf_token, csrf_matches};
-pub use ip::ClientIp;
+pub use ip::{ClientIp, Network, client_ip};
 pub use lang::PageLang;
