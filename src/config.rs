@@ -50,6 +50,29 @@ pub enum BenchCommand {
     Seed(BenchSeedArgs),
     /// Measure the Users tab, search and user page of an account: p50 and p99 per page.
     Users(BenchUsersArgs),
+    /// Measure sign-ins per second under concurrent load against the raw argon2id rate.
+    Signin(BenchSigninArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchSigninArgs {
+    /// Users to sign in (round robin).
+    #[arg(long, default_value_t = 200)]
+    pub users: usize,
+
+    /// Sign-ins in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+
+    /// Seconds each measurement runs.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
+
+    #[command(flatten)]
+    pub hash: HashArgs,
 }
 
 #[derive(Args, Debug, Clone)]

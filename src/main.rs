@@ -39,6 +39,9 @@ fn main() -> std::process::ExitCode {
             Command::Bench {
                 command: BenchCommand::Users(args),
             } => cli::bench::users(args).await,
+            Command::Bench {
+                command: BenchCommand::Signin(args),
+            } => cli::bench::signin(args).await,
         }
     });
     match result {

@@ -163,3 +163,12 @@ pub async fn seed(
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+/// Gives every user of `account` the same password hash and makes them active (the sign-in
+/// benchmark signs them in); returns their addresses.
+pub async fn set_all_passwords(ctx: &Ctx, account: NodeId, hash: &str) -> Result<Vec<String>> {
+    let mut tx = ctx.db.begin().await?;
+    let emails = store::user::bench_set_passwords(tx.ex(), account.0, hash).await?;
+    tx.commit().await?;
+    Ok(emails)
+}

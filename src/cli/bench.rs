@@ -2,7 +2,7 @@
 //! the whole application (routing, session, domain, SQL, template) in this process, without
 //! the network, one request at a time.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, header};
@@ -162,6 +162,109 @@ pub async fn users(args: BenchUsersArgs) -> anyhow::Result<()> {
             times[times.len() - 1]
         );
     }
+    db.close().await;
+    Ok(())
+}
+
+pub async fn signin(args: crate::config::BenchSigninArgs) -> anyhow::Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let db = Db::connect(&args.storage.database_url()?).await?;
+    db.migrate().await?;
+    let mut ctx = context(db.clone());
+    ctx.settings.hash_cost = roster_core::password::HashCost {
+        memory_kib: args.hash.password_hash_memory_kib,
+        iterations: args.hash.password_hash_iterations,
+    };
+    let actor = command_line_actor(&ctx).await?;
+    let name = format!(
+        "Signin{}",
+        &roster_core::secret::new_token()?[..6].replace(['-', '_'], "x")
+    );
+    let seeded = bench::seed(&ctx, &actor, &name, 4, args.users).await?;
+    let password = "correct horse battery staple";
+    let hash = roster_core::password::hash(ctx.settings.hash_cost, password)?;
+    let emails = Arc::new(bench::set_all_passwords(&ctx, seeded.account, &hash).await?);
+    let seconds = Duration::from_secs(args.seconds);
+    println!(
+        "{} users, {} in flight, {} s per measurement, argon2id m={} KiB t={}, {}",
+        emails.len(),
+        args.concurrency,
+        args.seconds,
+        ctx.settings.hash_cost.memory_kib,
+        ctx.settings.hash_cost.iterations,
+        db.engine().name()
+    );
+
+    // The raw rate: verifications on the blocking pool, as sign-in runs them.
+    let done = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = vec![];
+    for _ in 0..args.concurrency {
+        let (done, hash) = (done.clone(), hash.clone());
+        tasks.push(tokio::spawn(async move {
+            while started.elapsed() < seconds {
+                let h = hash.clone();
+                let ok = tokio::task::spawn_blocking(move || {
+                    roster_core::password::verify(password, &h)
+                })
+                .await
+                .unwrap_or(false);
+                if ok {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let raw = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+
+    // Sign-ins through the whole application: CSRF, throttle, hash, session, device, audit.
+    let router = roster_web::router(AppState::new(ctx.clone()));
+    let done = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = vec![];
+    for worker in 0..args.concurrency {
+        let (router, emails, done, failed) =
+            (router.clone(), emails.clone(), done.clone(), failed.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = worker;
+            while started.elapsed() < seconds {
+                let email = &emails[i % emails.len()];
+                i += 8;
+                let csrf = "bench-csrf-token-0000000000000000000000000000";
+                let form = format!(
+                    "csrf={csrf}&email={}&password=correct+horse+battery+staple",
+                    email.replace('@', "%40")
+                );
+                let Ok(req) = Request::post("/signin")
+                    .header(header::COOKIE, format!("roster_csrf={csrf}"))
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(form))
+                else {
+                    continue;
+                };
+                match router.clone().oneshot(req).await {
+                    Ok(res) if res.status().as_u16() == 303 => done.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let rate = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    println!("| measurement | per second |");
+    println!("| --- | ---: |");
+    println!("| raw argon2id verifications | {raw:.1} |");
+    println!("| sign-ins (password only) | {rate:.1} |");
+    println!("| ratio | {:.3} |", rate / raw);
+    let failures = failed.load(Ordering::Relaxed);
+    anyhow::ensure!(failures == 0, "{failures} sign-ins failed");
     db.close().await;
     Ok(())
 }

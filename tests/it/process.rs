@@ -476,3 +476,39 @@ async fn a_crash_between_the_change_and_its_email_loses_nothing_and_sends_once()
     assert_eq!(sink.received().len(), 1, "exactly once");
     assert_eq!(second.terminate(), Some(0));
 }
+
+#[test]
+fn bench_signin_runs_and_reports_the_ratio() {
+    let dir = temp_dir("roster-process").join("data");
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "signin",
+            "--users",
+            "5",
+            "--concurrency",
+            "2",
+            "--seconds",
+            "1",
+        ])
+        .args([
+            "--password-hash-memory-kib",
+            "256",
+            "--password-hash-iterations",
+            "1",
+        ])
+        .args(["--data-dir", dir.to_str().unwrap()])
+        .env_remove("ROSTER_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("| raw argon2id verifications |") && table.contains("| ratio |"),
+        "{table}"
+    );
+}

@@ -267,3 +267,17 @@ pub(crate) async fn phone_verified(ex: Ex<'_>, id: Uuid) -> Result<bool> {
             .unwrap_or(false),
     )
 }
+
+/// The data generator's shortcut: one password hash for every user of an account, all active.
+pub(crate) async fn bench_set_passwords(
+    ex: Ex<'_>,
+    account: Uuid,
+    hash: &str,
+) -> Result<Vec<String>> {
+    Ok(on!(ex, c => {
+        sqlx::query("UPDATE users SET password_hash = $2, status = 'active' WHERE account_id = $1")
+            .bind(account).bind(hash).execute(&mut *c).await?;
+        sqlx::query_scalar::<_, String>("SELECT email FROM users WHERE account_id = $1 AND email IS NOT NULL ORDER BY email")
+            .bind(account).fetch_all(&mut *c).await
+    })?)
+}
