@@ -104,6 +104,10 @@ pub fn router(state: AppState) -> Router {
             post(users::sections::resend_invitation),
         )
         .route("/users/{id}/email", post(users::sections::change_email))
+        .route(
+            "/reauth",
+            get(auth::reauth::show_reauth).post(auth::reauth::reauth),
+        )
         .route("/toolbox", get(toolbox::show_own_toolbox))
         .route("/toolbox/profile", post(toolbox::update_profile))
         .route("/toolbox/password", post(toolbox::change_password))

@@ -380,3 +380,7 @@ toolbox-code = Code
 toolbox-verify = Verify
 saved-phone-code-sent = A code is on its way to your phone.
 saved-phone-verified = Your mobile number is verified.
+reauth-title = Confirm it is you
+reauth-intro = Before this change, enter your password again.
+reauth-submit = Continue
+reauth-required = Confirm it is you before this change.

@@ -380,3 +380,7 @@ toolbox-code = Code
 toolbox-verify = Verifiëren
 saved-phone-code-sent = Er is een code onderweg naar uw telefoon.
 saved-phone-verified = Uw mobiele nummer is geverifieerd.
+reauth-title = Bevestig dat u het bent
+reauth-intro = Vul voor deze wijziging uw wachtwoord nog eens in.
+reauth-submit = Doorgaan
+reauth-required = Bevestig dat u het bent voor deze wijziging.

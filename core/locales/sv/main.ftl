@@ -380,3 +380,7 @@ toolbox-code = Kod
 toolbox-verify = Verifiera
 saved-phone-code-sent = En kod är på väg till din telefon.
 saved-phone-verified = Ditt mobilnummer är verifierat.
+reauth-title = Bekräfta att det är du
+reauth-intro = Ange ditt lösenord igen före den här ändringen.
+reauth-submit = Fortsätt
+reauth-required = Bekräfta att det är du före den här ändringen.

@@ -126,6 +126,8 @@ CREATE TABLE sessions (
     user_id      UUID    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     csrf_token   TEXT    NOT NULL,
     created_at   BIGINT  NOT NULL,
+    -- When the user last proved who they are (sign-in, re-authentication).
+    auth_at      BIGINT  NOT NULL,
     last_seen_at BIGINT  NOT NULL,
     expires_at   BIGINT  NOT NULL,
     ip           TEXT    NOT NULL DEFAULT '',

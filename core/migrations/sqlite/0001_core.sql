@@ -126,6 +126,8 @@ CREATE TABLE sessions (
     user_id      BLOB    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     csrf_token   TEXT    NOT NULL,
     created_at   INTEGER NOT NULL,
+    -- When the user last proved who they are (sign-in, re-authentication).
+    auth_at      INTEGER NOT NULL,
     last_seen_at INTEGER NOT NULL,
     expires_at   INTEGER NOT NULL,
     ip           TEXT    NOT NULL DEFAULT '',

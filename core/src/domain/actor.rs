@@ -28,6 +28,8 @@ pub struct Actor {
     /// The token every state-changing request of this session must carry.
     pub csrf_token: String,
     pub signed_in_at: Timestamp,
+    /// When the user last proved who they are in this session (sign-in or re-authentication).
+    pub authenticated_at: Timestamp,
     /// The client address of the current request (for the audit trail).
     pub ip: String,
     /// The password was set by someone else (generated, or by an administrator): the user must
@@ -75,6 +77,7 @@ impl Actor {
             user_grants: vec![],
             csrf_token: String::new(),
             signed_in_at: Timestamp::from_millis(0),
+            authenticated_at: Timestamp::from_millis(i64::MAX / 2),
             ip: String::new(),
             must_change_password: false,
             session_hash: vec![],

@@ -233,6 +233,7 @@ async fn create_session(
         user_id: user,
         csrf_token: secret::new_token()?,
         created_at: now.millis(),
+        auth_at: now.millis(),
         last_seen_at: now.millis(),
         expires_at: now.plus_secs(ctx.settings.session_absolute_secs).millis(),
         ip: ip.chars().take(64).collect(),
@@ -338,6 +339,7 @@ pub async fn authenticate(ctx: &Ctx, session_token: &str) -> Result<Option<Actor
         must_change_password: user.password_must_change,
         csrf_token: session.csrf_token,
         signed_in_at: Timestamp::from_millis(session.created_at),
+        authenticated_at: Timestamp::from_millis(session.auth_at),
         session_hash: id_hash,
     }))
 }
@@ -402,4 +404,87 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(throttle_keys("1.2.3.4", "a@x.test", false).len(), 1);
     }
+}
+
+/// Sensitive changes (the user's own address or phone) need a proof of identity this recent.
+pub const REAUTH_SECS: i64 = 10 * 60;
+
+/// Refuses a sensitive change when the session's last proof of identity is older than
+/// `REAUTH_SECS` (ASVS V7.5.1); the page then asks for the password again.
+pub fn require_recent_auth(ctx: &Ctx, actor: &Actor) -> Result<()> {
+    if ctx.clock.now().millis() - actor.authenticated_at.millis() > REAUTH_SECS * 1000 {
+        Err(Error::Unauthenticated("reauth-required"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Re-authentication: the password again; the session gets a new id (returned for the cookie)
+/// and a fresh proof time. Wrong passwords count against the same throttle as sign-in.
+pub async fn reauthenticate(ctx: &Ctx, actor: &Actor, password_typed: &str) -> Result<String> {
+    let now = ctx.clock.now();
+    let keys = throttle_keys(&actor.ip, &actor.email, true);
+    {
+        let mut conn = ctx.db.conn().await?;
+        for (key, cap) in &keys {
+            if let Some(row) = store::throttle::find_throttle(conn.ex(), key).await?
+                && row.last_failure_at >= now.millis() - WINDOW_SECS * 1000
+                && let Some(until) =
+                    wait_until(row.failures, row.last_failure_at, *cap).filter(|u| *u > now)
+            {
+                return Err(Error::RateLimited {
+                    retry_after_secs: now.secs_until(until),
+                });
+            }
+        }
+    }
+    let stored = {
+        let mut conn = ctx.db.conn().await?;
+        store::user::find_user(conn.ex(), actor.user_id.0)
+            .await?
+            .and_then(|u| u.password_hash)
+    };
+    let ok = check_password(ctx, password_typed, stored).await?;
+    let mut tx = ctx.db.begin().await?;
+    if !ok {
+        let window_start = now.millis() - WINDOW_SECS * 1000;
+        for (key, _) in &keys {
+            store::throttle::record_failure(tx.ex(), key, now.millis(), window_start).await?;
+        }
+        audit_sign_in(
+            tx.ex(),
+            now,
+            Some(actor.user_id.0),
+            &actor.email,
+            &actor.ip,
+            "reauth.failed",
+            "refused",
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(Error::field("password", "password-current-wrong"));
+    }
+    let token = secret::new_token()?;
+    if !store::session::rotate_session(
+        tx.ex(),
+        &actor.session_hash,
+        &secret::hash_token(&token),
+        now.millis(),
+    )
+    .await?
+    {
+        return Err(Error::Unauthenticated("signin-failed"));
+    }
+    audit_sign_in(
+        tx.ex(),
+        now,
+        Some(actor.user_id.0),
+        &actor.email,
+        &actor.ip,
+        "reauth",
+        "ok",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(token)
 }

@@ -29,6 +29,7 @@ pub async fn request_email_change(
     let mut tx = ctx.db.begin().await?;
     // Users change their own address; administrators those of the users they administer.
     let before = if id == actor.user_id {
+        super::auth::require_recent_auth(ctx, actor)?;
         store::user::find_user(tx.ex(), id.0)
             .await?
             .ok_or(Error::NotFound)?

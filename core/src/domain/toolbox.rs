@@ -153,6 +153,10 @@ pub async fn update_own_profile(
     let mut after = before.clone();
     profile.apply(&mut after);
     after.friendly_name = friendly_name;
+    if after.phone != before.phone {
+        // A new number may receive sign-in codes: prove who you are first.
+        auth::require_recent_auth(ctx, actor)?;
+    }
     after.updated_at = now.millis();
     save(tx.ex(), &after, version).await?;
     store::user::replace_terms(

@@ -10,6 +10,7 @@ pub(crate) struct SessionRow {
     pub user_id: Uuid,
     pub csrf_token: String,
     pub created_at: i64,
+    pub auth_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub ip: String,
@@ -18,7 +19,8 @@ pub(crate) struct SessionRow {
 
 macro_rules! columns {
     () => {
-        "id_hash, ref_id, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent"
+        "id_hash, ref_id, user_id, csrf_token, created_at, auth_at, last_seen_at, expires_at, ip, \
+         user_agent"
     };
 }
 
@@ -26,10 +28,10 @@ pub(crate) async fn insert_session(ex: Ex<'_>, s: &SessionRow) -> Result<()> {
     let sql = concat!(
         "INSERT INTO sessions (",
         columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     );
     on!(ex, c => sqlx::query(sql).bind(&s.id_hash).bind(s.ref_id).bind(s.user_id).bind(&s.csrf_token)
-        .bind(s.created_at).bind(s.last_seen_at).bind(s.expires_at).bind(&s.ip)
+        .bind(s.created_at).bind(s.auth_at).bind(s.last_seen_at).bind(s.expires_at).bind(&s.ip)
         .bind(&s.user_agent).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -91,5 +93,18 @@ pub(crate) async fn delete_other_sessions(ex: Ex<'_>, user: Uuid, keep: &[u8]) -
 pub(crate) async fn delete_session_by_ref(ex: Ex<'_>, user: Uuid, ref_id: Uuid) -> Result<bool> {
     let sql = "DELETE FROM sessions WHERE user_id = $1 AND ref_id = $2";
     let n = on!(ex, c => sqlx::query(sql).bind(user).bind(ref_id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Gives a session a new id (the cookie changes) and records a fresh proof of identity.
+pub(crate) async fn rotate_session(
+    ex: Ex<'_>,
+    old_hash: &[u8],
+    new_hash: &[u8],
+    now: i64,
+) -> Result<bool> {
+    let sql =
+        "UPDATE sessions SET id_hash = $2, auth_at = $3, last_seen_at = $3 WHERE id_hash = $1";
+    let n = on!(ex, c => sqlx::query(sql).bind(old_hash).bind(new_hash).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }

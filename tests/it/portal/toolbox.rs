@@ -286,3 +286,117 @@ both_engines!(
         assert_eq!(server.count("SELECT COUNT(*) FROM outbox WHERE kind = 'email-change-notice' AND recipient = 'plain@a.test'").await, 1);
     }
 );
+
+both_engines!(
+    a_sensitive_change_asks_for_the_password_again,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        Org::build(&server).await;
+        let user = server.client();
+        let first = user.sign_in("plain@a.test", PW).await;
+        let first_cookie = first
+            .set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with("roster="))
+            .unwrap();
+        server.clock.advance(11 * 60);
+        let page = user.get("/toolbox").await;
+        let v = input_value(&page.body, "version").unwrap();
+        let asked = user
+            .post_form(
+                "/toolbox/email",
+                &page.body,
+                &[("version", &v), ("email", "pia@elsewhere.test")],
+            )
+            .await;
+        assert_eq!(
+            (asked.status, asked.location().as_str()),
+            (303, "/reauth?next=%2Ftoolbox%23email")
+        );
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM users WHERE email_pending IS NOT NULL")
+                .await,
+            0,
+            "nothing changed"
+        );
+        let phone = user
+            .post_form(
+                "/toolbox/profile",
+                &page.body,
+                &[
+                    ("version", &v),
+                    ("first_name", "P"),
+                    ("language", "en"),
+                    ("phone_country", "SE"),
+                    ("phone_number", "070-123 45 67"),
+                ],
+            )
+            .await;
+        assert!(
+            phone.location().starts_with("/reauth"),
+            "a new phone number asks too"
+        );
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM users WHERE phone IS NOT NULL")
+                .await,
+            0
+        );
+
+        let form = user.get("/reauth?next=%2Ftoolbox%23email").await;
+        assert_eq!(form.status, 200);
+        let wrong = user
+            .post_form(
+                "/reauth",
+                &form.body,
+                &[("password", "not my password"), ("next", "/toolbox#email")],
+            )
+            .await;
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.body.contains("This is not your current password."));
+        let ok = user
+            .post_form(
+                "/reauth",
+                &form.body,
+                &[("password", PW), ("next", "/toolbox#email")],
+            )
+            .await;
+        assert_eq!((ok.status, ok.location().as_str()), (303, "/toolbox#email"));
+        let new_cookie = ok
+            .set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with("roster="))
+            .unwrap();
+        assert_ne!(
+            first_cookie, new_cookie,
+            "a new session id after re-authentication"
+        );
+        let old = first_cookie.split(';').next().unwrap().to_string();
+        assert_eq!(
+            server
+                .client()
+                .get_with("/toolbox", &[("cookie", &old)])
+                .await
+                .status,
+            303,
+            "the old id is worth nothing"
+        );
+        let page = user.get("/toolbox").await;
+        let v = input_value(&page.body, "version").unwrap();
+        let done = user
+            .post_form(
+                "/toolbox/email",
+                &page.body,
+                &[("version", &v), ("email", "pia@elsewhere.test")],
+            )
+            .await;
+        assert_eq!(done.location(), "/toolbox?saved=toolbox-email#email");
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM audit_events WHERE action = 'reauth'")
+                .await,
+            1
+        );
+    }
+);

@@ -120,6 +120,9 @@ async fn after(
 ) -> Response {
     match result {
         Ok(()) => redirect(&format!("/toolbox?saved={saved}#{section}")),
+        Err(Error::Unauthenticated("reauth-required")) => {
+            crate::portal::auth::reauth::ask(&format!("/toolbox#{section}"))
+        }
         Err(Error::Invalid(errors)) => {
             page(state, actor, actor.user_id, "", Some((section, errors))).await
         }
