@@ -376,36 +376,6 @@ pub async fn sweep_sessions(ctx: &Ctx) -> Result<u64> {
     Ok(n)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn delays_start_after_free_failures_and_are_capped() {
-        assert_eq!(wait_until(FREE_FAILURES - 1, 0, 60), None);
-        assert_eq!(
-            wait_until(FREE_FAILURES, 0, 60),
-            Some(Timestamp::from_millis(1000))
-        );
-        assert_eq!(
-            wait_until(FREE_FAILURES + 3, 0, 60),
-            Some(Timestamp::from_millis(8000))
-        );
-        assert_eq!(
-            wait_until(FREE_FAILURES + 40, 0, 60),
-            Some(Timestamp::from_millis(60_000))
-        );
-    }
-
-    #[test]
-    fn keys_are_normalized() {
-        let a = throttle_keys("1.2.3.4", "  Alice@X.test ", true);
-        let b = throttle_keys("1.2.3.4", "alice@x.test", true);
-        assert_eq!(a, b);
-        assert_eq!(throttle_keys("1.2.3.4", "a@x.test", false).len(), 1);
-    }
-}
-
 /// Sensitive changes (the user's own address or phone) need a proof of identity this recent.
 pub const REAUTH_SECS: i64 = 10 * 60;
 
@@ -487,4 +457,34 @@ pub async fn reauthenticate(ctx: &Ctx, actor: &Actor, password_typed: &str) -> R
     .await?;
     tx.commit().await?;
     Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_start_after_free_failures_and_are_capped() {
+        assert_eq!(wait_until(FREE_FAILURES - 1, 0, 60), None);
+        assert_eq!(
+            wait_until(FREE_FAILURES, 0, 60),
+            Some(Timestamp::from_millis(1000))
+        );
+        assert_eq!(
+            wait_until(FREE_FAILURES + 3, 0, 60),
+            Some(Timestamp::from_millis(8000))
+        );
+        assert_eq!(
+            wait_until(FREE_FAILURES + 40, 0, 60),
+            Some(Timestamp::from_millis(60_000))
+        );
+    }
+
+    #[test]
+    fn keys_are_normalized() {
+        let a = throttle_keys("1.2.3.4", "  Alice@X.test ", true);
+        let b = throttle_keys("1.2.3.4", "alice@x.test", true);
+        assert_eq!(a, b);
+        assert_eq!(throttle_keys("1.2.3.4", "a@x.test", false).len(), 1);
+    }
 }
