@@ -384,3 +384,4 @@ reauth-title = Confirm it is you
 reauth-intro = Before this change, enter your password again.
 reauth-submit = Continue
 reauth-required = Confirm it is you before this change.
+sections-nav = Sections of this page

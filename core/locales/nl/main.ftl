@@ -384,3 +384,4 @@ reauth-title = Bevestig dat u het bent
 reauth-intro = Vul voor deze wijziging uw wachtwoord nog eens in.
 reauth-submit = Doorgaan
 reauth-required = Bevestig dat u het bent voor deze wijziging.
+sections-nav = Onderdelen van deze pagina

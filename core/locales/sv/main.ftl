@@ -384,3 +384,4 @@ reauth-title = Bekräfta att det är du
 reauth-intro = Ange ditt lösenord igen före den här ändringen.
 reauth-submit = Fortsätt
 reauth-required = Bekräfta att det är du före den här ändringen.
+sections-nav = Delar av sidan
