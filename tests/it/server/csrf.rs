@@ -151,10 +151,31 @@ both_engines!(get_requests_change_nothing, |engine| async move {
         "/signout",
         "/language",
         "/setup",
+        "/toolbox",
+        "/reauth",
+        "/reset",
+        "/reset/confirm?token=x",
+        "/invitation?token=x",
+        "/email/confirm?token=x",
+        "/email/cancel?token=x",
+        "/management/deliveries",
+        "/users/add",
+        "/password",
+        "/toolbox/sessions/end-others",
+        "/users/00000000-0000-0000-0000-000000000000/delete",
     ] {
         let res = client.get(path).await;
         assert!(res.status < 500, "{path}: {}", res.status);
     }
+    let fingerprint = server.fingerprint().await;
+    for path in ["/users", "/toolbox", "/management/deliveries", "/account"] {
+        client.get(path).await;
+    }
+    assert_eq!(
+        server.fingerprint().await,
+        fingerprint,
+        "reading pages changes nothing"
+    );
     assert_eq!(
         server.count("SELECT COUNT(*) FROM sessions").await,
         1,
