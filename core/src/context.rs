@@ -1,5 +1,9 @@
 //! What every domain command receives besides the actor: the database, the clock, settings.
 
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
 use crate::clock::Clock;
 use crate::password::HashCost;
 use crate::store::Db;
@@ -53,4 +57,32 @@ pub struct Ctx {
     pub db: Db,
     pub clock: Clock,
     pub settings: Settings,
+    /// Password hashes computed at once (argon2id takes 19 MiB and a core's tens of
+    /// milliseconds each): a flood of sign-ins waits here instead of starving the node.
+    pub(crate) hashing: Arc<Semaphore>,
+    /// How long a password check waits for its turn before the request is refused as busy.
+    pub(crate) hash_queue: std::time::Duration,
+}
+
+impl Ctx {
+    pub fn new(db: Db, clock: Clock, settings: Settings) -> Ctx {
+        let permits = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            * 2;
+        Ctx {
+            db,
+            clock,
+            settings,
+            hashing: Arc::new(Semaphore::new(permits)),
+            hash_queue: std::time::Duration::from_secs(5),
+        }
+    }
+
+    /// The same context with `permits` hashes at once and `queue` as the longest wait.
+    pub fn with_hash_limit(mut self, permits: usize, queue: std::time::Duration) -> Ctx {
+        self.hashing = Arc::new(Semaphore::new(permits));
+        self.hash_queue = queue;
+        self
+    }
 }

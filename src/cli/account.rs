@@ -14,11 +14,11 @@ pub async fn command_line_actor(ctx: &Ctx) -> Result<Actor, Error> {
 }
 
 pub fn context(db: Db) -> Ctx {
-    Ctx {
+    Ctx::new(
         db,
-        clock: Clock::System,
-        settings: Settings::new("http://localhost", HashCost::OWASP),
-    }
+        Clock::System,
+        Settings::new("http://localhost", HashCost::OWASP),
+    )
 }
 
 /// Field problems as lines for the terminal, in English.

@@ -53,11 +53,11 @@ pub async fn create(args: AdminCreateArgs) -> anyhow::Result<()> {
         memory_kib: args.hash.password_hash_memory_kib,
         iterations: args.hash.password_hash_iterations,
     };
-    let ctx = Ctx {
-        db: db.clone(),
-        clock: Clock::System,
-        settings: Settings::new("http://localhost", cost),
-    };
+    let ctx = Ctx::new(
+        db.clone(),
+        Clock::System,
+        Settings::new("http://localhost", cost),
+    );
     let input = FirstAdmin {
         first_name: args.first_name,
         last_name: args.last_name,

@@ -31,11 +31,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut settings = Settings::new(&public_url, cost);
     settings.session_idle_secs = args.session_idle_minutes * 60;
     settings.session_absolute_secs = args.session_max_hours * 3600;
-    let ctx = Ctx {
-        db: db.clone(),
-        clock: Clock::System,
-        settings,
-    };
+    let ctx = Ctx::new(db.clone(), Clock::System, settings);
 
     if let Some(link) = setup::prepare_first_run(&ctx).await? {
         println!(

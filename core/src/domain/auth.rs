@@ -193,9 +193,22 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
     })
 }
 
+/// A turn at hashing; when every turn stays taken for the context's queue time (5 s), the
+/// node is busy and answers 429 with a short wait instead of queueing without bound.
+async fn hashing_permit(ctx: &Ctx) -> Result<tokio::sync::OwnedSemaphorePermit> {
+    match tokio::time::timeout(ctx.hash_queue, ctx.hashing.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) => Err(Error::internal("hashing closed")),
+        Err(_) => Err(Error::RateLimited {
+            retry_after_secs: 1,
+        }),
+    }
+}
+
 /// Verifies on the blocking pool (argon2 takes tens of milliseconds of CPU). With no stored
 /// hash it spends the same work on a dummy, so unknown addresses answer in the same time.
 async fn check_password(ctx: &Ctx, password: &str, stored: Option<String>) -> Result<bool> {
+    let _permit = hashing_permit(ctx).await?;
     let cost = ctx.settings.hash_cost;
     let password = password.to_string();
     tokio::task::spawn_blocking(move || match stored {
@@ -211,6 +224,7 @@ async fn check_password(ctx: &Ctx, password: &str, stored: Option<String>) -> Re
 
 /// Hashes on the blocking pool.
 pub(crate) async fn hash_password(ctx: &Ctx, password: &str) -> Result<String> {
+    let _permit = hashing_permit(ctx).await?;
     let cost = ctx.settings.hash_cost;
     let password = password.to_string();
     tokio::task::spawn_blocking(move || password::hash(cost, &password))

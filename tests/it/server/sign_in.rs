@@ -376,3 +376,42 @@ both_engines!(
         assert_eq!(proxied.count("SELECT COUNT(*) FROM audit_events WHERE action = 'sign-in' AND ip = '203.0.113.77'").await, 1);
     }
 );
+
+both_engines!(
+    a_flood_of_sign_ins_waits_for_its_turn_then_is_refused_as_busy,
+    |engine| async move {
+        use roster_core::domain::auth;
+        let server = TestServer::with_admin(engine).await;
+        // Every hashing turn taken: a sign-in waits its queue time, then is told to come back.
+        let busy = server
+            .ctx
+            .clone()
+            .with_hash_limit(0, std::time::Duration::from_millis(100));
+        let attempt = auth::SignIn {
+            email: ADMIN_EMAIL,
+            password: ADMIN_PASSWORD,
+            ip: "127.0.0.9",
+            user_agent: "",
+            device_token: None,
+        };
+        let refused = auth::sign_in(&busy, attempt).await;
+        assert!(
+            matches!(refused, Err(roster_core::Error::RateLimited { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(server.count("SELECT COUNT(*) FROM sessions").await, 0);
+        // With turns free, the same sign-in goes through.
+        let free = server
+            .ctx
+            .clone()
+            .with_hash_limit(1, std::time::Duration::from_millis(100));
+        let attempt = auth::SignIn {
+            email: ADMIN_EMAIL,
+            password: ADMIN_PASSWORD,
+            ip: "127.0.0.9",
+            user_agent: "",
+            device_token: None,
+        };
+        assert!(auth::sign_in(&free, attempt).await.is_ok());
+    }
+);

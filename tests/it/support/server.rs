@@ -100,11 +100,7 @@ impl TestServer {
             .await
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let ctx = Ctx {
-            db,
-            clock: clock.clone(),
-            settings: Settings::new(&url, TEST_HASH_COST),
-        };
+        let ctx = Ctx::new(db, clock.clone(), Settings::new(&url, TEST_HASH_COST));
         let setup_link = setup::prepare_first_run(&ctx)
             .await
             .expect("first run")
