@@ -126,11 +126,10 @@ pub async fn invitation_history(
     id: UserId,
 ) -> Result<Vec<InvitationEvent>> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin().await?;
-    let (user, _) = user_in_scope(&mut tx, actor, id.0).await?;
-    let messages = store::outbox::list_for_user(tx.ex(), user.id, "invitation").await?;
-    let tokens = store::token::list_user_tokens(tx.ex(), INVITATION_PURPOSE, user.id).await?;
-    tx.commit().await?;
+    let mut conn = ctx.db.conn().await?;
+    let (user, _) = user_in_scope(&mut conn, actor, id.0).await?;
+    let messages = store::outbox::list_for_user(conn.ex(), user.id, "invitation").await?;
+    let tokens = store::token::list_user_tokens(conn.ex(), INVITATION_PURPOSE, user.id).await?;
     let mut events = vec![];
     for m in &messages {
         let (what, at) = match m.state.as_str() {

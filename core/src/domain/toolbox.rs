@@ -83,17 +83,16 @@ fn view(
 /// The actor's own toolbox, or (read-only) that of a user the actor administers.
 pub async fn get_toolbox(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<Toolbox> {
     let now = ctx.clock.now().millis();
-    let mut tx = ctx.db.begin().await?;
+    let mut conn = ctx.db.conn().await?;
     let user = if id == actor.user_id {
-        store::user::find_user(tx.ex(), id.0)
+        store::user::find_user(conn.ex(), id.0)
             .await?
             .ok_or(Error::NotFound)?
     } else {
-        user_in_scope(&mut tx, actor, id.0).await?.0
+        user_in_scope(&mut conn, actor, id.0).await?.0
     };
-    let sessions = store::session::list_sessions_of(tx.ex(), user.id, now).await?;
-    let verified = store::user::phone_verified(tx.ex(), user.id).await?;
-    tx.commit().await?;
+    let sessions = store::session::list_sessions_of(conn.ex(), user.id, now).await?;
+    let verified = store::user::phone_verified(conn.ex(), user.id).await?;
     Ok(view(
         user,
         verified,

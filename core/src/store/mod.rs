@@ -79,6 +79,24 @@ pub(crate) enum Ex<'a> {
     Postgres(&'a mut PgConnection),
 }
 
+/// Either a transaction or a plain connection: reads that check scope take whichever the
+/// caller holds, so read-only pages never take SQLite's single writer.
+pub(crate) trait Handle {
+    fn ex(&mut self) -> Ex<'_>;
+}
+
+impl Handle for Tx {
+    fn ex(&mut self) -> Ex<'_> {
+        Tx::ex(self)
+    }
+}
+
+impl Handle for Conn {
+    fn ex(&mut self) -> Ex<'_> {
+        Conn::ex(self)
+    }
+}
+
 impl Tx {
     pub(crate) fn ex(&mut self) -> Ex<'_> {
         match self {

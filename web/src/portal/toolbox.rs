@@ -12,7 +12,7 @@ use roster_core::{Error, FieldError, i18n};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::extract::{CsrfForm, CurrentActor};
+use crate::extract::{CsrfForm, CurrentActor, UserPath};
 use crate::page::{
     Fields, FormErrors, Frame, PageError, bad_form, country_options, redirect, render,
 };
@@ -103,11 +103,8 @@ pub async fn show_own_toolbox(
 pub async fn show_user_toolbox(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
 ) -> Response {
-    let Some(id) = UserId::parse(&id) else {
-        return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
-    };
     page(&state, &actor, id, "", None).await
 }
 

@@ -151,10 +151,9 @@ pub async fn remove_node_admin(
 
 /// The users with "Access" to this one user.
 pub async fn list_access(ctx: &Ctx, actor: &Actor, target: UserId) -> Result<Vec<AccessHolder>> {
-    let mut tx = ctx.db.begin().await?;
-    let (user, _) = user_in_scope(&mut tx, actor, target.0).await?;
-    let rows = store::grant::list_user_delegates(tx.ex(), user.id).await?;
-    tx.commit().await?;
+    let mut conn = ctx.db.conn().await?;
+    let (user, _) = user_in_scope(&mut conn, actor, target.0).await?;
+    let rows = store::grant::list_user_delegates(conn.ex(), user.id).await?;
     Ok(rows.iter().map(holder).collect())
 }
 
@@ -242,18 +241,17 @@ pub struct Reach {
 /// Every grant that reaches this user: direct Access, administrators of each unit above them,
 /// of their account, and operator staff; nearest first.
 pub async fn who_can_administer(ctx: &Ctx, actor: &Actor, target: UserId) -> Result<Vec<Reach>> {
-    let mut tx = ctx.db.begin().await?;
-    let (user, node) = user_in_scope(&mut tx, actor, target.0).await?;
+    let mut conn = ctx.db.conn().await?;
+    let (user, node) = user_in_scope(&mut conn, actor, target.0).await?;
     let ancestors: Vec<Uuid> = node
         .path
         .split('/')
         .filter(|s| !s.is_empty())
         .filter_map(|s| Uuid::try_parse(s).ok())
         .collect();
-    let mut node_grants = store::grant::list_node_admins(tx.ex(), &ancestors).await?;
+    let mut node_grants = store::grant::list_node_admins(conn.ex(), &ancestors).await?;
     node_grants.sort_by_key(|g| std::cmp::Reverse(g.node_depth));
-    let direct = store::grant::list_user_delegates(tx.ex(), user.id).await?;
-    tx.commit().await?;
+    let direct = store::grant::list_user_delegates(conn.ex(), user.id).await?;
     let mut out: Vec<Reach> = direct
         .iter()
         .map(|g| Reach {

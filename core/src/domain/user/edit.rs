@@ -32,22 +32,16 @@ pub async fn update_settings(
     input: &SettingsInput,
 ) -> Result<()> {
     let now = ctx.clock.now();
+    // Scope first (out of scope is 404 whatever the input), then every field.
+    let mut tx = ctx.db.begin().await?;
+    let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
     let mut p = Problems::default();
     let friendly_name = p
         .check(parse_line("friendly_name", &input.friendly_name, 100))
         .unwrap_or_default();
-    let system = {
-        let mut conn = ctx.db.conn().await?;
-        store::user::find_user(conn.ex(), id.0)
-            .await?
-            .is_some_and(|u| u.kind == "system")
-    };
-    let profile = input.profile.check(&mut p, system);
+    let profile = input.profile.check(&mut p, before.kind == "system");
     p.finish()?;
     let user_type = profile.user_type;
-
-    let mut tx = ctx.db.begin().await?;
-    let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
     let tenant = store::node::get_node(tx.ex(), before.account_id).await?;
     let role_changes = before.user_type != user_type.as_str();
     if role_changes && !actor.administers_path(&tenant.path) {

@@ -82,24 +82,7 @@ impl UserDetail {
 /// The user at `id` when the actor administers them (through a node scope or "Access"),
 /// with their node; NotFound otherwise.
 pub(crate) async fn user_in_scope(
-    ex: &mut crate::store::Tx,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<(UserRow, NodeRow)> {
-    let user = store::user::find_user(ex.ex(), id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let node = store::node::get_node(ex.ex(), user.node_id).await?;
-    if actor.administers_path(&node.path) || actor.user_grants.contains(&UserId(id)) {
-        Ok((user, node))
-    } else {
-        Err(Error::NotFound)
-    }
-}
-
-/// Like `user_in_scope`, for reads outside a transaction.
-async fn user_in_scope_conn(
-    ex: &mut crate::store::Conn,
+    ex: &mut impl crate::store::Handle,
     actor: &Actor,
     id: Uuid,
 ) -> Result<(UserRow, NodeRow)> {
@@ -117,7 +100,7 @@ async fn user_in_scope_conn(
 /// The user page's data.
 pub async fn get_user(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<UserDetail> {
     let mut conn = ctx.db.conn().await?;
-    let (user, node) = user_in_scope_conn(&mut conn, actor, id.0).await?;
+    let (user, node) = user_in_scope(&mut conn, actor, id.0).await?;
     let services = store::user::list_services(conn.ex(), user.id).await?;
     let has_photo = store::user::find_photo(conn.ex(), user.id).await?.is_some();
     let tenant = store::node::get_node(conn.ex(), user.account_id).await?;

@@ -64,8 +64,8 @@ fn process(upload: &[u8]) -> Result<Vec<u8>> {
 pub async fn set_photo(ctx: &Ctx, actor: &Actor, id: UserId, upload: Vec<u8>) -> Result<()> {
     let now = ctx.clock.now();
     {
-        let mut tx = ctx.db.begin().await?;
-        user_in_scope(&mut tx, actor, id.0).await?;
+        let mut conn = ctx.db.conn().await?;
+        user_in_scope(&mut conn, actor, id.0).await?;
     }
     let bytes = tokio::task::spawn_blocking(move || process(&upload))
         .await
@@ -110,14 +110,13 @@ pub async fn remove_photo(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<()> {
 
 /// The stored photo of a user the actor administers, or of the actor themself.
 pub async fn get_photo(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<Photo> {
-    let mut tx = ctx.db.begin().await?;
+    let mut conn = ctx.db.conn().await?;
     if id != actor.user_id {
-        user_in_scope(&mut tx, actor, id.0).await?;
+        user_in_scope(&mut conn, actor, id.0).await?;
     }
-    let photo = store::user::find_photo(tx.ex(), id.0)
+    let photo = store::user::find_photo(conn.ex(), id.0)
         .await?
         .ok_or(Error::NotFound)?;
-    tx.commit().await?;
     Ok(Photo {
         content_type: photo.content_type,
         bytes: photo.bytes,

@@ -1,5 +1,5 @@
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::list::{TreeLine, tree_lines};
 use super::{status_key, type_key};
-use crate::extract::CurrentActor;
+use crate::extract::{CurrentActor, UserPath};
 use crate::page::{Fields, FormErrors, Frame, PageError, country_options, render};
 use crate::state::AppState;
 
@@ -192,12 +192,9 @@ pub async fn build(
 pub async fn show_user(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let Some(id) = UserId::parse(&id) else {
-        return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
-    };
     match build(&state, &actor, id, &q.saved, None).await {
         Ok(page) => render(StatusCode::OK, &page),
         Err(e) => PageError::from_core(e, actor.lang, None).into_response(),

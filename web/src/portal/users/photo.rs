@@ -1,6 +1,6 @@
 //! The user's photo: upload (multipart, CSRF-checked), removal, and serving it safely.
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use roster_core::Error;
@@ -9,20 +9,17 @@ use roster_core::model::UserId;
 
 use super::page::{Rejected, rejected};
 use super::sections::EmptyForm;
-use crate::extract::{CsrfForm, CurrentActor, csrf_matches};
+use crate::extract::{CsrfForm, CurrentActor, UserPath, csrf_matches};
 use crate::page::{PageError, redirect};
 use crate::state::AppState;
 
 pub async fn upload_photo(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    let Some(id) = UserId::parse(&id) else {
-        return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
-    };
     let (mut token, mut bytes) = (None, None);
     loop {
         match multipart.next_field().await {
@@ -87,12 +84,9 @@ async fn too_large(state: &AppState, actor: &roster_core::domain::Actor, id: Use
 
 pub async fn remove_photo(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     CsrfForm(actor, _): CsrfForm<EmptyForm>,
 ) -> Response {
-    let Some(id) = UserId::parse(&id) else {
-        return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
-    };
     match user::remove_photo(&state.ctx, &actor, id).await {
         Ok(()) => redirect(&format!("/users/{id}?saved=photo#photo")),
         Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
@@ -103,11 +97,8 @@ pub async fn remove_photo(
 pub async fn serve_photo(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
 ) -> Response {
-    let Some(id) = UserId::parse(&id) else {
-        return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
-    };
     match user::get_photo(&state.ctx, &actor, id).await {
         Ok(photo) => {
             let mut res = photo.bytes.into_response();

@@ -11,7 +11,7 @@ use roster_core::{Error, i18n};
 use serde::Deserialize;
 
 use super::page::{Rejected, rejected};
-use crate::extract::{CsrfForm, CurrentActor};
+use crate::extract::{CsrfForm, CurrentActor, UserPath};
 use crate::page::{Fields, Frame, PageError, bad_form, redirect, render};
 use crate::state::AppState;
 
@@ -60,13 +60,9 @@ const SETTINGS: &[&str] = &[
 
 pub async fn update_settings(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     CsrfForm(actor, f): CsrfForm<Fields>,
 ) -> Response {
-    let id = match parse_id(&id, &actor) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     if !f.check(SETTINGS, &[]) {
         return bad_form(actor.lang);
     }
@@ -80,13 +76,9 @@ pub async fn update_settings(
 
 pub async fn set_services(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     CsrfForm(actor, f): CsrfForm<Fields>,
 ) -> Response {
-    let id = match parse_id(&id, &actor) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     if !f.check(&["version"], &["services"]) {
         return bad_form(actor.lang);
     }
@@ -103,13 +95,9 @@ pub struct MoveForm {
 
 pub async fn move_user(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     CsrfForm(actor, f): CsrfForm<MoveForm>,
 ) -> Response {
-    let id = match parse_id(&id, &actor) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     let result = match NodeId::parse(&f.node) {
         Some(node) => user::move_user(&state.ctx, &actor, id, f.version, node).await,
         None => Err(Error::field("node", "move-target-invalid")),
@@ -126,13 +114,9 @@ pub struct AccessForm {
 
 pub async fn add_access(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     CsrfForm(actor, f): CsrfForm<AccessForm>,
 ) -> Response {
-    let id = match parse_id(&id, &actor) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     let result = user::add_access(&state.ctx, &actor, id, &f.email).await;
     done(&state, &actor, id, "access", None, result).await
 }
@@ -146,13 +130,9 @@ pub async fn remove_access(
     Path((id, subject)): Path<(String, String)>,
     CsrfForm(actor, _): CsrfForm<EmptyForm>,
 ) -> Response {
-    let id = match parse_id(&id, &actor) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let subject = match parse_id(&subject, &actor) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let (id, subject) = match (parse_id(&id, &actor), parse_id(&subject, &actor)) {
+        (Ok(id), Ok(subject)) => (id, subject),
+        (Err(r), _) | (_, Err(r)) => return r,
     };
     let result = user::remove_access(&state.ctx, &actor, id, subject).await;
     done(&state, &actor, id, "access", None, result).await
@@ -168,13 +148,9 @@ pub struct PasswordForm {
 
 pub async fn set_password(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     CsrfForm(actor, f): CsrfForm<PasswordForm>,
 ) -> Response {
-    let id = match parse_id(&id, &actor) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     let result = user::set_password(&state.ctx, &actor, id, f.version, &f.password).await;
     done(&state, &actor, id, "password", None, result).await
 }
@@ -189,13 +165,9 @@ pub struct NotesForm {
 
 pub async fn set_notes(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     CsrfForm(actor, f): CsrfForm<NotesForm>,
 ) -> Response {
-    let id = match parse_id(&id, &actor) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     let result = user::set_notes(&state.ctx, &actor, id, f.version, &f.notes).await;
     let values = Fields(vec![("notes".into(), f.notes)]);
     done(&state, &actor, id, "notes", Some(values), result).await
@@ -210,13 +182,9 @@ pub struct StatusForm {
 
 pub async fn set_status(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     CsrfForm(actor, f): CsrfForm<StatusForm>,
 ) -> Response {
-    let id = match parse_id(&id, &actor) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     let result = user::set_status(&state.ctx, &actor, id, f.version, f.active).await;
     done(&state, &actor, id, "status", None, result).await
 }
@@ -234,12 +202,8 @@ struct DeletePage {
 pub async fn show_delete(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
 ) -> Response {
-    let id = match parse_id(&id, &actor) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     match user::get_user(&state.ctx, &actor, id).await {
         Ok(u) => render(
             StatusCode::OK,
@@ -256,13 +220,9 @@ pub async fn show_delete(
 
 pub async fn delete_user(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     CsrfForm(actor, _): CsrfForm<EmptyForm>,
 ) -> Response {
-    let id = match parse_id(&id, &actor) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     let name = user::get_user(&state.ctx, &actor, id)
         .await
         .map(|u| u.display_name());
@@ -284,13 +244,9 @@ pub async fn delete_user(
 /// Resend invitation (seed 002): a new link, the old one void.
 pub async fn resend_invitation(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     CsrfForm(actor, _): CsrfForm<EmptyForm>,
 ) -> Response {
-    let id = match parse_id(&id, &actor) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     let result = roster_core::domain::invitation::resend_invitation(&state.ctx, &actor, id).await;
     done(&state, &actor, id, "invitation", None, result).await
 }
@@ -306,13 +262,9 @@ pub struct EmailForm {
 /// Seed 000 option 3: a new address, in force once it confirms the link sent to it.
 pub async fn change_email(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserPath(id): UserPath,
     CsrfForm(actor, f): CsrfForm<EmailForm>,
 ) -> Response {
-    let id = match parse_id(&id, &actor) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     let result = roster_core::domain::email::request_email_change(
         &state.ctx, &actor, id, f.version, &f.email,
     )
