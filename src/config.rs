@@ -172,9 +172,46 @@ pub struct StorageArgs {
     /// Default: the SQLite file `roster.db` in the data folder.
     #[arg(long, env = "ROSTER_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+
+    /// File holding the key that seals secrets at rest (authenticator app seeds): 64 hex
+    /// digits, created with a new random key when missing. Every node of one installation
+    /// must read the same key. Default: `secret.key` in the data folder.
+    #[arg(long, env = "ROSTER_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
 }
 
 impl StorageArgs {
+    /// The key that seals secrets at rest; a new one is written (mode 0600) on first start.
+    pub fn secret_key(&self) -> anyhow::Result<roster_core::seal::SecretKey> {
+        use roster_core::seal::SecretKey;
+        let path = self
+            .secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => SecretKey::from_text(&text).ok_or_else(|| {
+                anyhow::anyhow!("--secret-key-file {}: not 64 hex digits", path.display())
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let key = SecretKey::generate()?;
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                use std::io::Write as _;
+                options
+                    .open(&path)?
+                    .write_all(format!("{}\n", key.to_text()).as_bytes())?;
+                tracing::info!(file = %path.display(), "created a new secret key");
+                Ok(key)
+            }
+            Err(e) => Err(anyhow::anyhow!("--secret-key-file {}: {e}", path.display())),
+        }
+    }
+
     /// The database address to open, creating the data folder for the default SQLite file.
     pub fn database_url(&self) -> anyhow::Result<String> {
         if let Some(url) = &self.database_url {
@@ -186,6 +223,20 @@ impl StorageArgs {
             self.data_dir.join("roster.db").display()
         ))
     }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SmsDriver {
+    Http,
+    Log,
+    None,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MfaDefault {
+    Administrators,
+    Everyone,
+    Users,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -252,6 +303,17 @@ pub struct ServeArgs {
     /// any 2xx is accepted, anything else tried again later. Without it, SMS wait in the outbox.
     #[arg(long, env = "ROSTER_SMS_GATEWAY_URL")]
     pub sms_gateway_url: Option<String>,
+
+    /// How SMS leave: `http` (the gateway of --sms-gateway-url), `log` (written to the server's
+    /// log, for trying Roster out), or `none` (kept in the outbox). Default: `http` when a
+    /// gateway is set, `log` otherwise.
+    #[arg(long, env = "ROSTER_SMS_DRIVER", value_enum)]
+    pub sms_driver: Option<SmsDriver>,
+
+    /// Who must use a second factor in accounts that have not chosen: `administrators`
+    /// (seed 002), `everyone`, or `users` (only users switched on one by one).
+    #[arg(long, env = "ROSTER_MFA_DEFAULT", value_enum, default_value_t = MfaDefault::Administrators)]
+    pub mfa_default: MfaDefault,
 
     /// The `Authorization` header sent to the SMS gateway, e.g. `Bearer <token>`.
     #[arg(long, env = "ROSTER_SMS_GATEWAY_AUTH", hide_env_values = true)]

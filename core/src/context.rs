@@ -4,8 +4,12 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
+use webauthn_rs::Webauthn;
+
 use crate::clock::Clock;
+use crate::domain::mfa::Require;
 use crate::password::HashCost;
+use crate::seal::SecretKey;
 use crate::store::Db;
 
 /// The settings the domain needs, taken from the one configuration struct of the binary.
@@ -26,6 +30,10 @@ pub struct Settings {
     pub outbox_max_attempts: i64,
     /// The wait before the second try; it doubles with every further try (at most an hour).
     pub outbox_retry_base_secs: i64,
+    /// Seals secrets kept at rest (TOTP seeds); shared by every node of an installation.
+    pub secret_key: SecretKey,
+    /// Who must use a second factor in an account that has not chosen (seed 002: administrators).
+    pub mfa_default: Require,
 }
 
 impl Settings {
@@ -39,6 +47,8 @@ impl Settings {
             services: vec!["sms".into(), "fax".into()],
             outbox_max_attempts: 8,
             outbox_retry_base_secs: 30,
+            secret_key: SecretKey::from_bytes([0; 32]),
+            mfa_default: Require::Administrators,
         }
     }
 
@@ -62,6 +72,9 @@ pub struct Ctx {
     pub(crate) hashing: Arc<Semaphore>,
     /// How long a password check waits for its turn before the request is refused as busy.
     pub(crate) hash_queue: std::time::Duration,
+    /// Passkey ceremonies for the public address; None when that address has no domain name
+    /// (browsers refuse passkeys for a bare IP address).
+    pub(crate) webauthn: Option<Arc<Webauthn>>,
 }
 
 impl Ctx {
@@ -70,12 +83,14 @@ impl Ctx {
             .map(|n| n.get())
             .unwrap_or(2)
             * 2;
+        let webauthn = relying_party(&settings.public_url).map(Arc::new);
         Ctx {
             db,
             clock,
             settings,
             hashing: Arc::new(Semaphore::new(permits)),
             hash_queue: std::time::Duration::from_secs(5),
+            webauthn,
         }
     }
 
@@ -85,4 +100,15 @@ impl Ctx {
         self.hash_queue = queue;
         self
     }
+}
+
+/// The WebAuthn relying party: the public address's host name and origin.
+fn relying_party(public_url: &str) -> Option<Webauthn> {
+    let url = webauthn_rs::prelude::Url::parse(public_url).ok()?;
+    let host = url.domain()?.to_string();
+    webauthn_rs::WebauthnBuilder::new(&host, &url)
+        .ok()?
+        .rp_name("Roster")
+        .build()
+        .ok()
 }

@@ -74,7 +74,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 pub async fn users(args: BenchUsersArgs) -> anyhow::Result<()> {
     let db = Db::connect(&args.storage.database_url()?).await?;
     db.migrate().await?;
-    let ctx = context(db.clone());
+    let mut ctx = context(db.clone());
+    // The benchmark's operator reads pages with a password session (no second factor).
+    ctx.settings.mfa_default = roster_core::domain::mfa::Require::Users;
     let account =
         NodeId::parse(&args.account).ok_or_else(|| anyhow::anyhow!("--account must be an id"))?;
     let session = operator_session(&ctx).await?;

@@ -7,7 +7,8 @@ use roster_core::{Clock, Ctx, Db, Settings};
 use roster_web::AppState;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{LogFormat, ServeArgs};
+use crate::config::{LogFormat, MfaDefault, ServeArgs, SmsDriver};
+use roster_core::domain::mfa::Require;
 
 /// `roster serve`: migrate, print the set-up link on first run, serve until SIGTERM/Ctrl-C.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -30,6 +31,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let mut settings = Settings::new(&public_url, cost);
     settings.session_idle_secs = args.session_idle_minutes * 60;
+    settings.secret_key = args.storage.secret_key()?;
+    settings.mfa_default = match args.mfa_default {
+        MfaDefault::Administrators => Require::Administrators,
+        MfaDefault::Everyone => Require::Everyone,
+        MfaDefault::Users => Require::Users,
+    };
     settings.session_absolute_secs = args.session_max_hours * 3600;
     let ctx = Ctx::new(db.clone(), Clock::System, settings);
 
@@ -54,14 +61,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "no SMTP server configured (--smtp-url): email stays in the outbox, see Management › Deliveries"
         ),
     }
-    match &args.sms_gateway_url {
-        Some(url) => {
+    let driver = args.sms_driver.unwrap_or(match args.sms_gateway_url {
+        Some(_) => SmsDriver::Http,
+        None => SmsDriver::Log,
+    });
+    match (driver, &args.sms_gateway_url) {
+        (SmsDriver::Http, Some(url)) => {
             transport = transport
                 .with_sms_gateway(url, args.sms_gateway_auth.as_deref())
                 .map_err(|e| anyhow::anyhow!("--sms-gateway-url: {e}"))?
         }
-        None => {
-            tracing::warn!("no SMS gateway configured (--sms-gateway-url): SMS stays in the outbox")
+        (SmsDriver::Http, None) => anyhow::bail!("--sms-driver http needs --sms-gateway-url"),
+        (SmsDriver::Log, _) => {
+            tracing::warn!(
+                "SMS are written to this log, not sent (--sms-driver log); set --sms-gateway-url to send them"
+            );
+            transport = transport.with_sms_log();
+        }
+        (SmsDriver::None, _) => {
+            tracing::warn!("SMS stay in the outbox (--sms-driver none)")
         }
     }
     let mail_configured = transport.sends_email();

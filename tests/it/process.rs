@@ -152,7 +152,7 @@ async fn admin_create_from_the_command_line_then_serve_prints_no_link() {
         .output()
         .unwrap();
     assert!(migrate.status.success());
-    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema version 1"));
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema version 2"));
 
     let weak = dir.with_file_name("weak.txt");
     std::fs::write(&weak, "short\n").unwrap();
@@ -412,7 +412,8 @@ async fn a_crash_between_the_change_and_its_email_loses_nothing_and_sends_once()
     assert!(created.status.success());
 
     // No mail server: the user is committed with its invitation queued, then the node dies.
-    let mut first = Served::start(&dir);
+    // (Second factors are not this test's subject: nobody is required to use one.)
+    let mut first = Served::start_with(&dir, &["--mfa-default", "users"]);
     let base = first.base_url();
     let client = crate::support::Client::new(&base);
     assert_eq!(

@@ -7,6 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use roster_core::domain::Stage;
 
 use crate::extract::cookies;
 use crate::page::PageError;
@@ -98,12 +99,24 @@ pub async fn resolve_session(
             let (parts, body) = req.into_parts();
             actor.ip = crate::extract::client_ip(&parts, &state.trusted_proxies);
             req = Request::from_parts(parts, body);
-            // A password someone else set must be replaced before anything else.
             let path = req.uri().path();
-            if actor.must_change_password && !["/password", "/signout", "/language"].contains(&path)
+            let hx = req.headers().contains_key("hx-request");
+            // A half-finished sign-in opens nothing but its own next step.
+            match actor.stage {
+                Stage::Mfa if !MFA_OPEN.contains(&path) => {
+                    return send_to("/signin/verify", hx);
+                }
+                Stage::Enrol if !enrol_open(path) => {
+                    return send_to("/mfa/enrol", hx);
+                }
+                _ => {}
+            }
+            // A password someone else set must be replaced before anything else.
+            if actor.stage == Stage::Full
+                && actor.must_change_password
+                && !["/password", "/signout", "/language"].contains(&path)
             {
-                let hx = req.headers().contains_key("hx-request");
-                return must_change_password(hx);
+                return send_to("/password", hx);
             }
             req.extensions_mut().insert(actor);
             next.run(req).await
@@ -123,14 +136,34 @@ pub async fn resolve_session(
     }
 }
 
-fn must_change_password(htmx: bool) -> Response {
+/// Paths a session waiting for its second factor may use.
+const MFA_OPEN: [&str; 6] = [
+    "/signin/verify",
+    "/signin/verify/sms",
+    "/signin/passkey/options",
+    "/signin",
+    "/signout",
+    "/language",
+];
+
+/// Paths a session that must first set up a factor may use, besides `/mfa/enrol…` and
+/// `/toolbox/factors/…`.
+const ENROL_OPEN: [&str; 3] = ["/signin", "/signout", "/language"];
+
+fn enrol_open(path: &str) -> bool {
+    ENROL_OPEN.contains(&path)
+        || path.starts_with("/mfa/enrol")
+        || path.starts_with("/toolbox/factors/")
+}
+
+fn send_to(path: &'static str, htmx: bool) -> Response {
     let mut res = axum::http::StatusCode::SEE_OTHER.into_response();
     let h = res.headers_mut();
-    h.insert(header::LOCATION, HeaderValue::from_static("/password"));
+    h.insert(header::LOCATION, HeaderValue::from_static(path));
     if htmx {
         h.insert(
             HeaderName::from_static("hx-redirect"),
-            HeaderValue::from_static("/password"),
+            HeaderValue::from_static(path),
         );
     }
     res

@@ -5,7 +5,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::portal::{
-    account, auth, deliveries, devices, home, language, management, toolbox, units, users,
+    account, auth, deliveries, devices, home, language, management, mfa, toolbox, units, users,
 };
 use crate::state::AppState;
 use crate::{assets, middleware, ops};
@@ -123,6 +123,34 @@ pub fn router(state: AppState) -> Router {
             post(toolbox::end_session),
         )
         .route("/users/{id}/toolbox", get(toolbox::show_user_toolbox))
+        // Second factors: the second step of sign-in, enrolment, the toolbox, administrators.
+        .route("/signin/verify", get(mfa::show_verify).post(mfa::verify))
+        .route("/signin/verify/sms", post(mfa::send_sms))
+        .route(
+            "/signin/passkey/options",
+            post(mfa::passkey_sign_in_options),
+        )
+        .route("/mfa/enrol", get(mfa::show_enrol))
+        .route("/mfa/enrol/phone", post(mfa::enrol_phone))
+        .route("/mfa/enrol/phone/send", post(mfa::enrol_send_code))
+        .route("/mfa/enrol/phone/verify", post(mfa::enrol_verify_phone))
+        .route("/mfa/enrol/done", post(mfa::finish_enrolment))
+        .route("/toolbox/factors/totp", post(mfa::start_totp))
+        .route(
+            "/toolbox/factors/totp/{id}",
+            get(mfa::show_totp).post(mfa::confirm_totp),
+        )
+        .route("/toolbox/factors/sms", post(mfa::add_sms))
+        .route("/toolbox/factors/passkey", post(mfa::add_passkey))
+        .route(
+            "/toolbox/factors/passkey/options",
+            post(mfa::passkey_options),
+        )
+        .route("/toolbox/factors/recovery", post(mfa::new_recovery_codes))
+        .route("/toolbox/factors/{id}/rename", post(mfa::rename_factor))
+        .route("/toolbox/factors/{id}/remove", post(mfa::remove_factor))
+        .route("/users/{id}/mfa/reset", post(mfa::reset_factors))
+        .route("/nodes/{id}/mfa", post(mfa::set_policy))
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

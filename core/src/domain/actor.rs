@@ -11,6 +11,35 @@ pub struct Scope {
     pub(crate) path: String,
 }
 
+/// How far a session's sign-in has come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Signed in.
+    Full,
+    /// The password was right; a second factor is still to be given.
+    Mfa,
+    /// The password was right; the policy requires a second factor the user has yet to set up.
+    Enrol,
+}
+
+impl Stage {
+    pub fn parse(s: &str) -> Stage {
+        match s {
+            "full" => Stage::Full,
+            "enrol" => Stage::Enrol,
+            _ => Stage::Mfa,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Full => "full",
+            Stage::Mfa => "mfa",
+            Stage::Enrol => "enrol",
+        }
+    }
+}
+
 /// The signed-in user behind a request, built from their session on every request.
 #[derive(Clone, Debug)]
 pub struct Actor {
@@ -35,6 +64,8 @@ pub struct Actor {
     /// The password was set by someone else (generated, or by an administrator): the user must
     /// choose their own before anything else.
     pub must_change_password: bool,
+    /// Anything but `Full` opens only the rest of sign-in.
+    pub stage: Stage,
     pub(crate) session_hash: Vec<u8>,
 }
 
@@ -80,6 +111,7 @@ impl Actor {
             authenticated_at: Timestamp::from_millis(i64::MAX / 2),
             ip: String::new(),
             must_change_password: false,
+            stage: Stage::Full,
             session_hash: vec![],
         }
     }

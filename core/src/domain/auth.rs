@@ -9,7 +9,8 @@
 
 use uuid::Uuid;
 
-use super::actor::{Actor, Scope};
+use super::actor::{Actor, Scope, Stage};
+use super::mfa;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{Email, Lang, NodeId, NodeKind, Timestamp, UserId};
@@ -45,10 +46,12 @@ pub struct SignedIn {
     /// A new device cookie to set, when this browser was not yet known for this user.
     pub new_device_token: Option<String>,
     pub lang: Lang,
+    /// Whether the session still waits for a second factor (or its enrolment).
+    pub stage: Stage,
 }
 
 /// The delay a key must wait after `failures` failures, the last at `last`.
-fn wait_until(failures: i64, last: i64, cap_secs: i64) -> Option<Timestamp> {
+pub(crate) fn wait_until(failures: i64, last: i64, cap_secs: i64) -> Option<Timestamp> {
     if failures < FREE_FAILURES {
         return None;
     }
@@ -155,8 +158,20 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
     }
     let account_key = &throttle_keys(input.ip, input.email, true)[1].0;
     store::throttle::clear_throttle(tx.ex(), account_key).await?;
-    let session_token =
-        create_session(tx.ex(), ctx, user.id, input.ip, input.user_agent, now).await?;
+    let stage = mfa::stage_after_password(&mut tx, ctx, &user).await?;
+    if stage == Stage::Mfa {
+        mfa::send_code_if_sms_only(&mut tx, ctx, &user, now).await?;
+    }
+    let session_token = create_session(
+        tx.ex(),
+        ctx,
+        user.id,
+        stage,
+        input.ip,
+        input.user_agent,
+        now,
+    )
+    .await?;
     let new_device_token = match (&device_hash, known_device) {
         (Some(h), true) => {
             store::device::touch_device(tx.ex(), h, now.millis()).await?;
@@ -180,7 +195,11 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
         Some(user.id),
         input.email,
         input.ip,
-        "sign-in",
+        if stage == Stage::Full {
+            "sign-in"
+        } else {
+            "sign-in.password"
+        },
         "ok",
     )
     .await?;
@@ -190,6 +209,7 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
         session_token,
         new_device_token,
         lang: Lang::parse(&user.language).unwrap_or_default(),
+        stage,
     })
 }
 
@@ -207,6 +227,11 @@ async fn hashing_permit(ctx: &Ctx) -> Result<tokio::sync::OwnedSemaphorePermit> 
 
 /// Verifies on the blocking pool (argon2 takes tens of milliseconds of CPU). With no stored
 /// hash it spends the same work on a dummy, so unknown addresses answer in the same time.
+/// Checks a typed one-time secret (an SMS or recovery code) against its argon2id hash.
+pub(crate) async fn verify_secret(ctx: &Ctx, typed: &str, hash: &str) -> Result<bool> {
+    check_password(ctx, typed, Some(hash.to_string())).await
+}
+
 async fn check_password(ctx: &Ctx, password: &str, stored: Option<String>) -> Result<bool> {
     let _permit = hashing_permit(ctx).await?;
     let cost = ctx.settings.hash_cost;
@@ -232,10 +257,11 @@ pub(crate) async fn hash_password(ctx: &Ctx, password: &str) -> Result<String> {
         .map_err(Error::internal)?
 }
 
-async fn create_session(
+pub(crate) async fn create_session(
     ex: Ex<'_>,
     ctx: &Ctx,
     user: Uuid,
+    stage: Stage,
     ip: &str,
     user_agent: &str,
     now: Timestamp,
@@ -249,9 +275,18 @@ async fn create_session(
         created_at: now.millis(),
         auth_at: now.millis(),
         last_seen_at: now.millis(),
-        expires_at: now.plus_secs(ctx.settings.session_absolute_secs).millis(),
+        // A half-finished sign-in lives only as long as the second step may take.
+        expires_at: now
+            .plus_secs(if stage == Stage::Full {
+                ctx.settings.session_absolute_secs
+            } else {
+                mfa::PENDING_SECS
+            })
+            .millis(),
         ip: ip.chars().take(64).collect(),
         user_agent: user_agent.chars().take(256).collect(),
+        stage: stage.as_str().into(),
+        mfa_failures: 0,
     };
     store::session::insert_session(ex, &row).await?;
     Ok(token)
@@ -351,6 +386,7 @@ pub async fn authenticate(ctx: &Ctx, session_token: &str) -> Result<Option<Actor
         user_grants,
         ip: String::new(),
         must_change_password: user.password_must_change,
+        stage: Stage::parse(&session.stage),
         csrf_token: session.csrf_token,
         signed_in_at: Timestamp::from_millis(session.created_at),
         authenticated_at: Timestamp::from_millis(session.auth_at),

@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod email;
 pub mod invitation;
 pub(crate) mod links;
+pub mod mfa;
 pub mod node;
 pub mod phone;
 pub mod reset;
@@ -17,4 +18,4 @@ pub mod status;
 pub mod toolbox;
 pub mod user;
 
-pub use actor::{Actor, Scope};
+pub use actor::{Actor, Scope, Stage};

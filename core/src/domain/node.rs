@@ -242,6 +242,8 @@ pub async fn create_account(ctx: &Ctx, actor: &Actor, input: &AccountInput) -> R
         user_count: 0,
         version: 1,
         created_at: now.millis(),
+        mfa_policy: None,
+        mfa_factors: None,
     };
     store::node::insert_node(tx.ex(), &row, now.millis()).await?;
     audit::record(
@@ -327,6 +329,8 @@ pub async fn create_unit(ctx: &Ctx, actor: &Actor, parent: NodeId, name: &str) -
         user_count: 0,
         version: 1,
         created_at: now.millis(),
+        mfa_policy: None,
+        mfa_factors: None,
     };
     store::node::insert_node(tx.ex(), &row, now.millis()).await?;
     audit::record(

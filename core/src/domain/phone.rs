@@ -7,8 +7,10 @@ use serde_json::json;
 use super::{Actor, audit};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::model::Timestamp;
 use crate::password;
-use crate::store;
+use crate::store::{self, Handle};
+use uuid::Uuid;
 
 pub const VERIFY: &str = "phone-verify";
 pub const CODE_SECS: i64 = 10 * 60;
@@ -29,6 +31,31 @@ pub fn new_code() -> Result<String> {
     }
 }
 
+/// Refuses a new code of `purpose` within a minute of the last one, or past ten a day.
+pub(crate) async fn check_allowance(
+    h: &mut impl Handle,
+    user: Uuid,
+    purpose: &str,
+    now: Timestamp,
+) -> Result<()> {
+    if let Some(last) = store::code::latest_code(h.ex(), user, purpose).await? {
+        let wait = last.created_at + COOL_DOWN_SECS * 1000 - now.millis();
+        if wait > 0 {
+            return Err(Error::RateLimited {
+                retry_after_secs: (wait + 999) / 1000,
+            });
+        }
+    }
+    if store::code::count_since(h.ex(), user, purpose, now.plus_secs(-86_400).millis()).await?
+        >= PER_DAY
+    {
+        return Err(Error::RateLimited {
+            retry_after_secs: 3600,
+        });
+    }
+    Ok(())
+}
+
 /// Sends a code to the actor's own number.
 pub async fn request_verification(ctx: &Ctx, actor: &Actor) -> Result<()> {
     let now = ctx.clock.now();
@@ -42,21 +69,7 @@ pub async fn request_verification(ctx: &Ctx, actor: &Actor) -> Result<()> {
     if store::user::phone_verified(tx.ex(), user.id).await? {
         return Err(Error::Conflict("phone-already-verified"));
     }
-    if let Some(last) = store::code::latest_code(tx.ex(), user.id, VERIFY).await? {
-        let wait = last.created_at + COOL_DOWN_SECS * 1000 - now.millis();
-        if wait > 0 {
-            return Err(Error::RateLimited {
-                retry_after_secs: (wait + 999) / 1000,
-            });
-        }
-    }
-    if store::code::count_since(tx.ex(), user.id, VERIFY, now.plus_secs(-86_400).millis()).await?
-        >= PER_DAY
-    {
-        return Err(Error::RateLimited {
-            retry_after_secs: 3600,
-        });
-    }
+    check_allowance(&mut tx, user.id, VERIFY, now).await?;
     let payload = json!({ "user": user.id.to_string() });
     store::outbox::enqueue_sms(
         tx.ex(),

@@ -185,6 +185,8 @@ pub(crate) async fn ensure_operator_root(tx: &mut Tx, now: Timestamp) -> Result<
         user_count: 0,
         version: 1,
         created_at: now.millis(),
+        mfa_policy: None,
+        mfa_factors: None,
     };
     store::node::insert_node(tx.ex(), &row, now.millis()).await?;
     Ok(id)
@@ -231,7 +233,7 @@ async fn insert_operator_admin(
         notifications_enabled: false,
         notify_email: false,
         notify_sms: false,
-        mfa_required: true,
+        mfa_required: false,
         invite_message: String::new(),
         version: 1,
         created_at: now.millis(),

@@ -155,6 +155,7 @@ pub async fn update_own_profile(
     if after.phone != before.phone {
         // A new number may receive sign-in codes: prove who you are first.
         auth::require_recent_auth(ctx, actor)?;
+        store::factor::delete_factors_of(tx.ex(), after.id, Some("sms")).await?;
     }
     after.updated_at = now.millis();
     save(tx.ex(), &after, version).await?;
@@ -312,4 +313,53 @@ pub fn phone_parts(t: &Toolbox) -> (String, String) {
     } else {
         phone::split_phone(&t.phone, &t.country_code)
     }
+}
+
+/// Sets the user's own mobile number (enrolment: SMS codes need one). A new number is not
+/// verified, and stops being a way to sign in until it is.
+pub async fn set_own_phone(
+    ctx: &Ctx,
+    actor: &Actor,
+    phone_country: &str,
+    phone_number: &str,
+) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut p = Problems::default();
+    let phone = p
+        .check(phone::parse_phone(
+            "phone_number",
+            phone_country,
+            phone_number,
+        ))
+        .flatten();
+    p.finish()?;
+    let Some(phone) = phone else {
+        return Err(Error::field("phone_number", "field-required"));
+    };
+    auth::require_recent_auth(ctx, actor)?;
+    let mut tx = ctx.db.begin().await?;
+    let before = store::user::find_user(tx.ex(), actor.user_id.0)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if before.phone.as_deref() == Some(phone.as_str()) {
+        return Ok(());
+    }
+    let mut after = before.clone();
+    after.phone = Some(phone);
+    after.updated_at = now.millis();
+    save(tx.ex(), &after, before.version).await?;
+    store::factor::delete_factors_of(tx.ex(), after.id, Some("sms")).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.profile",
+        "user",
+        after.id,
+        Some(after.node_id),
+        super::user::user_json_of(&before),
+        super::user::user_json_of(&after),
+    )
+    .await?;
+    tx.commit().await
 }

@@ -30,7 +30,15 @@ pub const INVITATION_SECS: i64 = 7 * 24 * 3600;
 #[derive(Clone, Default)]
 pub struct Transport {
     email: Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>,
-    sms: Option<SmsGateway>,
+    sms: Option<SmsDriver>,
+}
+
+/// How SMS leave: an HTTP gateway, or the log (the embedded default: an operator trying Roster
+/// reads sign-in codes in the server's output).
+#[derive(Clone)]
+enum SmsDriver {
+    Http(SmsGateway),
+    Log,
 }
 
 /// The SMS gateway contract: `POST url` with `{"id", "to", "text"}` as JSON and the configured
@@ -73,12 +81,18 @@ impl Transport {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(Error::internal)?;
-        self.sms = Some(SmsGateway {
+        self.sms = Some(SmsDriver::Http(SmsGateway {
             client,
             url: url.to_string(),
             auth: auth.map(str::to_string),
-        });
+        }));
         Ok(self)
+    }
+
+    /// SMS written to the log instead of sent (`--sms-driver log`).
+    pub fn with_sms_log(mut self) -> Transport {
+        self.sms = Some(SmsDriver::Log);
+        self
     }
 
     pub fn sends_email(&self) -> bool {
@@ -132,7 +146,13 @@ pub async fn deliver_due(ctx: &Ctx, transport: &Transport, node: &str) -> Result
                 None => Err("no mail server".to_string()),
             },
             Ok(Some(Prepared::Sms(text))) => match &transport.sms {
-                Some(gateway) => send_sms(gateway, row.id, &row.recipient, &text).await,
+                Some(SmsDriver::Http(gateway)) => {
+                    send_sms(gateway, row.id, &row.recipient, &text).await
+                }
+                Some(SmsDriver::Log) => {
+                    tracing::info!(message = %row.id, to = %row.recipient, %text, "SMS (log driver)");
+                    Ok(())
+                }
                 None => Err("no SMS gateway".to_string()),
             },
             Ok(None) => Err("obsolete: the user no longer needs this message".to_string()),
@@ -344,6 +364,36 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
             tx.commit().await?;
             let text =
                 crate::i18n::t_args(lang, "sms-phone-verify", &[("code", code.as_str().into())]);
+            return Ok(Some(Prepared::Sms(text)));
+        }
+        crate::domain::mfa::SIGN_IN_SMS => {
+            // Only to a number that is still one of the user's sign-in factors.
+            if !store::factor::list_factors(tx.ex(), user.id)
+                .await?
+                .iter()
+                .any(|f| f.kind == "sms" && f.data == row.recipient)
+            {
+                return Ok(None);
+            }
+            let code = crate::domain::phone::new_code()?;
+            let hash = crate::domain::auth::hash_password(ctx, &code).await?;
+            store::code::insert_code(
+                tx.ex(),
+                store::code::NewCode {
+                    user: user.id,
+                    purpose: crate::domain::mfa::SIGN_IN_SMS,
+                    phone: &row.recipient,
+                    code_hash: &hash,
+                    now: now.millis(),
+                    expires_at: now
+                        .plus_secs(crate::domain::mfa::SIGN_IN_CODE_SECS)
+                        .millis(),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            let text =
+                crate::i18n::t_args(lang, "sms-sign-in-code", &[("code", code.as_str().into())]);
             return Ok(Some(Prepared::Sms(text)));
         }
         other => return Err(Error::internal(format!("unknown message kind {other}"))),

@@ -5,6 +5,7 @@
 pub(crate) mod audit;
 pub(crate) mod code;
 pub(crate) mod device;
+pub(crate) mod factor;
 pub(crate) mod grant;
 pub(crate) mod node;
 pub(crate) mod outbox;

@@ -1,5 +1,7 @@
 use uuid::Uuid;
 
+use sqlx::AssertSqlSafe;
+
 use super::{Ex, on};
 use crate::error::Result;
 
@@ -20,12 +22,15 @@ pub(crate) struct NodeRow {
     pub user_count: i64,
     pub version: i64,
     pub created_at: i64,
+    pub mfa_policy: Option<String>,
+    pub mfa_factors: Option<String>,
 }
 
 macro_rules! columns {
     () => {
         "id, parent_id, kind, name, path, depth, account_id, contact_name, contact_email, \
-         contact_phone, default_language, default_country, user_count, version, created_at"
+         contact_phone, default_language, default_country, user_count, version, created_at, \
+         mfa_policy, mfa_factors"
     };
 }
 
@@ -181,4 +186,82 @@ pub(crate) async fn list_children(ex: Ex<'_>, id: Uuid) -> Result<Vec<NodeRow>> 
         " FROM nodes WHERE parent_id = $1 ORDER BY name, id"
     );
     Ok(on!(ex, c => sqlx::query_as::<_, NodeRow>(sql).bind(id).fetch_all(&mut *c).await)?)
+}
+
+/// The MFA settings (policy, factors) of the given nodes, deepest first.
+pub(crate) async fn mfa_settings(
+    ex: Ex<'_>,
+    ids: &[Uuid],
+) -> Result<Vec<(Option<String>, Option<String>)>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT mfa_policy, mfa_factors FROM nodes WHERE id IN ({}) ORDER BY depth DESC",
+        marks.join(", ")
+    );
+    Ok(on!(ex, c => {
+        // Only numbered placeholders are formatted in; every value is bound.
+        let mut q = sqlx::query_as::<_, (Option<String>, Option<String>)>(AssertSqlSafe(
+            sql.as_str(),
+        ));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut *c).await
+    })?)
+}
+
+/// Sets (or, with None, clears to inherit) a node's MFA policy and allowed factors.
+pub(crate) async fn set_mfa_settings(
+    ex: Ex<'_>,
+    id: Uuid,
+    policy: Option<&str>,
+    factors: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    let sql = "UPDATE nodes SET mfa_policy = $2, mfa_factors = $3, updated_at = $4, \
+               version = version + 1 WHERE id = $1";
+    on!(ex, c => sqlx::query(sql).bind(id).bind(policy).bind(factors).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The ids on a materialized path, root first.
+pub(crate) fn path_ids(path: &str) -> Vec<Uuid> {
+    path.split('/')
+        .filter_map(|p| Uuid::try_parse(p).ok())
+        .collect()
+}
+
+/// Person users below `path` without a confirmed second factor, by name.
+pub(crate) async fn users_without_factor(
+    ex: Ex<'_>,
+    path: &str,
+    limit: i64,
+) -> Result<Vec<UnenrolledRow>> {
+    let sql = "SELECT u.id, u.first_name, u.last_name, u.email, u.user_type, u.mfa_required, \
+               u.status, n.path, \
+               EXISTS (SELECT 1 FROM grants g WHERE g.subject_user_id = u.id) AS has_grants \
+               FROM users u JOIN nodes n ON n.id = u.node_id \
+               WHERE n.path >= $1 AND n.path < $2 AND u.kind = 'person' AND u.status <> 'disabled' \
+               AND NOT EXISTS (SELECT 1 FROM factors f WHERE f.user_id = u.id AND f.confirmed) \
+               ORDER BY u.sort_name, u.id LIMIT $3";
+    let end = subtree_end(path);
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, UnenrolledRow>(sql).bind(path).bind(&end).bind(limit).fetch_all(&mut *c).await)?,
+    )
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct UnenrolledRow {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub user_type: String,
+    pub mfa_required: bool,
+    pub status: String,
+    pub path: String,
+    pub has_grants: bool,
 }

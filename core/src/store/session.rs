@@ -15,12 +15,15 @@ pub(crate) struct SessionRow {
     pub expires_at: i64,
     pub ip: String,
     pub user_agent: String,
+    /// 'full', or 'mfa' / 'enrol' while sign-in waits for a second factor.
+    pub stage: String,
+    pub mfa_failures: i64,
 }
 
 macro_rules! columns {
     () => {
         "id_hash, ref_id, user_id, csrf_token, created_at, auth_at, last_seen_at, expires_at, ip, \
-         user_agent"
+         user_agent, stage, mfa_failures"
     };
 }
 
@@ -28,11 +31,11 @@ pub(crate) async fn insert_session(ex: Ex<'_>, s: &SessionRow) -> Result<()> {
     let sql = concat!(
         "INSERT INTO sessions (",
         columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     );
     on!(ex, c => sqlx::query(sql).bind(&s.id_hash).bind(s.ref_id).bind(s.user_id).bind(&s.csrf_token)
         .bind(s.created_at).bind(s.auth_at).bind(s.last_seen_at).bind(s.expires_at).bind(&s.ip)
-        .bind(&s.user_agent).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        .bind(&s.user_agent).bind(&s.stage).bind(s.mfa_failures).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -106,5 +109,31 @@ pub(crate) async fn rotate_session(
     let sql =
         "UPDATE sessions SET id_hash = $2, auth_at = $3, last_seen_at = $3 WHERE id_hash = $1";
     let n = on!(ex, c => sqlx::query(sql).bind(old_hash).bind(new_hash).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Counts a wrong second-factor answer; returns the new count.
+pub(crate) async fn count_mfa_failure(ex: Ex<'_>, id_hash: &[u8]) -> Result<i64> {
+    let sql = "UPDATE sessions SET mfa_failures = mfa_failures + 1 WHERE id_hash = $1 \
+               RETURNING mfa_failures";
+    Ok(
+        on!(ex, c => sqlx::query_scalar::<_, i64>(sql).bind(id_hash).fetch_optional(&mut *c).await)?
+            .unwrap_or(i64::MAX),
+    )
+}
+
+/// Finishes sign-in: a new id, a new CSRF token, the full stage and the full lifetime.
+pub(crate) async fn promote_session(
+    ex: Ex<'_>,
+    old_hash: &[u8],
+    new_hash: &[u8],
+    csrf_token: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<bool> {
+    let sql = "UPDATE sessions SET id_hash = $2, csrf_token = $3, auth_at = $4, last_seen_at = $4, \
+               expires_at = $5, stage = 'full', mfa_failures = 0 WHERE id_hash = $1";
+    let n = on!(ex, c => sqlx::query(sql).bind(old_hash).bind(new_hash).bind(csrf_token).bind(now)
+        .bind(expires_at).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }

@@ -1,8 +1,10 @@
 //! `TestServer`: the real app on 127.0.0.1:0 with a fresh database and a clock the test moves.
 
+use roster_core::domain::mfa::Require;
 use roster_core::domain::setup;
 use roster_core::model::Timestamp;
 use roster_core::password::HashCost;
+use roster_core::seal::SecretKey;
 use roster_core::{Clock, Ctx, Db, Settings};
 use roster_web::AppState;
 use tokio::sync::oneshot;
@@ -39,8 +41,31 @@ macro_rules! on_test_db {
     };
 }
 
+/// How a test server differs from the default one.
+#[derive(Clone, Copy)]
+pub struct Options {
+    /// Who must use a second factor where no account chose. Tests that are not about
+    /// multifactor sign-in run with `Users` (nobody is forced), the product's default is
+    /// `Administrators`.
+    pub mfa_default: Require,
+    /// Public address `http://localhost:PORT` instead of `http://127.0.0.1:PORT` (passkeys
+    /// need a host name).
+    pub localhost: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            mfa_default: Require::Users,
+            localhost: false,
+        }
+    }
+}
+
 pub struct TestServer {
     pub url: String,
+    /// The address links and the browser use (`url`, or the localhost form).
+    pub public_url: String,
     pub db_url: String,
     pub engine: Engine,
     pub clock: Clock,
@@ -71,7 +96,22 @@ impl TestServer {
 
     /// A server on an existing database (a second node of a deployment).
     pub async fn start_on(engine: Engine, db_url: &str, clock: Clock) -> TestServer {
-        TestServer::start_full(engine, db_url, clock, &[]).await
+        TestServer::start_full(engine, db_url, clock, &[], Options::default()).await
+    }
+
+    /// A server with options, an empty database and the first administrator.
+    pub async fn with_options(engine: Engine, options: Options) -> TestServer {
+        let db_url = fresh_database(engine).await;
+        let server = TestServer::start_full(
+            engine,
+            &db_url,
+            Clock::manual(Timestamp::from_millis(1_795_000_000_000)),
+            &[],
+            options,
+        )
+        .await;
+        server.create_first_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        server
     }
 
     /// A server with an administrator, behind reverse proxies at these addresses.
@@ -82,6 +122,7 @@ impl TestServer {
             &db_url,
             Clock::manual(Timestamp::from_millis(1_795_000_000_000)),
             proxies,
+            Options::default(),
         )
         .await;
         server.create_first_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -93,14 +134,24 @@ impl TestServer {
         db_url: &str,
         clock: Clock,
         proxies: &[&str],
+        options: Options,
     ) -> TestServer {
         let db = Db::connect(db_url).await.expect("connect");
         db.migrate().await.expect("migrate");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let ctx = Ctx::new(db, clock.clone(), Settings::new(&url, TEST_HASH_COST));
+        let addr = listener.local_addr().expect("addr");
+        let url = format!("http://{addr}");
+        let public_url = if options.localhost {
+            format!("http://localhost:{}", addr.port())
+        } else {
+            url.clone()
+        };
+        let mut settings = Settings::new(&public_url, TEST_HASH_COST);
+        settings.mfa_default = options.mfa_default;
+        settings.secret_key = SecretKey::generate().expect("key");
+        let ctx = Ctx::new(db, clock.clone(), settings);
         let setup_link = setup::prepare_first_run(&ctx)
             .await
             .expect("first run")
@@ -121,6 +172,7 @@ impl TestServer {
         });
         TestServer {
             url,
+            public_url,
             db_url: db_url.to_string(),
             engine,
             clock,
@@ -137,7 +189,12 @@ impl TestServer {
     /// A server with an administrator whose outbox worker delivers to a fresh SMTP sink and SMS
     /// gateway stand-in (polling every 50 ms; three tries, 30 s back-off on the test clock).
     pub async fn with_mail(engine: Engine) -> TestServer {
-        let mut server = TestServer::with_admin(engine).await;
+        TestServer::with_mail_and(engine, Options::default()).await
+    }
+
+    /// `with_mail` with options.
+    pub async fn with_mail_and(engine: Engine, options: Options) -> TestServer {
+        let mut server = TestServer::with_options(engine, options).await;
         let sink = super::smtp::SmtpSink::start().await;
         let gateway = super::sms::SmsGateway::start().await;
         let mut ctx = server.ctx.clone();

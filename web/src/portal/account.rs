@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
+use roster_core::domain::mfa::{self, Policy, Unenrolled};
 use roster_core::domain::node::{self, AccountInput, NodeView};
 use roster_core::domain::user::{self, AccessHolder};
 use roster_core::model::{Lang, NodeId, NodeKind};
@@ -30,6 +31,10 @@ struct AccountPage {
     countries: Vec<(String, String)>,
     languages: Vec<(&'static str, &'static str)>,
     is_account: bool,
+    policy: Policy,
+    policy_node: NodeId,
+    policy_back: String,
+    unenrolled: Option<Vec<Unenrolled>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -74,10 +79,12 @@ async fn account_page_with(
             None => node::administered_node(&state.ctx, actor).await?,
         };
         let admins = user::list_node_admins(&state.ctx, actor, node.id).await?;
-        Ok::<_, Error>((node, admins))
+        let policy = mfa::node_policy(&state.ctx, actor, node.id).await?;
+        let unenrolled = mfa::not_enrolled(&state.ctx, actor, node.id, 200).await?;
+        Ok::<_, Error>((node, admins, policy, unenrolled))
     }
     .await;
-    let (node, admins) = match result {
+    let (node, admins, policy, unenrolled) = match result {
         Ok(r) => r,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
@@ -92,7 +99,7 @@ async fn account_page_with(
         NodeKind::Account => "node-kind-account",
         NodeKind::Unit => "node-kind-unit",
     };
-    let notice = if ["account", "admins"].contains(&saved) {
+    let notice = if ["account", "admins", "mfa"].contains(&saved) {
         i18n::t(actor.lang, &format!("account-saved-{saved}"))
     } else {
         String::new()
@@ -102,6 +109,10 @@ async fn account_page_with(
         kind_key,
         form: typed.unwrap_or_else(|| input_of(&node)),
         is_account: node.kind == NodeKind::Account,
+        policy,
+        policy_node: node.id,
+        policy_back: "/account".into(),
+        unenrolled: Some(unenrolled),
         node,
         admins,
         errors: FormErrors::new(actor.lang, errors),

@@ -7,6 +7,7 @@ pub mod devices;
 pub mod home;
 pub mod language;
 pub mod management;
+pub mod mfa;
 pub mod toolbox;
 pub mod units;
 pub mod users;

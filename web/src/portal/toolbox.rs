@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
+use roster_core::domain::mfa::{self, Overview};
 use roster_core::domain::toolbox::{self, OwnProfile, Toolbox};
 use roster_core::model::{Lang, UserId};
 use roster_core::{Error, FieldError, i18n};
@@ -18,7 +19,9 @@ use crate::page::{
 };
 use crate::state::AppState;
 
-const SAVED: [&str; 6] = [
+const SAVED: [&str; 8] = [
+    "factor",
+    "factor-removed",
     "profile",
     "toolbox-password",
     "sessions",
@@ -39,6 +42,9 @@ struct ToolboxPage {
     errors: FormErrors,
     countries: Vec<(String, String)>,
     languages: Vec<(&'static str, &'static str)>,
+    mfa: Overview,
+    /// The factor forms are the toolbox's, not enrolment's.
+    enrolling: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -56,6 +62,10 @@ async fn page(
 ) -> Response {
     let t = match toolbox::get_toolbox(&state.ctx, actor, id).await {
         Ok(t) => t,
+        Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
+    };
+    let mfa = match mfa::overview(&state.ctx, actor, id).await {
+        Ok(o) => o,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
     let (phone_country, phone_number) = toolbox::phone_parts(&t);
@@ -87,6 +97,8 @@ async fn page(
             .iter()
             .map(|l| (l.code(), l.native_name()))
             .collect(),
+        mfa,
+        enrolling: false,
     };
     render(status, &page)
 }

@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
+use roster_core::domain::mfa::{self, Policy, Unenrolled};
 use roster_core::domain::node::{self, NodeView};
 use roster_core::domain::user::{self, AccessHolder};
 use roster_core::model::{NodeId, NodeKind, UserId};
@@ -28,6 +29,10 @@ struct UnitPage {
     problem: String,
     notice: String,
     name_value: String,
+    policy: Policy,
+    policy_node: NodeId,
+    policy_back: String,
+    unenrolled: Option<Vec<Unenrolled>>,
 }
 
 impl UnitPage {
@@ -62,10 +67,11 @@ async fn unit_page(
         }
         let admins = user::list_node_admins(&state.ctx, actor, id).await?;
         let tree = node::tree(&state.ctx, actor, None).await?;
-        Ok((unit, admins, tree))
+        let policy = mfa::node_policy(&state.ctx, actor, id).await?;
+        Ok((unit, admins, tree, policy))
     }
     .await;
-    let (unit, admins, tree) = match result {
+    let (unit, admins, tree, policy) = match result {
         Ok(r) => r,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
@@ -80,7 +86,7 @@ async fn unit_page(
         ),
         Some(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
-    let notice = if ["renamed", "moved", "admins"].contains(&notice) {
+    let notice = if ["renamed", "moved", "admins", "mfa"].contains(&notice) {
         i18n::t(actor.lang, &format!("unit-saved-{notice}"))
     } else {
         String::new()
@@ -88,6 +94,10 @@ async fn unit_page(
     let page = UnitPage {
         frame: Frame::signed_in(actor, "users"),
         name_value: name_value.unwrap_or_else(|| unit.name.clone()),
+        policy,
+        policy_node: unit.id,
+        policy_back: format!("/units/{}", unit.id),
+        unenrolled: None,
         unit,
         lines: tree_lines(tree),
         admins,

@@ -82,7 +82,6 @@ pub async fn add_node_admin(ctx: &Ctx, actor: &Actor, node: NodeId, email: &str)
     if node.id == subject.account_id && subject.user_type != "administrator" {
         let mut after = subject.clone();
         after.user_type = "administrator".into();
-        after.mfa_required = true;
         after.updated_at = now.millis();
         super::save(tx.ex(), &after, subject.version).await?;
     }

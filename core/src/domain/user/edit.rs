@@ -22,6 +22,9 @@ pub const NOTES_MAX: usize = 4000;
 pub struct SettingsInput {
     pub profile: ProfileInput,
     pub friendly_name: String,
+    /// Seed 002 (h): "Multifactor Authentication" for this user. Administrators need a second
+    /// factor whatever this says, under the policy of their account.
+    pub mfa_required: bool,
 }
 
 pub async fn update_settings(
@@ -56,8 +59,13 @@ pub async fn update_settings(
     let mut after = before.clone();
     profile.apply(&mut after);
     after.friendly_name = friendly_name;
+    after.mfa_required = input.mfa_required;
     after.updated_at = now.millis();
     save(tx.ex(), &after, version).await?;
+    if after.phone != before.phone {
+        // Sign-in codes never go to a number that has not been verified as the user's.
+        store::factor::delete_factors_of(tx.ex(), after.id, Some("sms")).await?;
+    }
     if role_changes {
         match user_type {
             UserType::Administrator => {

@@ -53,6 +53,8 @@ pub struct UserDetail {
     pub notifications_enabled: bool,
     pub notify_email: bool,
     pub notify_sms: bool,
+    /// Seed 002 (h): this user must use a second factor, whatever the policy says.
+    pub mfa_required: bool,
     pub password_must_change: bool,
     pub services: Vec<String>,
     pub has_photo: bool,
@@ -144,6 +146,7 @@ fn detail(
         notifications_enabled: u.notifications_enabled,
         notify_email: u.notify_email,
         notify_sms: u.notify_sms,
+        mfa_required: u.mfa_required,
         password_must_change: u.password_must_change,
         services,
         has_photo,

@@ -105,9 +105,5 @@ impl Profile {
         row.notifications_enabled = self.notifications_enabled;
         row.notify_email = self.notify_email;
         row.notify_sms = self.notify_sms;
-        if self.user_type == UserType::Administrator {
-            // Seed 002: for an Administrator, multifactor authentication cannot be switched off.
-            row.mfa_required = true;
-        }
     }
 }

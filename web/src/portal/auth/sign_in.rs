@@ -3,6 +3,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use roster_core::Error;
+use roster_core::domain::Stage;
 use roster_core::domain::auth::{self, SignIn};
 use roster_core::i18n;
 use serde::Deserialize;
@@ -14,7 +15,8 @@ use crate::page::{Frame, PageError, redirect, render, safe_next};
 use crate::state::AppState;
 
 /// Notices the sign-in page may show, named by `?notice=`; anything else is ignored.
-const NOTICES: [&str; 6] = [
+const NOTICES: [&str; 7] = [
+    "mfa-too-many",
     "setup-done",
     "signout-done",
     "invitation-done",
@@ -111,7 +113,16 @@ pub async fn sign_in(
     .await;
     match result {
         Ok(signed_in) => {
-            let mut res = redirect(safe_next(&form.next));
+            let next = safe_next(&form.next);
+            let to = match signed_in.stage {
+                Stage::Full => next.to_string(),
+                Stage::Mfa => {
+                    let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                    format!("/signin/verify?{q}")
+                }
+                Stage::Enrol => "/mfa/enrol".to_string(),
+            };
+            let mut res = redirect(&to);
             let h = res.headers_mut();
             h.append(
                 header::SET_COOKIE,

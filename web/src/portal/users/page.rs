@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
 use roster_core::domain::invitation::{self, InvitationEvent};
+use roster_core::domain::mfa::{self, Overview};
 use roster_core::domain::node;
 use roster_core::domain::user::{self, AccessHolder, Reach, UserDetail};
 use roster_core::model::{Lang, UserId, UserStatus, phone};
@@ -17,7 +18,8 @@ use crate::page::{Fields, FormErrors, Frame, PageError, country_options, render}
 use crate::state::AppState;
 
 /// Which section a notice or an error belongs to, named by `?saved=`.
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
+    "mfa",
     "settings",
     "services",
     "belonging",
@@ -53,6 +55,8 @@ pub struct UserPage {
     is_self: bool,
     notes: String,
     access_email: String,
+    /// The user's second factors (None for system users).
+    mfa: Option<Overview>,
 }
 
 #[derive(Deserialize, Default)]
@@ -83,6 +87,7 @@ fn settings_values(u: &UserDetail) -> Fields {
         ("notifications_enabled", u.notifications_enabled),
         ("notify_email", u.notify_email),
         ("notify_sms", u.notify_sms),
+        ("mfa_required", u.mfa_required),
     ] {
         if on {
             f.push((k, "on".into()));
@@ -134,6 +139,11 @@ pub async fn build(
     let delegates = user::list_access(&state.ctx, actor, id).await?;
     let reach = user::who_can_administer(&state.ctx, actor, id).await?;
     let invitations = invitation::invitation_history(&state.ctx, actor, id).await?;
+    let mfa = if u.is_system {
+        None
+    } else {
+        Some(mfa::overview(&state.ctx, actor, id).await?)
+    };
     let tree = if u.managed_by_scope {
         node::tree(&state.ctx, actor, None).await?
     } else {
@@ -185,6 +195,7 @@ pub async fn build(
         invitations,
         notes,
         access_email: String::new(),
+        mfa,
         u,
     })
 }

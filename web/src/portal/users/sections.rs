@@ -56,6 +56,7 @@ const SETTINGS: &[&str] = &[
     "notifications_enabled",
     "notify_email",
     "notify_sms",
+    "mfa_required",
 ];
 
 pub async fn update_settings(
@@ -69,6 +70,7 @@ pub async fn update_settings(
     let input = SettingsInput {
         profile: super::add::profile_of(&f),
         friendly_name: f.get("friendly_name"),
+        mfa_required: f.flag("mfa_required"),
     };
     let result = user::update_settings(&state.ctx, &actor, id, version(&f), &input).await;
     done(&state, &actor, id, "settings", Some(f), result).await
