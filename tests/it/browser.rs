@@ -218,3 +218,115 @@ async fn an_invited_user_follows_the_link_sets_a_password_and_signs_in() {
     );
     browser.quit().await;
 }
+
+/// Signs in with email and password only (a second step follows).
+async fn browser_password(browser: &Browser, base: &str, email: &str, password: &str) {
+    browser.goto(&format!("{base}/signin")).await;
+    browser.type_into("#email", email).await;
+    browser.type_into("#password", password).await;
+    browser.click("#signin").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_enrols_an_authenticator_app_then_signs_in_with_it() {
+    use roster_core::domain::mfa::Require;
+    let server = TestServer::with_options(
+        Engine::Sqlite,
+        crate::mfa::requiring(Require::Administrators),
+    )
+    .await;
+    let browser = Browser::start().await;
+    let email = crate::support::server::ADMIN_EMAIL;
+    browser_password(&browser, &server.url, email, ADMIN_PASSWORD).await;
+    browser.wait_for_text("h1", "Set up a second factor").await;
+    browser.screenshot("mfa-enrol").await;
+    browser.click("#add-totp").await;
+    browser
+        .wait_for_text("h1", "Set up an authenticator app")
+        .await;
+    assert!(browser.exists("svg.qr").await, "the QR code");
+    browser.screenshot("mfa-totp-qr").await;
+    let secret = browser.text("#totp-secret").await;
+    let code = crate::mfa::totp_at(&secret, server.clock.now().millis());
+    browser.type_into("#code", &code).await;
+    browser.click("#confirm-totp").await;
+    browser.wait_for_text("h1", "Your recovery codes").await;
+    let codes = browser.text("#recovery-codes").await;
+    assert_eq!(codes.lines().count(), 10, "{codes}");
+    browser.click("#continue").await;
+    browser.wait_for_text("nav.tabs", "Management").await;
+
+    browser.click("#logout").await;
+    browser.wait_for_text(".notice", "signed out").await;
+    browser_password(&browser, &server.url, email, ADMIN_PASSWORD).await;
+    browser.wait_for_text("h1", "Confirm it is you").await;
+    server.clock.advance(30);
+    let code = crate::mfa::totp_at(&secret, server.clock.now().millis());
+    browser.type_into("#totp-code", &code).await;
+    browser.screenshot("mfa-verify").await;
+    browser.click("#verify-totp").await;
+    browser.wait_for_text("nav.tabs", "Management").await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_with_a_code_sent_by_sms() {
+    let server = TestServer::with_mail(Engine::Sqlite).await;
+    let admin = server.admin_client().await;
+    crate::mfa::add_sms(&server, &admin).await;
+    let browser = Browser::start().await;
+    let email = crate::support::server::ADMIN_EMAIL;
+    browser_password(&browser, &server.url, email, ADMIN_PASSWORD).await;
+    browser.wait_for_text("h1", "Confirm it is you").await;
+    // Two SMS so far: the phone verification, and this sign-in's code.
+    let sms = server.gateway().wait_for(2).await;
+    browser.type_into("#sms-code", &sms[1].code()).await;
+    browser.click("#verify-sms").await;
+    browser.wait_for_text("nav.tabs", "Management").await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passkey_is_registered_and_signs_in_with_a_virtual_authenticator() {
+    // Passkeys need a host name: this server's public address is http://localhost:PORT.
+    let server = TestServer::with_options(
+        Engine::Sqlite,
+        crate::support::server::Options {
+            localhost: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let base = server.public_url.clone();
+    let browser = Browser::start().await;
+    let authenticator = browser.add_virtual_authenticator().await;
+    let email = crate::support::server::ADMIN_EMAIL;
+    browser_password(&browser, &base, email, ADMIN_PASSWORD).await;
+    browser.wait_for_text("nav.tabs", "Management").await;
+    browser.goto(&format!("{base}/toolbox#factors")).await;
+    browser.type_into("#passkey-name", "Laptop").await;
+    browser.click("#add-passkey").await;
+    browser.wait_for_text("h1", "Your recovery codes").await;
+    assert_eq!(browser.authenticator_credentials(&authenticator).await, 1);
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM factors WHERE kind = 'passkey' AND name = 'Laptop'")
+            .await,
+        1
+    );
+    browser.click("#continue").await;
+    browser.wait_for_text("#factor-list", "Passkey").await;
+
+    browser.click("#logout").await;
+    browser_password(&browser, &base, email, ADMIN_PASSWORD).await;
+    browser.wait_for_text("h1", "Confirm it is you").await;
+    browser.click("#use-passkey").await;
+    browser.wait_for_text("nav.tabs", "Management").await;
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM audit_events WHERE action = 'sign-in.mfa' AND after_data LIKE '%passkey%'")
+            .await,
+        1
+    );
+    browser.quit().await;
+}

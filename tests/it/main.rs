@@ -7,6 +7,7 @@ mod support;
 
 mod browser;
 mod mail;
+mod mfa;
 mod phone;
 mod portal;
 mod process;

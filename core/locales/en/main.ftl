@@ -465,10 +465,7 @@ mfa-required-badge = required
 users-mfa = Multifactor Authentication
 users-mfa-by-policy = Required for this user by the account's policy.
 mfa-not-enrolled-required = Required, not set up yet
-mfa-factor-count = { $count ->
-    [one] One second factor
-   *[other] { $count } second factors
-}
+mfa-factor-count = Second factors: { $count }
 mfa-reset = Reset second factors
 mfa-reset-hint = For a lost phone or key: removes every second factor and recovery code and signs the user out. They set up a new one at their next sign-in.
 saved-factor = Your second factors are saved.

@@ -465,10 +465,7 @@ mfa-required-badge = verplicht
 users-mfa = Meervoudige authenticatie
 users-mfa-by-policy = Verplicht voor deze gebruiker volgens het beleid van het account.
 mfa-not-enrolled-required = Verplicht, nog niet ingesteld
-mfa-factor-count = { $count ->
-    [one] Eén tweede factor
-   *[other] { $count } tweede factoren
-}
+mfa-factor-count = Tweede factoren: { $count }
 mfa-reset = Tweede factoren resetten
 mfa-reset-hint = Bij een verloren telefoon of sleutel: verwijdert alle tweede factoren en herstelcodes en meldt de gebruiker af. Bij de volgende aanmelding stelt de gebruiker een nieuwe in.
 saved-factor = Uw tweede factoren zijn opgeslagen.

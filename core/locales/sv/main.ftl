@@ -465,10 +465,7 @@ mfa-required-badge = krävs
 users-mfa = Flerfaktorsautentisering
 users-mfa-by-policy = Krävs för den här användaren enligt kontots policy.
 mfa-not-enrolled-required = Krävs, inte inställd än
-mfa-factor-count = { $count ->
-    [one] En andra faktor
-   *[other] { $count } andra faktorer
-}
+mfa-factor-count = Andra faktorer: { $count }
 mfa-reset = Återställ andra faktorer
 mfa-reset-hint = Vid borttappad telefon eller nyckel: tar bort alla andra faktorer och återställningskoder och loggar ut användaren. Vid nästa inloggning ställer användaren in en ny.
 saved-factor = Dina andra faktorer har sparats.

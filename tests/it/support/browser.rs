@@ -107,6 +107,40 @@ impl Browser {
         res["value"].clone()
     }
 
+    /// Adds chromium's virtual authenticator (WebDriver WebAuthn extension): a platform
+    /// authenticator with user verification that says yes, for passkey tests.
+    pub async fn add_virtual_authenticator(&self) -> String {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/webauthn/authenticator",
+                Some(json!({
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": true,
+                    "hasUserVerification": true,
+                    "isUserVerified": true,
+                    "isUserConsenting": true
+                })),
+            )
+            .await;
+        v.as_str()
+            .unwrap_or_else(|| panic!("no virtual authenticator: {v}"))
+            .to_string()
+    }
+
+    /// The credentials the virtual authenticator holds.
+    pub async fn authenticator_credentials(&self, id: &str) -> usize {
+        let v = self
+            .cmd(
+                reqwest::Method::GET,
+                &format!("/webauthn/authenticator/{id}/credentials"),
+                None,
+            )
+            .await;
+        v.as_array().map(Vec::len).unwrap_or(0)
+    }
+
     pub async fn goto(&self, url: &str) {
         self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await;

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 pub struct Client {
     pub base: String,
     pub http: reqwest::Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 pub struct Page {
@@ -46,8 +47,9 @@ impl Client {
 
     fn build(base: &str, local: Option<IpAddr>) -> Client {
         roster_core::outbox::install_tls_provider();
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let mut b = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none());
         if let Some(ip) = local {
             b = b.local_address(ip);
@@ -55,7 +57,27 @@ impl Client {
         Client {
             base: base.to_string(),
             http: b.build().expect("client"),
+            jar,
         }
+    }
+
+    /// The session cookie's value in this client's jar ("" when none).
+    pub fn session_cookie(&self) -> String {
+        use reqwest::cookie::CookieStore as _;
+        let url = self.base.parse().expect("base url");
+        let header = self.jar.cookies(&url);
+        let text = header.as_ref().and_then(|h| h.to_str().ok()).unwrap_or("");
+        text.split("; ")
+            .find_map(|c| c.strip_prefix("roster="))
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// Puts a session cookie into this client's jar (a stolen or an old one).
+    pub fn set_session_cookie(&self, value: &str) {
+        let url = self.base.parse().expect("base url");
+        self.jar
+            .add_cookie_str(&format!("roster={value}; Path=/"), &url);
     }
 
     pub async fn get(&self, path: &str) -> Page {

@@ -242,7 +242,12 @@ impl TestServer {
 
     /// Uses the set-up link through the pages, as a person would.
     pub async fn create_first_admin(&self, email: &str, password: &str) {
-        let link = self.setup_link.clone().expect("a set-up link");
+        // The same server, reached the way this client reaches it.
+        let link = self
+            .setup_link
+            .clone()
+            .expect("a set-up link")
+            .replace(&self.public_url, &self.url);
         let client = self.client();
         let page = client.get_url(&link).await;
         assert_eq!(page.status, 200, "{}", page.body);
