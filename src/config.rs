@@ -56,8 +56,8 @@ pub enum BenchCommand {
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchSigninArgs {
-    /// Users to sign in (round robin).
-    #[arg(long, default_value_t = 200)]
+    /// Users to sign in (round robin; with an authenticator app, each once).
+    #[arg(long, default_value_t = 1000)]
     pub users: usize,
 
     /// Sign-ins in flight at once.

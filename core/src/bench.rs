@@ -172,3 +172,45 @@ pub async fn set_all_passwords(ctx: &Ctx, account: NodeId, hash: &str) -> Result
     tx.commit().await?;
     Ok(emails)
 }
+
+/// Gives each of these users an authenticator app (a confirmed TOTP factor with a fresh seed,
+/// sealed like any other); returns the seeds in base32, in the same order.
+pub async fn give_totp(ctx: &Ctx, emails: &[String]) -> Result<Vec<String>> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let mut secrets = Vec::with_capacity(emails.len());
+    for email in emails {
+        let user = store::user::find_user_by_email(tx.ex(), email)
+            .await?
+            .ok_or(crate::Error::NotFound)?;
+        let mut seed = [0u8; 20];
+        crate::secret::fill_random(&mut seed)?;
+        let id = uuid::Uuid::now_v7();
+        store::factor::insert_factor(
+            tx.ex(),
+            &store::factor::FactorRow {
+                id,
+                user_id: user.id,
+                kind: "totp".into(),
+                name: "Bench".into(),
+                secret: Some(ctx.settings.secret_key.seal(&seed, id.as_bytes())?),
+                data: String::new(),
+                last_step: 0,
+                confirmed: true,
+                created_at: now.millis(),
+                last_used_at: None,
+            },
+        )
+        .await?;
+        secrets.push(totp_rs::Secret::from(seed.to_vec()).to_base32());
+    }
+    tx.commit().await?;
+    Ok(secrets)
+}
+
+/// The code an authenticator app shows for a base32 seed at `at`.
+pub fn totp_code(secret: &str, at: crate::model::Timestamp) -> Option<String> {
+    let seed = totp_rs::Secret::try_from_base32(secret).ok()?;
+    let totp = totp_rs::Builder::new().with_secret(seed).build().ok()?;
+    Some(totp.generate(at.millis().max(0) as u64 / 1000).to_string())
+}

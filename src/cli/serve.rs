@@ -61,10 +61,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "no SMTP server configured (--smtp-url): email stays in the outbox, see Management › Deliveries"
         ),
     }
-    let driver = args.sms_driver.unwrap_or(match args.sms_gateway_url {
-        Some(_) => SmsDriver::Http,
-        None => SmsDriver::Log,
-    });
+    // Without a gateway, the embedded database (trying Roster out) writes SMS to the log; a
+    // PostgreSQL deployment keeps them in the outbox rather than log sign-in codes.
+    let driver = args
+        .sms_driver
+        .unwrap_or(match (&args.sms_gateway_url, db.engine()) {
+            (Some(_), _) => SmsDriver::Http,
+            (None, roster_core::Engine::Sqlite) => SmsDriver::Log,
+            (None, _) => SmsDriver::None,
+        });
     match (driver, &args.sms_gateway_url) {
         (SmsDriver::Http, Some(url)) => {
             transport = transport

@@ -326,6 +326,14 @@ fn snapshots_of_every_message_in_every_language() {
                 ),
             ),
             (
+                "mfa-changed",
+                mail::mfa_changed(lang, "Nina New", "added", "totp"),
+            ),
+            (
+                "mfa-reset",
+                mail::mfa_changed(lang, "Nina New", "reset", ""),
+            ),
+            (
                 "password-set-by-admin",
                 mail::password_set_by_admin(lang, "Nina New", "Olga Operator"),
             ),

@@ -710,3 +710,125 @@ both_engines!(
         assert_eq!(client.get("/users").await.status, 200);
     }
 );
+
+both_engines!(
+    a_password_reset_never_skips_the_second_factor,
+    |engine| async move {
+        let server = TestServer::with_mail(engine).await;
+        let admin = server.admin_client().await;
+        let (secret, _) = add_totp(&server, &admin, "/toolbox").await;
+        admin.sign_out().await;
+        // The user is told: a factor was added (V6.3.7).
+        let mails = server.sink().wait_for(1).await;
+        assert!(
+            mails[0].data.contains("second factors changed"),
+            "{}",
+            mails[0].data
+        );
+
+        let client = server.client();
+        let form = client.get("/reset").await;
+        client
+            .post_form("/reset", &form.body, &[("email", ADMIN_EMAIL)])
+            .await;
+        let mails = server.sink().wait_for(2).await;
+        let link = mails[1]
+            .link(&format!("{}/reset/confirm?token=", server.url))
+            .expect("a reset link");
+        let token = link.rsplit('=').next().unwrap().to_string();
+        let page = client.get_url(&link).await;
+        let new = "the harbour at noon";
+        let done = client
+            .post_form(
+                "/reset/confirm",
+                &page.body,
+                &[
+                    ("token", &token),
+                    ("password", new),
+                    ("password_repeat", new),
+                ],
+            )
+            .await;
+        assert_eq!(done.location(), "/signin?notice=reset-done");
+        assert_eq!(client.get("/users").await.status, 303, "no sign-in");
+        // The next sign-in still asks for the app's code.
+        let (next, step) = password_step(&server, ADMIN_EMAIL, new).await;
+        assert!(step.starts_with("/signin/verify"), "{step}");
+        server.clock.advance(30);
+        let ok = answer(&next, "totp", &totp_at(&secret, now(&server))).await;
+        assert_eq!(ok.status, 303);
+    }
+);
+
+both_engines!(
+    codes_are_bound_to_their_purpose_attempt_and_time,
+    |engine| async move {
+        let server = TestServer::with_mail(engine).await;
+        let admin = server.admin_client().await;
+        add_sms(&server, &admin).await;
+        let (secret, _) = add_totp(&server, &admin, "/toolbox").await;
+        admin.sign_out().await;
+
+        // A TOTP code from 90 s ago is refused; one from 30 s ago still counts.
+        server.clock.advance(120);
+        let (client, _) = password_step(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let old = totp_at(&secret, now(&server) - 90_000);
+        let late = answer(&client, "totp", &old).await;
+        assert_eq!(late.status, 401);
+
+        // The phone-verification code is no sign-in code.
+        let first = server.gateway().wait_for(1).await;
+        assert_eq!(answer(&client, "sms", &first[0].code()).await.status, 401);
+
+        // A code asked for in attempt A does not open attempt B.
+        let page = client.get("/signin/verify").await;
+        let sent = client
+            .post_form("/signin/verify/sms", &page.body, &[])
+            .await;
+        assert_eq!(sent.status, 303);
+        let sms = server.gateway().wait_for(2).await;
+        let (other, _) = password_step(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(answer(&other, "sms", &sms[1].code()).await.status, 401);
+        let ok = answer(&client, "sms", &sms[1].code()).await;
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        // A new session id at the second step.
+        let before = other.session_cookie();
+        server.clock.advance(30);
+        let ok = answer(&other, "totp", &totp_at(&secret, now(&server))).await;
+        assert_eq!(ok.status, 303);
+        assert_ne!(other.session_cookie(), before);
+        let stale = server.client();
+        stale.set_session_cookie(&before);
+        assert_eq!(stale.get("/signin/verify").await.status, 303);
+
+        // A removed factor stops working at once.
+        let toolbox = other.get("/toolbox").await;
+        let totp_id = toolbox
+            .body
+            .split("action=\"/toolbox/factors/")
+            .filter_map(|s| s.split_once("/rename\""))
+            .map(|(id, _)| id.to_string())
+            .nth(1)
+            .expect("the app, listed second");
+        let removed = other
+            .post_form(
+                &format!("/toolbox/factors/{totp_id}/remove"),
+                &toolbox.body,
+                &[],
+            )
+            .await;
+        assert_eq!(removed.status, 303, "{}", removed.body);
+        other.sign_out().await;
+        let (third, _) = password_step(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        server.clock.advance(30);
+        let gone = answer(&third, "totp", &totp_at(&secret, now(&server))).await;
+        assert_eq!(gone.status, 401);
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM outbox WHERE kind = 'mfa-changed'")
+                .await,
+            3,
+            "added SMS, added app, removed app"
+        );
+    }
+);

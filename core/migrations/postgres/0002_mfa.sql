@@ -7,6 +7,9 @@ ALTER TABLE sessions ADD COLUMN stage TEXT NOT NULL DEFAULT 'full' CHECK (stage 
 -- Wrong second-factor answers in this session; at the limit the session ends.
 ALTER TABLE sessions ADD COLUMN mfa_failures BIGINT  NOT NULL DEFAULT 0;
 
+-- A sign-in code by SMS works only in the sign-in attempt (session) that asked for it.
+ALTER TABLE sms_codes ADD COLUMN bound_to TEXT NOT NULL DEFAULT '';
+
 -- Who must use a second factor below this node: NULL inherits from the parent (an account
 -- without one follows the operator's default); 'users' = only users switched on one by one.
 ALTER TABLE nodes ADD COLUMN mfa_policy TEXT CHECK (mfa_policy IN ('users', 'administrators', 'everyone'));

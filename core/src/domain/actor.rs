@@ -66,6 +66,8 @@ pub struct Actor {
     pub must_change_password: bool,
     /// Anything but `Full` opens only the rest of sign-in.
     pub stage: Stage,
+    /// The public handle of the session (binds sign-in codes to this attempt).
+    pub(crate) session_ref: uuid::Uuid,
     pub(crate) session_hash: Vec<u8>,
 }
 
@@ -112,6 +114,7 @@ impl Actor {
             ip: String::new(),
             must_change_password: false,
             stage: Stage::Full,
+            session_ref: uuid::Uuid::nil(),
             session_hash: vec![],
         }
     }

@@ -159,10 +159,7 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
     let account_key = &throttle_keys(input.ip, input.email, true)[1].0;
     store::throttle::clear_throttle(tx.ex(), account_key).await?;
     let stage = mfa::stage_after_password(&mut tx, ctx, &user).await?;
-    if stage == Stage::Mfa {
-        mfa::send_code_if_sms_only(&mut tx, ctx, &user, now).await?;
-    }
-    let session_token = create_session(
+    let (session_token, session_ref) = create_session(
         tx.ex(),
         ctx,
         user.id,
@@ -172,6 +169,9 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
         now,
     )
     .await?;
+    if stage == Stage::Mfa {
+        mfa::send_code_if_sms_only(&mut tx, ctx, &user, session_ref, now).await?;
+    }
     let new_device_token = match (&device_hash, known_device) {
         (Some(h), true) => {
             store::device::touch_device(tx.ex(), h, now.millis()).await?;
@@ -265,7 +265,7 @@ pub(crate) async fn create_session(
     ip: &str,
     user_agent: &str,
     now: Timestamp,
-) -> Result<String> {
+) -> Result<(String, Uuid)> {
     let token = secret::new_token()?;
     let row = SessionRow {
         id_hash: secret::hash_token(&token),
@@ -289,7 +289,7 @@ pub(crate) async fn create_session(
         mfa_failures: 0,
     };
     store::session::insert_session(ex, &row).await?;
-    Ok(token)
+    Ok((token, row.ref_id))
 }
 
 async fn audit_sign_in(
@@ -387,6 +387,7 @@ pub async fn authenticate(ctx: &Ctx, session_token: &str) -> Result<Option<Actor
         ip: String::new(),
         must_change_password: user.password_must_change,
         stage: Stage::parse(&session.stage),
+        session_ref: session.ref_id,
         csrf_token: session.csrf_token,
         signed_in_at: Timestamp::from_millis(session.created_at),
         authenticated_at: Timestamp::from_millis(session.auth_at),

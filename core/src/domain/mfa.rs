@@ -211,6 +211,7 @@ pub(crate) async fn send_code_if_sms_only(
     h: &mut impl Handle,
     ctx: &Ctx,
     user: &UserRow,
+    attempt: Uuid,
     now: Timestamp,
 ) -> Result<()> {
     let (_, policy) = requirement(h, ctx, user).await?;
@@ -219,7 +220,7 @@ pub(crate) async fn send_code_if_sms_only(
     if let [only] = usable.as_slice()
         && only.kind == "sms"
     {
-        match enqueue_sign_in_code(h, user, &only.data, now).await {
+        match enqueue_sign_in_code(h, user, &only.data, attempt, now).await {
             Ok(()) | Err(Error::RateLimited { .. }) => {}
             Err(e) => return Err(e),
         }
@@ -231,6 +232,7 @@ async fn enqueue_sign_in_code(
     h: &mut impl Handle,
     user: &UserRow,
     phone: &str,
+    attempt: Uuid,
     now: Timestamp,
 ) -> Result<()> {
     super::phone::check_allowance(h, user.id, SIGN_IN_SMS, now).await?;
@@ -241,7 +243,7 @@ async fn enqueue_sign_in_code(
         phone,
         Some(user.id),
         Some(user.node_id),
-        &json!({ "user": user.id.to_string() }).to_string(),
+        &json!({ "user": user.id.to_string(), "attempt": attempt.to_string() }).to_string(),
         now.millis(),
     )
     .await
@@ -316,7 +318,7 @@ pub async fn send_sign_in_code(ctx: &Ctx, actor: &Actor) -> Result<()> {
     else {
         return Err(Error::field("code", "mfa-sms-none"));
     };
-    enqueue_sign_in_code(&mut tx, &user, &sms.data, now).await?;
+    enqueue_sign_in_code(&mut tx, &user, &sms.data, actor.session_ref, now).await?;
     tx.commit().await
 }
 
@@ -520,6 +522,10 @@ async fn check_answer(
             };
             if code.used_at.is_some() {
                 return Ok(Checked::Wrong("code-used"));
+            }
+            // A code asked for in another sign-in attempt does not open this one.
+            if code.bound_to != actor.session_ref.to_string() {
+                return Ok(Checked::Wrong("code-wrong"));
             }
             if code.expires_at <= now.millis() {
                 return Ok(Checked::Wrong("code-expired"));
@@ -942,6 +948,7 @@ async fn after_enrolment(
     } else {
         None
     };
+    notify(tx.ex(), user, "added", kind, now).await?;
     audit::record(
         tx.ex(),
         actor,
@@ -955,6 +962,30 @@ async fn after_enrolment(
     )
     .await?;
     Ok(Enrolled { recovery_codes })
+}
+
+/// Tells the user by email that their second factors changed (ASVS V6.3.7).
+async fn notify(
+    ex: crate::store::Ex<'_>,
+    user: &UserRow,
+    change: &str,
+    factor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let Some(email) = &user.email else {
+        return Ok(());
+    };
+    let payload = json!({ "user": user.id.to_string(), "change": change, "factor": factor });
+    store::outbox::enqueue_email(
+        ex,
+        "mfa-changed",
+        email,
+        Some(user.id),
+        Some(user.node_id),
+        &payload.to_string(),
+        now.millis(),
+    )
+    .await
 }
 
 fn new_recovery_code() -> Result<String> {
@@ -1012,6 +1043,7 @@ pub async fn new_recovery_codes(ctx: &Ctx, actor: &Actor) -> Result<Vec<String>>
         return Err(Error::Conflict("mfa-no-factor"));
     }
     let codes = replace_recovery_codes(&mut tx, ctx, user.id, now).await?;
+    notify(tx.ex(), &user, "recovery", "", now).await?;
     audit::record(
         tx.ex(),
         actor,
@@ -1065,6 +1097,7 @@ pub async fn remove_factor(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
     if left == 0 {
         store::factor::delete_recovery_codes(tx.ex(), user.id).await?;
     }
+    notify(tx.ex(), &user, "removed", &gone.kind, now).await?;
     audit::record(
         tx.ex(),
         actor,
@@ -1202,6 +1235,7 @@ pub async fn reset_factors(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<()> {
     let removed = store::factor::delete_factors_of(tx.ex(), user.id, None).await?;
     store::factor::delete_recovery_codes(tx.ex(), user.id).await?;
     store::session::delete_sessions_of(tx.ex(), user.id).await?;
+    notify(tx.ex(), &user, "reset", "", now).await?;
     audit::record(
         tx.ex(),
         actor,

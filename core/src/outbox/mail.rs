@@ -147,6 +147,26 @@ pub fn password_changed(lang: Lang, name: &str) -> Rendered {
     compose(lang, t(lang, "mail-password-changed-subject", &[]), parts)
 }
 
+/// The user's second factors changed: one added or removed, new recovery codes, or all reset
+/// by an administrator (`change`: added, removed, recovery, reset).
+pub fn mfa_changed(lang: Lang, name: &str, change: &str, factor: &str) -> Rendered {
+    let change = match change {
+        "added" | "removed" | "recovery" | "reset" => change,
+        _ => "added",
+    };
+    let factor = t(lang, &format!("mfa-kind-{factor}"), &[]);
+    let parts = vec![
+        Part::Para(t(lang, "mail-greeting", &[("name", name)])),
+        Part::Para(t(
+            lang,
+            &format!("mail-mfa-{change}-body"),
+            &[("factor", factor.as_str())],
+        )),
+        Part::Para(t(lang, "mail-password-set-unexpected", &[])),
+    ];
+    compose(lang, t(lang, "mail-mfa-subject", &[]), parts)
+}
+
 /// A password reset link (asked for on the sign-in page).
 pub fn password_reset(lang: Lang, name: &str, link: &str, expires: &str) -> Rendered {
     let parts = vec![

@@ -291,6 +291,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
         }
         "password-set-by-admin" => mail::password_set_by_admin(lang, &name, &text("by")),
         "password-changed" => mail::password_changed(lang, &name),
+        "mfa-changed" => mail::mfa_changed(lang, &name, &text("change"), &text("factor")),
         "password-reset" => {
             if user.status != "active" {
                 return Ok(None);
@@ -358,6 +359,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
                     code_hash: &hash,
                     now: now.millis(),
                     expires_at: now.plus_secs(crate::domain::phone::CODE_SECS).millis(),
+                    bound_to: "",
                 },
             )
             .await?;
@@ -388,6 +390,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
                     expires_at: now
                         .plus_secs(crate::domain::mfa::SIGN_IN_CODE_SECS)
                         .millis(),
+                    bound_to: &text("attempt"),
                 },
             )
             .await?;

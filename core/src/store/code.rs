@@ -12,6 +12,8 @@ pub(crate) struct CodeRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// The sign-in attempt (session handle) a sign-in code belongs to; "" for other purposes.
+    pub bound_to: String,
 }
 
 pub(crate) struct NewCode<'a> {
@@ -21,6 +23,7 @@ pub(crate) struct NewCode<'a> {
     pub code_hash: &'a str,
     pub now: i64,
     pub expires_at: i64,
+    pub bound_to: &'a str,
 }
 
 /// Stores a new code, voiding the user's unused ones of the same purpose.
@@ -28,10 +31,10 @@ pub(crate) async fn insert_code(ex: Ex<'_>, c: NewCode<'_>) -> Result<()> {
     on!(ex, conn => {
         sqlx::query("UPDATE sms_codes SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL")
             .bind(c.user).bind(c.purpose).bind(c.now).execute(&mut *conn).await?;
-        sqlx::query("INSERT INTO sms_codes (id, user_id, purpose, phone, code_hash, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        sqlx::query("INSERT INTO sms_codes (id, user_id, purpose, phone, code_hash, created_at, expires_at, bound_to) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(Uuid::now_v7()).bind(c.user).bind(c.purpose).bind(c.phone).bind(c.code_hash)
-            .bind(c.now).bind(c.expires_at).execute(&mut *conn).await?;
+            .bind(c.now).bind(c.expires_at).bind(c.bound_to).execute(&mut *conn).await?;
         Ok::<(), sqlx::Error>(())
     })?;
     Ok(())
@@ -39,7 +42,7 @@ pub(crate) async fn insert_code(ex: Ex<'_>, c: NewCode<'_>) -> Result<()> {
 
 /// The newest code of one purpose for one user.
 pub(crate) async fn latest_code(ex: Ex<'_>, user: Uuid, purpose: &str) -> Result<Option<CodeRow>> {
-    let sql = "SELECT id, phone, code_hash, attempts, created_at, expires_at, used_at FROM sms_codes \
+    let sql = "SELECT id, phone, code_hash, attempts, created_at, expires_at, used_at, bound_to FROM sms_codes \
                WHERE user_id = $1 AND purpose = $2 ORDER BY created_at DESC, id DESC LIMIT 1";
     Ok(
         on!(ex, c => sqlx::query_as::<_, CodeRow>(sql).bind(user).bind(purpose).fetch_optional(&mut *c).await)?,
