@@ -128,8 +128,16 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
         usable.as_ref().and_then(|u| u.password_hash.clone()),
     )
     .await?;
+    // Who the user is decides the next step; read before the write transaction.
+    let next = match usable.as_ref().filter(|_| ok) {
+        Some(u) => {
+            let mut conn = ctx.db.conn().await?;
+            Some(mfa::stage_after_password(&mut conn, ctx, u).await?)
+        }
+        None => None,
+    };
     let mut tx = ctx.db.begin().await?;
-    let Some(user) = usable.filter(|_| ok) else {
+    let (Some(user), Some((stage, sms_to))) = (usable.filter(|_| ok), next) else {
         let window_start = now.millis() - WINDOW_SECS * 1000;
         for (key, _) in &keys {
             store::throttle::record_failure(tx.ex(), key, now.millis(), window_start).await?;
@@ -158,7 +166,6 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
     }
     let account_key = &throttle_keys(input.ip, input.email, true)[1].0;
     store::throttle::clear_throttle(tx.ex(), account_key).await?;
-    let stage = mfa::stage_after_password(&mut tx, ctx, &user).await?;
     let (session_token, session_ref) = create_session(
         tx.ex(),
         ctx,
@@ -169,8 +176,8 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
         now,
     )
     .await?;
-    if stage == Stage::Mfa {
-        mfa::send_code_if_sms_only(&mut tx, ctx, &user, session_ref, now).await?;
+    if let Some(phone) = sms_to {
+        mfa::send_code_with_password(&mut tx, &user, &phone, session_ref, now).await?;
     }
     let new_device_token = match (&device_hash, known_device) {
         (Some(h), true) => {

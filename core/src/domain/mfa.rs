@@ -152,9 +152,8 @@ impl Policy {
     }
 }
 
-async fn policy_at(h: &mut impl Handle, ctx: &Ctx, path: &str) -> Result<Policy> {
-    let ids = store::node::path_ids(path);
-    let rows = store::node::mfa_settings(h.ex(), &ids).await?;
+async fn policy_at(h: &mut impl Handle, ctx: &Ctx, node: Uuid) -> Result<Policy> {
+    let rows = store::node::mfa_settings_up(h.ex(), node).await?;
     let own = rows.first().cloned().unwrap_or((None, None));
     let require = rows
         .iter()
@@ -174,11 +173,17 @@ async fn policy_at(h: &mut impl Handle, ctx: &Ctx, path: &str) -> Result<Policy>
 
 /// Whether a user must use a second factor, with the policy that says so.
 async fn requirement(h: &mut impl Handle, ctx: &Ctx, user: &UserRow) -> Result<(bool, Policy)> {
-    let node = store::node::get_node(h.ex(), user.node_id).await?;
-    let policy = policy_at(h, ctx, &node.path).await?;
-    let grants = store::grant::list_grants_of(h.ex(), user.id).await?;
-    let is_admin = user.user_type == "administrator" || !grants.is_empty();
-    Ok((policy.requires(is_admin, user.mfa_required), policy))
+    let policy = policy_at(h, ctx, user.node_id).await?;
+    // Whether the user administers anything matters only when nothing else decides.
+    let required = match policy.require {
+        Require::Everyone => true,
+        _ if user.mfa_required => true,
+        Require::Users => false,
+        Require::Administrators => {
+            user.user_type == "administrator" || store::grant::holds_grants(h.ex(), user.id).await?
+        }
+    };
+    Ok((required, policy))
 }
 
 fn usable<'a>(factors: &'a [FactorRow], policy: &Policy) -> Vec<&'a FactorRow> {
@@ -189,43 +194,37 @@ fn usable<'a>(factors: &'a [FactorRow], policy: &Policy) -> Vec<&'a FactorRow> {
         .collect()
 }
 
-/// What a session becomes after the right password.
+/// What a session becomes after the right password, and, when SMS is the user's only way in,
+/// the number the code goes to with the password step itself.
 pub(crate) async fn stage_after_password(
     h: &mut impl Handle,
     ctx: &Ctx,
     user: &UserRow,
-) -> Result<Stage> {
+) -> Result<(Stage, Option<String>)> {
     let (required, policy) = requirement(h, ctx, user).await?;
     let factors = store::factor::list_factors(h.ex(), user.id).await?;
-    Ok(if !usable(&factors, &policy).is_empty() {
-        Stage::Mfa
-    } else if required {
-        Stage::Enrol
-    } else {
-        Stage::Full
+    let usable = usable(&factors, &policy);
+    Ok(match usable.as_slice() {
+        [] if required => (Stage::Enrol, None),
+        [] => (Stage::Full, None),
+        [only] if only.kind == "sms" => (Stage::Mfa, Some(only.data.clone())),
+        _ => (Stage::Mfa, None),
     })
 }
 
-/// When SMS is the user's only way in, the code goes out with the password step itself.
-pub(crate) async fn send_code_if_sms_only(
+/// Sends the sign-in code that goes out with the password step (none within a minute of the
+/// last one: that one still works).
+pub(crate) async fn send_code_with_password(
     h: &mut impl Handle,
-    ctx: &Ctx,
     user: &UserRow,
+    phone: &str,
     attempt: Uuid,
     now: Timestamp,
 ) -> Result<()> {
-    let (_, policy) = requirement(h, ctx, user).await?;
-    let factors = store::factor::list_factors(h.ex(), user.id).await?;
-    let usable = usable(&factors, &policy);
-    if let [only] = usable.as_slice()
-        && only.kind == "sms"
-    {
-        match enqueue_sign_in_code(h, user, &only.data, attempt, now).await {
-            Ok(()) | Err(Error::RateLimited { .. }) => {}
-            Err(e) => return Err(e),
-        }
+    match enqueue_sign_in_code(h, user, phone, attempt, now).await {
+        Ok(()) | Err(Error::RateLimited { .. }) => Ok(()),
+        Err(e) => Err(e),
     }
-    Ok(())
 }
 
 async fn enqueue_sign_in_code(
@@ -348,9 +347,10 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, answer: Answer<'_>) -> Result<Stri
     pending(actor)?;
     let now = ctx.clock.now();
     let key = format!("mfa:{}", actor.user_id.0);
-    let (user, factors, policy) = {
+    let (user, factors, policy, throttled) = {
         let mut conn = ctx.db.conn().await?;
-        if let Some(row) = store::throttle::find_throttle(conn.ex(), &key).await?
+        let throttle = store::throttle::find_throttle(conn.ex(), &key).await?;
+        if let Some(row) = &throttle
             && row.last_failure_at >= now.millis() - auth::WINDOW_SECS * 1000
             && let Some(until) =
                 auth::wait_until(row.failures, row.last_failure_at, THROTTLE_CAP_SECS)
@@ -363,7 +363,7 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, answer: Answer<'_>) -> Result<Stri
         let user = own_user(&mut conn, actor).await?;
         let (_, policy) = requirement(&mut conn, ctx, &user).await?;
         let factors = store::factor::list_factors(conn.ex(), user.id).await?;
-        (user, factors, policy)
+        (user, factors, policy, throttle.is_some())
     };
     let usable: Vec<FactorRow> = usable(&factors, &policy).into_iter().cloned().collect();
     let kind = answer.kind();
@@ -375,7 +375,9 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, answer: Answer<'_>) -> Result<Stri
     };
     match outcome {
         Ok(()) => {
-            store::throttle::clear_throttle(tx.ex(), &key).await?;
+            if throttled {
+                store::throttle::clear_throttle(tx.ex(), &key).await?;
+            }
             let token = secret::new_token()?;
             if !store::session::promote_session(
                 tx.ex(),
@@ -1258,7 +1260,7 @@ pub async fn node_policy(ctx: &Ctx, actor: &Actor, node: NodeId) -> Result<Polic
     if !actor.administers_path(&row.path) {
         return Err(Error::NotFound);
     }
-    policy_at(&mut conn, ctx, &row.path).await
+    policy_at(&mut conn, ctx, row.id).await
 }
 
 /// Sets who must use a second factor below a node, and which factors are allowed; None
@@ -1349,14 +1351,14 @@ pub async fn not_enrolled(
         return Err(Error::NotFound);
     }
     let rows = store::node::users_without_factor(conn.ex(), &row.path, limit).await?;
-    let mut policies: std::collections::HashMap<String, Policy> = Default::default();
+    let mut policies: std::collections::HashMap<Uuid, Policy> = Default::default();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        if !policies.contains_key(&r.path) {
-            let p = policy_at(&mut conn, ctx, &r.path).await?;
-            policies.insert(r.path.clone(), p);
+        if !policies.contains_key(&r.node_id) {
+            let p = policy_at(&mut conn, ctx, r.node_id).await?;
+            policies.insert(r.node_id, p);
         }
-        let policy = &policies[&r.path];
+        let policy = &policies[&r.node_id];
         let is_admin = r.user_type == "administrator" || r.has_grants;
         let email = r.email.unwrap_or_default();
         let name = format!("{} {}", r.first_name, r.last_name)

@@ -118,3 +118,9 @@ pub(crate) async fn list_user_delegates(ex: Ex<'_>, target: Uuid) -> Result<Vec<
                WHERE g.role = 'administrator' AND g.target_user_id = $1 ORDER BY u.sort_name, u.id";
     Ok(on!(ex, c => sqlx::query_as::<_, GrantHolder>(sql).bind(target).fetch_all(&mut *c).await)?)
 }
+
+/// Whether a user holds any grant (administers something).
+pub(crate) async fn holds_grants(ex: Ex<'_>, subject: Uuid) -> Result<bool> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM grants WHERE subject_user_id = $1)";
+    Ok(on!(ex, c => sqlx::query_scalar::<_, bool>(sql).bind(subject).fetch_one(&mut *c).await)?)
+}

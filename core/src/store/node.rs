@@ -1,7 +1,5 @@
 use uuid::Uuid;
 
-use sqlx::AssertSqlSafe;
-
 use super::{Ex, on};
 use crate::error::Result;
 
@@ -188,29 +186,21 @@ pub(crate) async fn list_children(ex: Ex<'_>, id: Uuid) -> Result<Vec<NodeRow>> 
     Ok(on!(ex, c => sqlx::query_as::<_, NodeRow>(sql).bind(id).fetch_all(&mut *c).await)?)
 }
 
-/// The MFA settings (policy, factors) of the given nodes, deepest first.
-pub(crate) async fn mfa_settings(
+/// The MFA settings (policy, factors) of a node and each of its ancestors, deepest first: one
+/// recursive query up the parent links.
+pub(crate) async fn mfa_settings_up(
     ex: Ex<'_>,
-    ids: &[Uuid],
+    node: Uuid,
 ) -> Result<Vec<(Option<String>, Option<String>)>> {
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT mfa_policy, mfa_factors FROM nodes WHERE id IN ({}) ORDER BY depth DESC",
-        marks.join(", ")
-    );
-    Ok(on!(ex, c => {
-        // Only numbered placeholders are formatted in; every value is bound.
-        let mut q = sqlx::query_as::<_, (Option<String>, Option<String>)>(AssertSqlSafe(
-            sql.as_str(),
-        ));
-        for id in ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(&mut *c).await
-    })?)
+    let sql = "WITH RECURSIVE up (id, parent_id, depth, mfa_policy, mfa_factors) AS ( \
+                 SELECT id, parent_id, depth, mfa_policy, mfa_factors FROM nodes WHERE id = $1 \
+                 UNION ALL \
+                 SELECT n.id, n.parent_id, n.depth, n.mfa_policy, n.mfa_factors \
+                 FROM nodes n JOIN up ON n.id = up.parent_id) \
+               SELECT mfa_policy, mfa_factors FROM up ORDER BY depth DESC";
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, (Option<String>, Option<String>)>(sql).bind(node).fetch_all(&mut *c).await)?,
+    )
 }
 
 /// Sets (or, with None, clears to inherit) a node's MFA policy and allowed factors.
@@ -227,21 +217,14 @@ pub(crate) async fn set_mfa_settings(
     Ok(())
 }
 
-/// The ids on a materialized path, root first.
-pub(crate) fn path_ids(path: &str) -> Vec<Uuid> {
-    path.split('/')
-        .filter_map(|p| Uuid::try_parse(p).ok())
-        .collect()
-}
-
 /// Person users below `path` without a confirmed second factor, by name.
 pub(crate) async fn users_without_factor(
     ex: Ex<'_>,
     path: &str,
     limit: i64,
 ) -> Result<Vec<UnenrolledRow>> {
-    let sql = "SELECT u.id, u.first_name, u.last_name, u.email, u.user_type, u.mfa_required, \
-               u.status, n.path, \
+    let sql = "SELECT u.id, u.node_id, u.first_name, u.last_name, u.email, u.user_type, \
+               u.mfa_required, u.status, \
                EXISTS (SELECT 1 FROM grants g WHERE g.subject_user_id = u.id) AS has_grants \
                FROM users u JOIN nodes n ON n.id = u.node_id \
                WHERE n.path >= $1 AND n.path < $2 AND u.kind = 'person' AND u.status <> 'disabled' \
@@ -256,12 +239,12 @@ pub(crate) async fn users_without_factor(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct UnenrolledRow {
     pub id: Uuid,
+    pub node_id: Uuid,
     pub first_name: String,
     pub last_name: String,
     pub email: Option<String>,
     pub user_type: String,
     pub mfa_required: bool,
     pub status: String,
-    pub path: String,
     pub has_grants: bool,
 }
