@@ -1354,9 +1354,8 @@ pub async fn not_enrolled(
     let mut policies: std::collections::HashMap<Uuid, Policy> = Default::default();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        if !policies.contains_key(&r.node_id) {
-            let p = policy_at(&mut conn, ctx, r.node_id).await?;
-            policies.insert(r.node_id, p);
+        if let std::collections::hash_map::Entry::Vacant(slot) = policies.entry(r.node_id) {
+            slot.insert(policy_at(&mut conn, ctx, r.node_id).await?);
         }
         let policy = &policies[&r.node_id];
         let is_admin = r.user_type == "administrator" || r.has_grants;
