@@ -1,6 +1,7 @@
 //! Roster's HTTP surfaces: the portal's pages (server-rendered, htmx where it helps), operations
 //! endpoints and static assets. Handlers stay thin: extract, call one domain function, render.
 
+pub mod api;
 mod assets;
 mod extract;
 mod middleware;

@@ -480,3 +480,14 @@ mail-mfa-removed-body = A second factor was removed from your user in Roster: { 
 mail-mfa-recovery-body = New recovery codes were made for your user in Roster; the old ones no longer work.
 mail-mfa-reset-body = An administrator removed every second factor of your user in Roster. You will set up a new one at your next sign-in.
 mfa-sms-risk = Text messages can be intercepted or redirected to another phone; an app or a passkey is safer.
+
+## The API
+api-auth-missing = Send an API token as "Authorization: Bearer …" (or a system user's login and secret with HTTP Basic).
+api-auth-failed = The credentials are not valid.
+api-read-only = This token may only read.
+api-method-not-allowed = This address does not take that method.
+api-body-too-large = The request body is too large.
+api-json-invalid = The request body is not valid JSON for this address, or has fields this address does not know.
+api-if-match-required = Send If-Match with the ETag of the version you are changing.
+api-if-match-stale = The resource has changed since you read it. Read it again.
+token-expiry-invalid = Choose between 1 and 3650 days.

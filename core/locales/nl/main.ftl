@@ -480,3 +480,14 @@ mail-mfa-removed-body = Er is een tweede factor verwijderd van uw gebruiker in R
 mail-mfa-recovery-body = Er zijn nieuwe herstelcodes gemaakt voor uw gebruiker in Roster; de oude werken niet meer.
 mail-mfa-reset-body = Een beheerder heeft alle tweede factoren van uw gebruiker in Roster verwijderd. Bij uw volgende aanmelding stelt u een nieuwe in.
 mfa-sms-risk = Sms-berichten kunnen worden onderschept of naar een andere telefoon worden omgeleid; een app of passkey is veiliger.
+
+## De API
+api-auth-missing = Stuur een API-token als "Authorization: Bearer …" (of de login en het geheim van een systeemgebruiker met HTTP Basic).
+api-auth-failed = De inloggegevens zijn niet geldig.
+api-read-only = Dit token mag alleen lezen.
+api-method-not-allowed = Dit adres accepteert die methode niet.
+api-body-too-large = De inhoud van het verzoek is te groot.
+api-json-invalid = De inhoud is geen geldige JSON voor dit adres, of bevat velden die dit adres niet kent.
+api-if-match-required = Stuur If-Match met de ETag van de versie die u wijzigt.
+api-if-match-stale = Het gegeven is gewijzigd sinds u het las. Lees het opnieuw.
+token-expiry-invalid = Kies tussen 1 en 3650 dagen.

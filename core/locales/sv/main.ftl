@@ -480,3 +480,14 @@ mail-mfa-removed-body = En andra faktor har tagits bort från din användare i R
 mail-mfa-recovery-body = Nya återställningskoder har skapats för din användare i Roster; de gamla fungerar inte längre.
 mail-mfa-reset-body = En administratör har tagit bort alla andra faktorer för din användare i Roster. Du ställer in en ny vid nästa inloggning.
 mfa-sms-risk = Sms kan avlyssnas eller styras om till en annan telefon; en app eller en passkey är säkrare.
+
+## API:t
+api-auth-missing = Skicka en API-token som "Authorization: Bearer …" (eller en systemanvändares inloggning och hemlighet med HTTP Basic).
+api-auth-failed = Inloggningsuppgifterna är inte giltiga.
+api-read-only = Den här token får bara läsa.
+api-method-not-allowed = Den här adressen tar inte emot den metoden.
+api-body-too-large = Begärans innehåll är för stort.
+api-json-invalid = Innehållet är inte giltig JSON för den här adressen, eller har fält som adressen inte känner till.
+api-if-match-required = Skicka If-Match med ETag för den version du ändrar.
+api-if-match-stale = Resursen har ändrats sedan du läste den. Läs den igen.
+token-expiry-invalid = Välj mellan 1 och 3650 dagar.

@@ -234,6 +234,16 @@ async fn hashing_permit(ctx: &Ctx) -> Result<tokio::sync::OwnedSemaphorePermit> 
 
 /// Verifies on the blocking pool (argon2 takes tens of milliseconds of CPU). With no stored
 /// hash it spends the same work on a dummy, so unknown addresses answer in the same time.
+/// Checks a typed secret against a stored hash, or spends the same work on a dummy when there
+/// is none (unknown logins answer in the same time).
+pub(crate) async fn check_secret_or_dummy(
+    ctx: &Ctx,
+    typed: &str,
+    stored: Option<String>,
+) -> Result<bool> {
+    check_password(ctx, typed, stored).await
+}
+
 /// Checks a typed one-time secret (an SMS or recovery code) against its argon2id hash.
 pub(crate) async fn verify_secret(ctx: &Ctx, typed: &str, hash: &str) -> Result<bool> {
     check_password(ctx, typed, Some(hash.to_string())).await
@@ -358,6 +368,18 @@ pub async fn authenticate(ctx: &Ctx, session_token: &str) -> Result<Option<Actor
         store::session::touch_session(tx.ex(), &id_hash, now.millis()).await?;
         tx.commit().await?;
     }
+    let mut actor = actor_of(user, grants);
+    actor.csrf_token = session.csrf_token;
+    actor.signed_in_at = Timestamp::from_millis(session.created_at);
+    actor.authenticated_at = Timestamp::from_millis(session.auth_at);
+    actor.stage = Stage::parse(&session.stage);
+    actor.session_ref = session.ref_id;
+    actor.session_hash = id_hash;
+    Ok(Some(actor))
+}
+
+/// The actor a user is, from their row and grants (no session yet: the caller fills it in).
+pub(crate) fn actor_of(user: store::user::UserRow, grants: Vec<store::grant::HeldGrant>) -> Actor {
     let user_grants = grants
         .iter()
         .filter_map(|g| g.target_user_id)
@@ -378,7 +400,7 @@ pub async fn authenticate(ctx: &Ctx, session_token: &str) -> Result<Option<Actor
     let display_name = format!("{} {}", user.first_name, user.last_name)
         .trim()
         .to_string();
-    Ok(Some(Actor {
+    Actor {
         user_id: UserId(user.id),
         email: user.email.clone().unwrap_or_default(),
         display_name: if display_name.is_empty() {
@@ -393,13 +415,13 @@ pub async fn authenticate(ctx: &Ctx, session_token: &str) -> Result<Option<Actor
         user_grants,
         ip: String::new(),
         must_change_password: user.password_must_change,
-        stage: Stage::parse(&session.stage),
-        session_ref: session.ref_id,
-        csrf_token: session.csrf_token,
-        signed_in_at: Timestamp::from_millis(session.created_at),
-        authenticated_at: Timestamp::from_millis(session.auth_at),
-        session_hash: id_hash,
-    }))
+        stage: Stage::Full,
+        session_ref: Uuid::nil(),
+        csrf_token: String::new(),
+        signed_in_at: Timestamp::from_millis(0),
+        authenticated_at: Timestamp::from_millis(0),
+        session_hash: vec![],
+    }
 }
 
 /// Ends the actor's session on the server.

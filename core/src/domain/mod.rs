@@ -15,6 +15,7 @@ pub mod reset;
 pub mod session;
 pub mod setup;
 pub mod status;
+pub mod token;
 pub mod toolbox;
 pub mod user;
 

@@ -99,6 +99,29 @@ pub(crate) async fn user_in_scope(
     }
 }
 
+/// The caller's own record (every user may read themself), else a user in scope.
+pub async fn get_own_detail(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<UserDetail> {
+    if id != actor.user_id {
+        return get_user(ctx, actor, id).await;
+    }
+    let mut conn = ctx.db.conn().await?;
+    let user = store::user::find_user(conn.ex(), id.0)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let node = store::node::get_node(conn.ex(), user.node_id).await?;
+    let services = store::user::list_services(conn.ex(), user.id).await?;
+    let has_photo = store::user::find_photo(conn.ex(), user.id).await?.is_some();
+    let tenant = store::node::get_node(conn.ex(), user.account_id).await?;
+    Ok(detail(
+        user,
+        node.name,
+        services,
+        has_photo,
+        actor.administers_path(&node.path),
+        actor.administers_path(&tenant.path),
+    ))
+}
+
 /// The user page's data.
 pub async fn get_user(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<UserDetail> {
     let mut conn = ctx.db.conn().await?;

@@ -1,0 +1,343 @@
+//! API credentials. A token acts as its user, narrowed to a node subtree when it names one, and
+//! read-only when made so; it is shown once, only its SHA-256 is stored (256 random bits), and
+//! it can expire and be revoked. System users (seed 001) may also use HTTP Basic with their
+//! login and secret. Failures are throttled per client address and audited.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::actor::Scope;
+use super::{Actor, audit, auth};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::model::{NodeId, NodeKind, Timestamp, UserId, parse_line};
+use crate::secret;
+use crate::store::{self, Handle};
+
+/// Every token starts with this, so secret scanners and people recognise it.
+pub const PREFIX: &str = "rst_";
+/// Failures per client address before delays start, and the longest delay.
+const FREE_FAILURES: i64 = 10;
+const DELAY_CAP_SECS: i64 = 15 * 60;
+/// The last-used time is written at most this often.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// Who the token acts as: the actor, or a system user the actor administers.
+    pub user: UserId,
+    pub name: String,
+    /// Limit to this subtree (one the actor administers).
+    pub node: Option<NodeId>,
+    pub read_only: bool,
+    pub expires_days: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreatedToken {
+    pub id: Uuid,
+    /// Shown once; never stored.
+    pub token: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenView {
+    pub id: Uuid,
+    pub name: String,
+    pub user_id: UserId,
+    pub node_id: Option<NodeId>,
+    pub read_only: bool,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked: bool,
+}
+
+/// Whose tokens the actor may see and manage: their own, and those of system users in scope.
+async fn token_owner(h: &mut impl Handle, actor: &Actor, user: UserId) -> Result<()> {
+    if user == actor.user_id {
+        return Ok(());
+    }
+    // `roster token create` on the server itself: any user.
+    if actor.user_id.0.is_nil() && actor.is_operator() {
+        store::user::find_user(h.ex(), user.0)
+            .await?
+            .ok_or(Error::NotFound)?;
+        return Ok(());
+    }
+    let (row, _) = super::user::user_in_scope(h, actor, user.0).await?;
+    if row.kind == "system" {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<CreatedToken> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    token_owner(&mut tx, actor, input.user).await?;
+    let mut p = crate::error::Problems::default();
+    let name = p
+        .check(parse_line("name", &input.name, 100))
+        .unwrap_or_default();
+    if name.is_empty() {
+        p.add("name", "field-required");
+    }
+    let expires_at = match input.expires_days {
+        None => None,
+        Some(d) if (1..=3650).contains(&d) => Some(now.plus_secs(d * 86_400).millis()),
+        Some(_) => {
+            p.add("expires_days", "token-expiry-invalid");
+            None
+        }
+    };
+    p.finish()?;
+    if let Some(node) = input.node {
+        let row = store::node::find_node(tx.ex(), node.0)
+            .await?
+            .ok_or(Error::field("node", "error-not-found"))?;
+        if !actor.administers_path(&row.path) {
+            return Err(Error::field("node", "error-not-found"));
+        }
+    }
+    let token = format!("{PREFIX}{}", secret::new_token()?);
+    let id = Uuid::now_v7();
+    store::api_token::insert_api_token(
+        tx.ex(),
+        store::api_token::ApiTokenRow {
+            id,
+            token_hash: secret::hash_token(&token),
+            user_id: input.user.0,
+            node_id: input.node.map(|n| n.0),
+            name: name.clone(),
+            read_only: input.read_only,
+            created_by: actor.audit_id(),
+            created_at: now.millis(),
+            expires_at,
+            last_used_at: None,
+            revoked_at: None,
+        },
+    )
+    .await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "token.create",
+        "user",
+        input.user.0,
+        input.node.map(|n| n.0),
+        json!(null),
+        json!({ "token": id.to_string(), "name": name, "read_only": input.read_only,
+                "node": input.node.map(|n| n.0.to_string()), "expires_at": expires_at }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedToken { id, token })
+}
+
+pub async fn list_tokens(ctx: &Ctx, actor: &Actor, user: UserId) -> Result<Vec<TokenView>> {
+    let mut conn = ctx.db.conn().await?;
+    token_owner(&mut conn, actor, user).await?;
+    let rows = store::api_token::list_api_tokens(conn.ex(), user.0).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TokenView {
+            id: r.id,
+            name: r.name,
+            user_id: UserId(r.user_id),
+            node_id: r.node_id.map(NodeId),
+            read_only: r.read_only,
+            created_at: Timestamp::from_millis(r.created_at),
+            expires_at: r.expires_at.map(Timestamp::from_millis),
+            last_used_at: r.last_used_at.map(Timestamp::from_millis),
+            revoked: r.revoked_at.is_some(),
+        })
+        .collect())
+}
+
+/// Revokes a token at once (its owner, or an administrator of its system user).
+pub async fn revoke_token(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let row = store::api_token::find_api_token(tx.ex(), id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    token_owner(&mut tx, actor, UserId(row.user_id))
+        .await
+        .map_err(|_| Error::NotFound)?;
+    store::api_token::revoke_api_token(tx.ex(), id, now.millis()).await?;
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "token.revoke",
+        "user",
+        row.user_id,
+        row.node_id,
+        json!({ "token": id.to_string(), "name": row.name }),
+        json!(null),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Who calls the API, and whether they may write.
+#[derive(Debug, Clone)]
+pub struct ApiCaller {
+    pub actor: Actor,
+    pub read_only: bool,
+}
+
+async fn refuse_if_throttled(ctx: &Ctx, key: &str) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut conn = ctx.db.conn().await?;
+    if let Some(row) = store::throttle::find_throttle(conn.ex(), key).await?
+        && row.last_failure_at >= now.millis() - auth::WINDOW_SECS * 1000
+        // Delays start after FREE_FAILURES (wait_until counts from its own five).
+        && let Some(until) = auth::wait_until(
+            row.failures - (FREE_FAILURES - auth::FREE_FAILURES),
+            row.last_failure_at,
+            DELAY_CAP_SECS,
+        )
+        .filter(|u| *u > now)
+    {
+        return Err(Error::RateLimited {
+            retry_after_secs: now.secs_until(until),
+        });
+    }
+    Ok(())
+}
+
+async fn fail(ctx: &Ctx, key: &str, ip: &str, label: &str, how: &str) -> Result<Error> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    store::throttle::record_failure(
+        tx.ex(),
+        key,
+        now.millis(),
+        now.millis() - auth::WINDOW_SECS * 1000,
+    )
+    .await?;
+    store::audit::insert_audit_event(
+        tx.ex(),
+        store::audit::NewAuditEvent {
+            at: now.millis(),
+            actor_user_id: None,
+            actor_label: label,
+            action: "api.auth.failed",
+            target_kind: "api",
+            target_id: how.to_string(),
+            ip,
+            outcome: "refused",
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Error::Unauthenticated("api-auth-failed"))
+}
+
+/// The caller behind `Authorization: Bearer <token>`.
+pub async fn authenticate_bearer(ctx: &Ctx, token: &str, ip: &str) -> Result<ApiCaller> {
+    let key = format!("api-ip:{ip}");
+    refuse_if_throttled(ctx, &key).await?;
+    let now = ctx.clock.now();
+    let found = {
+        let mut conn = ctx.db.conn().await?;
+        match store::api_token::find_api_token_by_hash(conn.ex(), &secret::hash_token(token))
+            .await?
+        {
+            Some(row) => {
+                let user = store::user::find_user(conn.ex(), row.user_id).await?;
+                Some((row, user))
+            }
+            None => None,
+        }
+    };
+    let usable = found.filter(|(row, user)| {
+        row.revoked_at.is_none()
+            && row.expires_at.is_none_or(|e| e > now.millis())
+            && user.as_ref().is_some_and(|u| u.status == "active")
+    });
+    let Some((row, Some(user))) = usable else {
+        return Err(fail(ctx, &key, ip, "bearer", "bearer").await?);
+    };
+    let mut conn = ctx.db.conn().await?;
+    let grants = store::grant::list_grants_of(conn.ex(), user.id).await?;
+    let mut actor = auth::actor_of(user, grants);
+    if let Some(node) = row.node_id {
+        let node = store::node::get_node(conn.ex(), node).await?;
+        narrow(&mut actor, &node);
+    }
+    drop(conn);
+    actor.ip = ip.to_string();
+    actor.authenticated_at = now;
+    if row
+        .last_used_at
+        .is_none_or(|t| now.millis() - t >= TOUCH_EVERY_MS)
+    {
+        let mut tx = ctx.db.begin().await?;
+        store::api_token::touch_api_token(tx.ex(), row.id, now.millis()).await?;
+        tx.commit().await?;
+    }
+    Ok(ApiCaller {
+        actor,
+        read_only: row.read_only,
+    })
+}
+
+/// Limits an actor to one subtree: scopes above it shrink to it, scopes inside it stay, the
+/// rest (and single-user grants) go.
+fn narrow(actor: &mut Actor, node: &store::node::NodeRow) {
+    let mut scopes: Vec<Scope> = vec![];
+    for s in actor.scopes.drain(..) {
+        if node.path.starts_with(&s.path) {
+            if !scopes.iter().any(|x| x.node_id.0 == node.id) {
+                scopes.push(Scope {
+                    node_id: NodeId(node.id),
+                    kind: NodeKind::parse(&node.kind).unwrap_or(NodeKind::Unit),
+                    name: node.name.clone(),
+                    path: node.path.clone(),
+                });
+            }
+        } else if s.path.starts_with(&node.path) {
+            scopes.push(s);
+        }
+    }
+    actor.scopes = scopes;
+    actor.user_grants.clear();
+}
+
+/// The caller behind `Authorization: Basic` (system users only: login and secret).
+pub async fn authenticate_basic(
+    ctx: &Ctx,
+    login: &str,
+    typed_secret: &str,
+    ip: &str,
+) -> Result<ApiCaller> {
+    let key = format!("api-ip:{ip}");
+    refuse_if_throttled(ctx, &key).await?;
+    let now = ctx.clock.now();
+    let user = {
+        let mut conn = ctx.db.conn().await?;
+        store::user::find_user_by_login(conn.ex(), &login.trim().to_lowercase()).await?
+    };
+    let usable = user.filter(|u| u.kind == "system" && u.status == "active");
+    let stored = usable.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = auth::check_secret_or_dummy(ctx, typed_secret, stored).await?;
+    let Some(user) = usable.filter(|_| ok) else {
+        return Err(fail(ctx, &key, ip, login, "basic").await?);
+    };
+    let mut conn = ctx.db.conn().await?;
+    let grants = store::grant::list_grants_of(conn.ex(), user.id).await?;
+    drop(conn);
+    let mut actor = auth::actor_of(user, grants);
+    actor.ip = ip.to_string();
+    actor.authenticated_at = now;
+    Ok(ApiCaller {
+        actor,
+        read_only: false,
+    })
+}

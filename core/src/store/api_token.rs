@@ -1,0 +1,78 @@
+//! API tokens (stored as SHA-256).
+
+use uuid::Uuid;
+
+use super::{Ex, on};
+use crate::error::Result;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ApiTokenRow {
+    pub id: Uuid,
+    pub token_hash: Vec<u8>,
+    pub user_id: Uuid,
+    pub node_id: Option<Uuid>,
+    pub name: String,
+    pub read_only: bool,
+    pub created_by: Option<Uuid>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+macro_rules! columns {
+    () => {
+        "id, token_hash, user_id, node_id, name, read_only, created_by, created_at, expires_at, \
+         last_used_at, revoked_at"
+    };
+}
+
+pub(crate) async fn insert_api_token(ex: Ex<'_>, t: ApiTokenRow) -> Result<()> {
+    let sql = concat!(
+        "INSERT INTO api_tokens (",
+        columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    );
+    on!(ex, c => sqlx::query(sql).bind(t.id).bind(&t.token_hash).bind(t.user_id).bind(t.node_id)
+        .bind(&t.name).bind(t.read_only).bind(t.created_by).bind(t.created_at).bind(t.expires_at)
+        .bind(t.last_used_at).bind(t.revoked_at).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub(crate) async fn find_api_token(ex: Ex<'_>, id: Uuid) -> Result<Option<ApiTokenRow>> {
+    let sql = concat!("SELECT ", columns!(), " FROM api_tokens WHERE id = $1");
+    Ok(on!(ex, c => sqlx::query_as::<_, ApiTokenRow>(sql).bind(id).fetch_optional(&mut *c).await)?)
+}
+
+pub(crate) async fn find_api_token_by_hash(ex: Ex<'_>, hash: &[u8]) -> Result<Option<ApiTokenRow>> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM api_tokens WHERE token_hash = $1"
+    );
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, ApiTokenRow>(sql).bind(hash).fetch_optional(&mut *c).await)?,
+    )
+}
+
+/// A user's tokens, newest first.
+pub(crate) async fn list_api_tokens(ex: Ex<'_>, user: Uuid) -> Result<Vec<ApiTokenRow>> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+    );
+    Ok(on!(ex, c => sqlx::query_as::<_, ApiTokenRow>(sql).bind(user).fetch_all(&mut *c).await)?)
+}
+
+pub(crate) async fn revoke_api_token(ex: Ex<'_>, id: Uuid, now: i64) -> Result<()> {
+    let sql = "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+    on!(ex, c => sqlx::query(sql).bind(id).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub(crate) async fn touch_api_token(ex: Ex<'_>, id: Uuid, now: i64) -> Result<()> {
+    let sql = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
+    on!(ex, c => sqlx::query(sql).bind(id).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -1,0 +1,465 @@
+//! The REST API: tokens (scope, read-only, expiry, revocation), HTTP Basic for system users,
+//! the error body, ETag/If-Match, and the OpenAPI document — on SQLite and PostgreSQL.
+
+use reqwest::Method;
+use roster_core::domain::token::{self, NewToken};
+use roster_core::model::{NodeId, UserId};
+use serde_json::{Value, json};
+
+use crate::support::org::{Org, root_actor};
+use crate::support::{TestServer, both_engines};
+
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+/// One API call; `auth` is the whole `Authorization` value ("" sends none).
+async fn call(
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    auth: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Answer {
+    roster_core::outbox::install_tls_provider();
+    let http = reqwest::Client::new();
+    let mut req = http.request(method, format!("{}{path}", server.url));
+    if !auth.is_empty() {
+        req = req.header("authorization", auth);
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("API call");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    Answer {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+}
+
+async fn get(server: &TestServer, path: &str, auth: &str) -> Answer {
+    call(server, Method::GET, path, auth, None, &[]).await
+}
+
+/// A bearer token for `user`, made as `roster token create` does.
+async fn bearer(
+    server: &TestServer,
+    user: UserId,
+    node: Option<NodeId>,
+    read_only: bool,
+    expires_days: Option<i64>,
+) -> String {
+    let created = token::create_token(
+        &server.ctx,
+        &root_actor(server),
+        &NewToken {
+            user,
+            name: "test".into(),
+            node,
+            read_only,
+            expires_days,
+        },
+    )
+    .await
+    .expect("token");
+    assert!(created.token.starts_with("rst_"));
+    format!("Bearer {}", created.token)
+}
+
+both_engines!(
+    a_token_reads_what_its_user_administers,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        let org = Org::build(&server).await;
+        let auth = bearer(&server, org.account_admin, None, false, None).await;
+
+        let me = get(&server, "/api/v1/me", &auth).await;
+        assert_eq!(me.status, 200, "{:?}", me.body);
+        assert_eq!(me.body["email"], "acct@a.test");
+
+        let target = get(&server, &format!("/api/v1/users/{}", org.target), &auth).await;
+        assert_eq!(target.status, 200);
+        assert_eq!(target.body["email"], "target@a.test");
+        assert_eq!(
+            target.header("etag"),
+            format!("\"v{}\"", target.body["version"])
+        );
+
+        // Another account's user does not exist for this token.
+        let other = get(&server, &format!("/api/v1/users/{}", org.b_user), &auth).await;
+        assert_eq!(other.status, 404);
+        assert_eq!(other.code(), "error-not-found");
+        let list = get(&server, &format!("/api/v1/users?node={}", org.b), &auth).await;
+        assert_eq!(list.status, 404);
+        let list = get(&server, &format!("/api/v1/users?node={}", org.a), &auth).await;
+        assert_eq!(list.status, 200);
+        let emails: Vec<&str> = list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|u| u["email"].as_str())
+            .collect();
+        assert!(emails.contains(&"target@a.test") && !emails.contains(&"buser@b.test"));
+
+        // No credentials, wrong credentials, a token in the query string: 401 and the one body.
+        let none = get(&server, "/api/v1/me", "").await;
+        assert_eq!((none.status, none.code()), (401, "api-auth-missing"));
+        assert!(none.header("www-authenticate").starts_with("Bearer"));
+        let wrong = get(&server, "/api/v1/me", "Bearer rst_nope").await;
+        assert_eq!((wrong.status, wrong.code()), (401, "api-auth-failed"));
+        let token = auth.trim_start_matches("Bearer ");
+        let query = get(&server, &format!("/api/v1/me?access_token={token}"), "").await;
+        assert_eq!(query.status, 401);
+        // A portal session cookie opens nothing here.
+        let portal = server.admin_client().await;
+        let cookie = portal.get_with("/api/v1/me", &[]).await;
+        assert_eq!(cookie.status, 401);
+        // A malformed id is a resource that does not exist, in the same body.
+        let bad = get(&server, "/api/v1/users/not-an-id", &auth).await;
+        assert_eq!((bad.status, bad.code()), (404, "error-not-found"));
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM audit_events WHERE action = 'api.auth.failed'")
+                .await,
+            1,
+            "the wrong token (a missing one is no attempt)"
+        );
+    }
+);
+
+both_engines!(writes_check_input_versions_and_scope, |engine| async move {
+    let server = TestServer::with_admin(engine).await;
+    let org = Org::build(&server).await;
+    let auth = bearer(&server, org.account_admin, None, false, None).await;
+    let before = server.fingerprint().await;
+
+    // Bad input names the field, in the language asked for, and changes nothing.
+    let bad = call(
+        &server,
+        Method::POST,
+        "/api/v1/users",
+        &auth,
+        Some(json!({"node_id": org.u1.0, "email": "not-an-address", "first_name": "N"})),
+        &[("accept-language", "nl")],
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{:?}", bad.body);
+    assert_eq!(bad.body["error"]["fields"][0]["field"], "email");
+    assert!(
+        bad.body["error"]["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("e-mailadres")
+    );
+    let unknown = call(
+        &server,
+        Method::POST,
+        "/api/v1/users",
+        &auth,
+        Some(json!({"node_id": org.u1.0, "email": "n@a.test", "is_admin": true})),
+        &[],
+    )
+    .await;
+    assert_eq!((unknown.status, unknown.code()), (400, "api-json-invalid"));
+    // Out of scope: another account's node.
+    let elsewhere = call(
+        &server,
+        Method::POST,
+        "/api/v1/users",
+        &auth,
+        Some(json!({"node_id": org.b.0, "email": "n@b.test", "first_name": "N"})),
+        &[],
+    )
+    .await;
+    assert_eq!(elsewhere.status, 404);
+    assert_eq!(server.fingerprint().await, before, "nothing changed");
+
+    let created = call(
+        &server,
+        Method::POST,
+        "/api/v1/users",
+        &auth,
+        Some(
+            json!({"node_id": org.u1.0, "email": "nina@a.test", "first_name": "Nina",
+                    "language": "sv", "phone": "+46701234567"}),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert_eq!(created.header("location"), format!("/api/v1/users/{id}"));
+    assert_eq!(created.body["status"], "invited");
+    assert_eq!(created.body["phone"], "+46701234567");
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND recipient = 'nina@a.test'")
+            .await,
+        1,
+        "the invitation goes through the outbox"
+    );
+
+    let path = format!("/api/v1/users/{id}");
+    let change = json!({"first_name": "Nora", "notifications_enabled": true, "notify_sms": true});
+    let missing = call(
+        &server,
+        Method::PATCH,
+        &path,
+        &auth,
+        Some(change.clone()),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (missing.status, missing.code()),
+        (428, "api-if-match-required")
+    );
+    let stale = call(
+        &server,
+        Method::PATCH,
+        &path,
+        &auth,
+        Some(change.clone()),
+        &[("if-match", "\"v99\"")],
+    )
+    .await;
+    assert_eq!((stale.status, stale.code()), (412, "api-if-match-stale"));
+    let tag = created.header("etag");
+    let changed = call(
+        &server,
+        Method::PATCH,
+        &path,
+        &auth,
+        Some(change),
+        &[("if-match", &tag)],
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    assert_eq!(changed.body["first_name"], "Nora");
+    assert_eq!(changed.body["last_name"], "", "absent fields stay");
+    assert_ne!(changed.header("etag"), tag);
+    // The same rules as the portal: SMS notifications need a phone.
+    let no_phone = call(
+        &server,
+        Method::PATCH,
+        &path,
+        &auth,
+        Some(json!({"phone": ""})),
+        &[("if-match", &changed.header("etag"))],
+    )
+    .await;
+    assert_eq!(no_phone.status, 422);
+    assert_eq!(no_phone.body["error"]["fields"][0]["field"], "phone_number");
+
+    let gone = call(
+        &server,
+        Method::DELETE,
+        &path,
+        &auth,
+        None,
+        &[("if-match", &changed.header("etag"))],
+    )
+    .await;
+    assert_eq!(gone.status, 204);
+    assert_eq!(get(&server, &path, &auth).await.status, 404);
+});
+
+both_engines!(
+    read_only_expired_revoked_and_narrowed_tokens,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        let org = Org::build(&server).await;
+        let read_only = bearer(&server, org.account_admin, None, true, None).await;
+        let before = server.fingerprint().await;
+        assert_eq!(get(&server, "/api/v1/me", &read_only).await.status, 200);
+        let refused = call(
+            &server,
+            Method::POST,
+            "/api/v1/users",
+            &read_only,
+            Some(json!({"node_id": org.u1.0, "email": "ro@a.test"})),
+            &[],
+        )
+        .await;
+        assert_eq!((refused.status, refused.code()), (403, "api-read-only"));
+        assert_eq!(server.fingerprint().await, before);
+
+        // Narrowed to Nordics: Stockholm's user is in, Sales' plain user is not.
+        let narrow = bearer(&server, org.account_admin, Some(org.u1), false, None).await;
+        assert_eq!(
+            get(&server, &format!("/api/v1/users/{}", org.target), &narrow)
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            get(&server, &format!("/api/v1/users/{}", org.plain), &narrow)
+                .await
+                .status,
+            404
+        );
+        assert_eq!(
+            get(&server, &format!("/api/v1/nodes/{}", org.a), &narrow)
+                .await
+                .status,
+            404
+        );
+
+        let expiring = bearer(&server, org.account_admin, None, false, Some(1)).await;
+        assert_eq!(get(&server, "/api/v1/me", &expiring).await.status, 200);
+        server.clock.advance(86_400 + 1);
+        assert_eq!(get(&server, "/api/v1/me", &expiring).await.status, 401);
+
+        // Tokens through the API: shown once, stored hashed, revoked at once.
+        let made = call(
+            &server,
+            Method::POST,
+            "/api/v1/tokens",
+            &narrow,
+            Some(json!({"name": "CI"})),
+            &[],
+        )
+        .await;
+        assert_eq!(made.status, 201, "{:?}", made.body);
+        let secret = made.body["secret"].as_str().unwrap().to_string();
+        let auth = format!("Bearer {secret}");
+        assert_eq!(get(&server, "/api/v1/me", &auth).await.status, 200);
+        let listed = get(&server, "/api/v1/tokens", &auth).await;
+        assert!(listed.body["items"].as_array().unwrap().len() >= 2);
+        assert!(
+            !listed.body.to_string().contains(&secret),
+            "never shown again"
+        );
+        let bad_name = call(
+            &server,
+            Method::POST,
+            "/api/v1/tokens",
+            &auth,
+            Some(json!({"name": "", "expires_days": 0})),
+            &[],
+        )
+        .await;
+        assert_eq!(bad_name.status, 422);
+        let revoked = call(
+            &server,
+            Method::DELETE,
+            &format!("/api/v1/tokens/{}", made.body["id"].as_str().unwrap()),
+            &auth,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(revoked.status, 204);
+        assert_eq!(get(&server, "/api/v1/me", &auth).await.status, 401);
+        // Someone else's token cannot be revoked (it does not exist for them).
+        let b_admin = bearer(&server, org.b_user, None, false, None).await;
+        let theirs = call(
+            &server,
+            Method::DELETE,
+            &format!("/api/v1/tokens/{}", made.body["id"].as_str().unwrap()),
+            &b_admin,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(theirs.status, 404);
+    }
+);
+
+both_engines!(system_users_use_http_basic, |engine| async move {
+    use base64::Engine as _;
+    let server = TestServer::with_admin(engine).await;
+    let org = Org::build(&server).await;
+    let auth = bearer(&server, org.account_admin, None, false, None).await;
+    let created = call(
+        &server,
+        Method::POST,
+        "/api/v1/users",
+        &auth,
+        Some(
+            json!({"node_id": org.a.0, "kind": "system", "login": "smsgateway1",
+                    "first_name": "SMS"}),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let secret = created.body["secret"].as_str().unwrap().to_string();
+    let basic = |login: &str, secret: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{login}:{secret}"))
+        )
+    };
+    let me = get(&server, "/api/v1/me", &basic("smsgateway1", &secret)).await;
+    assert_eq!(me.status, 200, "{:?}", me.body);
+    assert_eq!(me.body["login"], "smsgateway1");
+    assert_eq!(me.body["kind"], "system");
+    // Persons do not use Basic; wrong secrets are refused, then slowed down.
+    let person = get(
+        &server,
+        "/api/v1/me",
+        &basic("acct@a.test", crate::support::org::PW),
+    )
+    .await;
+    assert_eq!(person.status, 401);
+    for _ in 0..9 {
+        let wrong = get(&server, "/api/v1/me", &basic("smsgateway1", "wrong")).await;
+        assert_eq!(wrong.status, 401);
+    }
+    let slowed = get(&server, "/api/v1/me", &basic("smsgateway1", &secret)).await;
+    assert_eq!(slowed.status, 429);
+    assert!(!slowed.header("retry-after").is_empty());
+});
+
+/// The contract changes only on purpose: the document is compared with the committed one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_the_committed_one() {
+    let server = TestServer::start(crate::support::Engine::Sqlite).await;
+    let doc = get(&server, "/api/v1/openapi.json", "").await;
+    assert_eq!(doc.status, 200);
+    assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    let text = serde_json::to_string_pretty(&doc.body).unwrap() + "\n";
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots/openapi.json");
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    match std::fs::read_to_string(&path) {
+        Ok(committed) => assert!(
+            committed == text,
+            "the OpenAPI document changed; if on purpose, delete {} and run the tests again",
+            path.display()
+        ),
+        Err(_) if !ci => std::fs::write(&path, &text).unwrap(),
+        Err(e) => panic!("{}: {e}", path.display()),
+    }
+    let page = reqwest::get(format!("{}/api/v1/docs", server.url))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("GET /api/v1/users") && html.contains("UserCreate"));
+}

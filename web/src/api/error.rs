@@ -1,0 +1,116 @@
+//! The one error body of the API (docs/API-DESIGN.md): a stable code, its text in the caller's
+//! language, and for 422 every field with its problem.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use roster_core::model::Lang;
+use roster_core::{Error, i18n};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// The stable code (the portal's message id), e.g. `error-invalid`.
+    pub code: String,
+    /// The code's text in the caller's language.
+    pub message: String,
+    /// Each field with its problem (422 only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldProblem>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// An error answer, in a language.
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub lang: Lang,
+    pub fields: Vec<roster_core::FieldError>,
+    pub retry_after: Option<i64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, lang: Lang) -> ApiError {
+        ApiError {
+            status,
+            code,
+            lang,
+            fields: vec![],
+            retry_after: None,
+        }
+    }
+
+    pub fn from_core(e: Error, lang: Lang) -> ApiError {
+        let (status, code) = match &e {
+            Error::NotFound => (StatusCode::NOT_FOUND, e.code()),
+            Error::Forbidden => (StatusCode::FORBIDDEN, e.code()),
+            Error::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, e.code()),
+            Error::Conflict(_) => (StatusCode::CONFLICT, e.code()),
+            Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, e.code()),
+            Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, e.code()),
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error (API)");
+                (StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
+            }
+        };
+        let mut out = ApiError::new(status, code, lang);
+        match e {
+            Error::Invalid(fields) => out.fields = fields,
+            Error::RateLimited { retry_after_secs } => out.retry_after = Some(retry_after_secs),
+            _ => {}
+        }
+        out
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let lang = self.lang;
+        let message = match self.retry_after {
+            Some(secs) => i18n::t_args(lang, self.code, &[("seconds", secs.into())]),
+            None => i18n::t(lang, self.code),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message,
+                fields: self
+                    .fields
+                    .iter()
+                    .map(|f| FieldProblem {
+                        field: f.field.to_string(),
+                        code: f.code.to_string(),
+                        message: i18n::t(lang, f.code),
+                    })
+                    .collect(),
+            },
+        };
+        let mut res = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"roster\""),
+            );
+        }
+        res
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,292 @@
+//! The REST API at `/api/v1` (docs/API-DESIGN.md): JSON over the same domain functions as the
+//! portal, authenticated by API tokens or HTTP Basic (system users), never by cookies. The
+//! OpenAPI 3.1 document is generated from these handlers (utoipa) at `/api/v1/openapi.json`;
+//! `/api/v1/docs` is a reference page built from it, with nothing fetched from elsewhere.
+
+pub mod auth;
+pub mod error;
+mod nodes;
+mod tokens;
+mod users;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Json, Response};
+use axum::routing::get;
+use roster_core::model::Lang;
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+
+use self::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Largest JSON body accepted.
+const MAX_BODY: usize = 2 * 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Roster API",
+        version = "1",
+        description = "The customer administration portal's API: what the portal offers, through the same rules. Errors always have the body `{\"error\": {\"code\", \"message\", \"fields\"}}`; lists are paged with an opaque `next` cursor; changes need `If-Match` with the resource's `ETag`."
+    ),
+    paths(
+        users::me, users::list, users::get, users::create, users::patch, users::delete,
+        nodes::get, tokens::list, tokens::create, tokens::revoke,
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "users", description = "Person and system users"),
+        (name = "nodes", description = "Accounts and organizational units"),
+        (name = "tokens", description = "API credentials")
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
+    }
+}
+
+/// The API's routes (merged into the app without the session layer: no cookies here).
+pub fn router() -> Router<AppState> {
+    use axum::routing::{delete, post};
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/docs", get(docs))
+        .route("/api/v1/me", get(users::me))
+        .route("/api/v1/users", get(users::list).post(users::create))
+        .route(
+            "/api/v1/users/{id}",
+            get(users::get).patch(users::patch).delete(users::delete),
+        )
+        .route("/api/v1/nodes/{id}", get(nodes::get))
+        .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/v1/tokens/{id}", delete(tokens::revoke))
+        .route("/api/v1/{*rest}", get(not_found).post(not_found))
+        .route_layer(axum::middleware::from_fn(api_fallbacks))
+        .merge(Router::new().route("/api/v1", post(not_found).get(not_found)))
+}
+
+async fn not_found(headers: HeaderMap) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "error-not-found", lang_of(&headers))
+}
+
+/// Answers axum's own rejections (a malformed id in the path, a wrong method) in the API's
+/// error body instead of plain text.
+async fn api_fallbacks(req: Request, next: axum::middleware::Next) -> Response {
+    let lang = lang_of(req.headers());
+    let res = next.run(req).await;
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let status = res.status();
+    if json || status.is_success() || status.is_redirection() {
+        return res;
+    }
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "api-method-not-allowed",
+        StatusCode::BAD_REQUEST => "error-not-found",
+        StatusCode::NOT_FOUND => "error-not-found",
+        StatusCode::PAYLOAD_TOO_LARGE => "api-body-too-large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "api-json-invalid",
+        _ => "error-internal",
+    };
+    // A malformed id is a resource that does not exist.
+    let status = if status == StatusCode::BAD_REQUEST {
+        StatusCode::NOT_FOUND
+    } else {
+        status
+    };
+    ApiError::new(status, code, lang).into_response()
+}
+
+fn lang_of(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::negotiate)
+        .unwrap_or_default()
+}
+
+async fn openapi_json() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}
+
+/// The reference page: every operation with its parameters and answers, from the document.
+async fn docs() -> Response {
+    let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut html = String::from(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Roster API reference</title><link rel=\"stylesheet\" href=\"/static/roster.css\">\
+         </head><body><main id=\"main\" class=\"api-docs\"><h1>Roster API reference</h1>",
+    );
+    if let Some(d) = doc["info"]["description"].as_str() {
+        html.push_str(&format!("<p>{}</p>", esc(d)));
+    }
+    html.push_str("<p><a href=\"/api/v1/openapi.json\">OpenAPI 3.1 document</a></p>");
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, ops) in paths {
+            let Some(ops) = ops.as_object() else { continue };
+            for (method, op) in ops {
+                html.push_str(&format!(
+                    "<section class=\"card\"><h2><code>{} {}</code></h2>",
+                    method.to_uppercase(),
+                    esc(path)
+                ));
+                if let Some(d) = op["description"].as_str().or(op["summary"].as_str()) {
+                    html.push_str(&format!("<p>{}</p>", esc(d)));
+                }
+                if let Some(params) = op["parameters"].as_array() {
+                    html.push_str("<h3>Parameters</h3><ul>");
+                    for p in params {
+                        html.push_str(&format!(
+                            "<li><code>{}</code> ({}) {}</li>",
+                            esc(p["name"].as_str().unwrap_or("")),
+                            esc(p["in"].as_str().unwrap_or("")),
+                            esc(p["description"].as_str().unwrap_or(""))
+                        ));
+                    }
+                    html.push_str("</ul>");
+                }
+                if let Some(body) =
+                    op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+                {
+                    let name = body.rsplit('/').next().unwrap_or(body);
+                    html.push_str(&format!(
+                        "<p>Body: <a href=\"#schema-{0}\"><code>{0}</code></a></p>",
+                        esc(name)
+                    ));
+                }
+                if let Some(responses) = op["responses"].as_object() {
+                    html.push_str("<h3>Answers</h3><ul>");
+                    for (status, r) in responses {
+                        html.push_str(&format!(
+                            "<li><code>{}</code> {}</li>",
+                            esc(status),
+                            esc(r["description"].as_str().unwrap_or(""))
+                        ));
+                    }
+                    html.push_str("</ul>");
+                }
+                html.push_str("</section>");
+            }
+        }
+    }
+    if let Some(schemas) = doc["components"]["schemas"].as_object() {
+        html.push_str("<h2>Schemas</h2>");
+        for (name, schema) in schemas {
+            html.push_str(&format!(
+                "<section class=\"card\" id=\"schema-{0}\"><h3><code>{0}</code></h3><dl class=\"facts\">",
+                esc(name)
+            ));
+            if let Some(props) = schema["properties"].as_object() {
+                for (field, p) in props {
+                    let kind = p["type"]
+                        .as_str()
+                        .map(str::to_string)
+                        .or_else(|| {
+                            p["type"].as_array().map(|a| {
+                                a.iter()
+                                    .filter_map(|t| t.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(" | ")
+                            })
+                        })
+                        .or_else(|| {
+                            p["$ref"]
+                                .as_str()
+                                .map(|r| r.rsplit('/').next().unwrap_or(r).to_string())
+                        })
+                        .unwrap_or_default();
+                    html.push_str(&format!(
+                        "<dt><code>{}</code> <span class=\"muted\">{}</span></dt><dd>{}</dd>",
+                        esc(field),
+                        esc(&kind),
+                        esc(p["description"].as_str().unwrap_or(""))
+                    ));
+                }
+            }
+            html.push_str("</dl></section>");
+        }
+    }
+    html.push_str("</main></body></html>");
+    Html(html).into_response()
+}
+
+/// A JSON body: malformed JSON, unknown fields and wrong types answer 400 in the API's error
+/// body (naming the problem); bodies over 2 MB answer 413.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let lang = lang_of(req.headers());
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "api-body-too-large", lang)
+        })?;
+        if bytes.len() > MAX_BODY {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "api-body-too-large",
+                lang,
+            ));
+        }
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "api-json-invalid", lang))
+    }
+}
+
+/// The ETag of a version.
+pub fn etag(version: i64) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The version `If-Match` names: missing → 428, another version → 412.
+pub fn if_match(headers: &HeaderMap, current: i64, lang: Lang) -> ApiResult<i64> {
+    let Some(value) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "api-if-match-required",
+            lang,
+        ));
+    };
+    let matches = value.split(',').any(|t| {
+        let t = t.trim();
+        t == "*" || t.trim_start_matches("W/") == etag(current)
+    });
+    if matches {
+        Ok(current)
+    } else {
+        Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "api-if-match-stale",
+            lang,
+        ))
+    }
+}
