@@ -37,6 +37,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Benchmarks: a data generator and load measurements (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -148,6 +153,39 @@ pub struct UserListArgs {
     /// The account's id (as `roster account create` printed it).
     #[arg(long)]
     pub account: String,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Print a new API token acting as a user (person by email, system user by login). It is
+    /// shown once; only its hash is kept.
+    Create(TokenCreateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TokenCreateArgs {
+    /// The user's email address or login.
+    #[arg(long)]
+    pub user: String,
+
+    /// A name to recognise the token by.
+    #[arg(long, default_value = "command line")]
+    pub name: String,
+
+    /// Limit the token to this account or unit (its id).
+    #[arg(long)]
+    pub node: Option<String>,
+
+    /// The token may only read.
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Days until the token stops working (default: until revoked).
+    #[arg(long)]
+    pub expires: Option<i64>,
 
     #[command(flatten)]
     pub storage: StorageArgs,

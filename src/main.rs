@@ -5,7 +5,7 @@ mod config;
 
 use clap::Parser;
 
-use config::{AccountCommand, AdminCommand, BenchCommand, Cli, Command, UserCommand};
+use config::{AccountCommand, AdminCommand, BenchCommand, Cli, Command, TokenCommand, UserCommand};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -33,6 +33,9 @@ fn main() -> std::process::ExitCode {
             Command::User {
                 command: UserCommand::List(args),
             } => cli::user::list(args).await,
+            Command::Token {
+                command: TokenCommand::Create(args),
+            } => cli::token::create(args).await,
             Command::Bench {
                 command: BenchCommand::Seed(args),
             } => cli::bench::seed(args).await,

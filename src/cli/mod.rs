@@ -3,4 +3,5 @@ pub mod admin;
 pub mod bench;
 pub mod migrate;
 pub mod serve;
+pub mod token;
 pub mod user;

@@ -463,3 +463,112 @@ async fn the_openapi_document_is_the_committed_one() {
     let html = page.text().await.unwrap();
     assert!(html.contains("GET /api/v1/users") && html.contains("UserCreate"));
 }
+
+fn shown_token(html: &str) -> String {
+    html.split("<code id=\"new-token\">")
+        .nth(1)
+        .and_then(|s| s.split("</code>").next())
+        .expect("the new token, shown once")
+        .to_string()
+}
+
+both_engines!(
+    tokens_are_made_and_revoked_in_the_pages,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        let org = Org::build(&server).await;
+        let admin = crate::support::org::signed_in(&server, "acct@a.test").await;
+        let page = admin.get("/toolbox").await;
+        let bad = admin
+            .post_form(
+                "/toolbox/tokens",
+                &page.body,
+                &[("name", "CI"), ("expires_days", "0")],
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.body.contains("Choose between 1 and 3650 days."));
+        let made = admin
+            .post_form(
+                "/toolbox/tokens",
+                &page.body,
+                &[("name", "CI"), ("expires_days", "30"), ("read_only", "on")],
+            )
+            .await;
+        assert_eq!(made.status, 200, "{}", made.body);
+        let secret = shown_token(&made.body);
+        let auth = format!("Bearer {secret}");
+        assert_eq!(get(&server, "/api/v1/me", &auth).await.status, 200);
+        // Shown once: the next page has the name, not the token.
+        let again = admin.get("/toolbox").await;
+        assert!(again.body.contains("Read only") && !again.body.contains(&secret));
+        let id = again
+            .body
+            .split("action=\"/tokens/")
+            .nth(1)
+            .and_then(|s| s.split('/').next())
+            .unwrap()
+            .to_string();
+        // Another account's administrator cannot revoke it.
+        let other = crate::support::org::signed_in(&server, "badmin@b.test").await;
+        let page = other.get("/toolbox").await;
+        let refused = other
+            .post_form(
+                &format!("/tokens/{id}/revoke"),
+                &page.body,
+                &[("back", "/toolbox")],
+            )
+            .await;
+        assert_eq!(refused.status, 404);
+        assert_eq!(get(&server, "/api/v1/me", &auth).await.status, 200);
+        let revoked = admin
+            .post_form(
+                &format!("/tokens/{id}/revoke"),
+                &again.body,
+                &[("back", "/toolbox")],
+            )
+            .await;
+        assert_eq!(revoked.location(), "/toolbox?saved=token-revoked#tokens");
+        assert_eq!(get(&server, "/api/v1/me", &auth).await.status, 401);
+
+        // A system user's token, made by its administrator on the user page (seed 001).
+        let write = bearer(&server, org.account_admin, None, false, None).await;
+        let system = call(
+            &server,
+            Method::POST,
+            "/api/v1/users",
+            &write,
+            Some(json!({"node_id": org.a.0, "kind": "system", "login": "faxgw"})),
+            &[],
+        )
+        .await;
+        let sys_id = system.body["id"].as_str().unwrap().to_string();
+        let page = admin.get(&format!("/users/{sys_id}")).await;
+        assert!(page.body.contains("API tokens"));
+        let made = admin
+            .post_form(
+                &format!("/users/{sys_id}/tokens"),
+                &page.body,
+                &[("name", "gateway")],
+            )
+            .await;
+        assert_eq!(made.status, 200, "{}", made.body);
+        let me = get(
+            &server,
+            "/api/v1/me",
+            &format!("Bearer {}", shown_token(&made.body)),
+        )
+        .await;
+        assert_eq!(me.body["login"], "faxgw");
+        // Not for a person: their tokens are their own.
+        let page = admin.get(&format!("/users/{}", org.target)).await;
+        let person = admin
+            .post_form(
+                &format!("/users/{}/tokens", org.target),
+                &page.body,
+                &[("name", "x")],
+            )
+            .await;
+        assert_eq!(person.status, 403);
+    }
+);

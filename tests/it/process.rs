@@ -152,7 +152,7 @@ async fn admin_create_from_the_command_line_then_serve_prints_no_link() {
         .output()
         .unwrap();
     assert!(migrate.status.success());
-    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema version 2"));
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema version 3"));
 
     let weak = dir.with_file_name("weak.txt");
     std::fs::write(&weak, "short\n").unwrap();
@@ -209,8 +209,50 @@ async fn admin_create_from_the_command_line_then_serve_prints_no_link() {
             .contains("Created operator administrator root@roster.test")
     );
 
+    // An API token from the command line, printed once.
+    let token = Command::new(BIN)
+        .args([
+            "token",
+            "create",
+            "--user",
+            "root@roster.test",
+            "--read-only",
+        ])
+        .env("ROSTER_DATA_DIR", &dir)
+        .env_remove("ROSTER_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let token = String::from_utf8_lossy(&token.stdout).trim().to_string();
+    assert!(token.starts_with("rst_") && token.len() > 40, "{token}");
+    let unknown = Command::new(BIN)
+        .args(["token", "create", "--user", "nobody@roster.test"])
+        .env("ROSTER_DATA_DIR", &dir)
+        .env_remove("ROSTER_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+
     let mut served = Served::start(&dir);
     let base = served.base_url();
+    // The key that seals secrets at rest was created, readable by its owner only.
+    let key = std::fs::metadata(dir.join("secret.key")).expect("secret.key");
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&key.permissions()) & 0o777,
+        0o600
+    );
+    roster_core::outbox::install_tls_provider();
+    let me = reqwest::Client::new()
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
     assert!(
         !served.seen.iter().any(|l| l.contains("one-time link")),
         "{:?}",

@@ -5,7 +5,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::portal::{
-    account, auth, deliveries, devices, home, language, management, mfa, toolbox, units, users,
+    account, auth, deliveries, devices, home, language, management, mfa, tokens, toolbox, units,
+    users,
 };
 use crate::state::AppState;
 use crate::{assets, middleware, ops};
@@ -151,6 +152,10 @@ pub fn router(state: AppState) -> Router {
         .route("/toolbox/factors/{id}/remove", post(mfa::remove_factor))
         .route("/users/{id}/mfa/reset", post(mfa::reset_factors))
         .route("/nodes/{id}/mfa", post(mfa::set_policy))
+        // API tokens: one's own, a system user's, and revocation.
+        .route("/toolbox/tokens", post(tokens::create_own))
+        .route("/users/{id}/tokens", post(tokens::create_for_user))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -183,6 +183,19 @@ pub async fn revoke_token(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
     tx.commit().await
 }
 
+/// A user by email address or login (for `roster token create`).
+pub async fn find_user(ctx: &Ctx, email_or_login: &str) -> Result<UserId> {
+    let name = email_or_login.trim().to_lowercase();
+    let mut conn = ctx.db.conn().await?;
+    if let Some(u) = store::user::find_user_by_email(conn.ex(), &name).await? {
+        return Ok(UserId(u.id));
+    }
+    store::user::find_user_by_login(conn.ex(), &name)
+        .await?
+        .map(|u| UserId(u.id))
+        .ok_or(Error::NotFound)
+}
+
 /// Who calls the API, and whether they may write.
 #[derive(Debug, Clone)]
 pub struct ApiCaller {

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
 use roster_core::domain::mfa::{self, Overview};
+use roster_core::domain::token::{self, TokenView};
 use roster_core::domain::toolbox::{self, OwnProfile, Toolbox};
 use roster_core::model::{Lang, UserId};
 use roster_core::{Error, FieldError, i18n};
@@ -19,7 +20,8 @@ use crate::page::{
 };
 use crate::state::AppState;
 
-const SAVED: [&str; 8] = [
+const SAVED: [&str; 9] = [
+    "token-revoked",
     "factor",
     "factor-removed",
     "profile",
@@ -45,6 +47,12 @@ struct ToolboxPage {
     mfa: Overview,
     /// The factor forms are the toolbox's, not enrolment's.
     enrolling: bool,
+    tokens: Vec<TokenView>,
+    /// A token just created: shown in this answer only.
+    new_token: Option<String>,
+    tokens_editable: bool,
+    tokens_action: String,
+    tokens_back: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -59,6 +67,18 @@ async fn page(
     id: UserId,
     saved: &str,
     rejected: Option<(&str, Vec<FieldError>)>,
+) -> Response {
+    page_with_token(state, actor, id, saved, rejected, None).await
+}
+
+/// The toolbox, with a token just created shown once.
+pub async fn page_with_token(
+    state: &AppState,
+    actor: &Actor,
+    id: UserId,
+    saved: &str,
+    rejected: Option<(&str, Vec<FieldError>)>,
+    new_token: Option<String>,
 ) -> Response {
     let t = match toolbox::get_toolbox(&state.ctx, actor, id).await {
         Ok(t) => t,
@@ -99,6 +119,13 @@ async fn page(
             .collect(),
         mfa,
         enrolling: false,
+        tokens: token::list_tokens(&state.ctx, actor, id)
+            .await
+            .unwrap_or_default(),
+        new_token,
+        tokens_editable: id == actor.user_id,
+        tokens_action: "/toolbox/tokens".into(),
+        tokens_back: "/toolbox".into(),
     };
     render(status, &page)
 }

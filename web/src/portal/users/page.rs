@@ -6,6 +6,7 @@ use roster_core::domain::Actor;
 use roster_core::domain::invitation::{self, InvitationEvent};
 use roster_core::domain::mfa::{self, Overview};
 use roster_core::domain::node;
+use roster_core::domain::token::{self, TokenView};
 use roster_core::domain::user::{self, AccessHolder, Reach, UserDetail};
 use roster_core::model::{Lang, UserId, UserStatus, phone};
 use roster_core::{Error, FieldError, i18n};
@@ -18,7 +19,8 @@ use crate::page::{Fields, FormErrors, Frame, PageError, country_options, render}
 use crate::state::AppState;
 
 /// Which section a notice or an error belongs to, named by `?saved=`.
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
+    "token-revoked",
     "mfa",
     "settings",
     "services",
@@ -57,6 +59,12 @@ pub struct UserPage {
     access_email: String,
     /// The user's second factors (None for system users).
     mfa: Option<Overview>,
+    /// A system user's API tokens (seed 001: other systems connect as their own user).
+    tokens: Vec<TokenView>,
+    new_token: Option<String>,
+    tokens_editable: bool,
+    tokens_action: String,
+    tokens_back: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -135,6 +143,18 @@ pub async fn build(
     notice: &str,
     rejected: Option<Rejected>,
 ) -> Result<UserPage, Error> {
+    build_with_token(state, actor, id, notice, rejected, None).await
+}
+
+/// The user page, with a token just created for this system user shown once.
+pub async fn build_with_token(
+    state: &AppState,
+    actor: &Actor,
+    id: UserId,
+    notice: &str,
+    rejected: Option<Rejected>,
+    new_token: Option<String>,
+) -> Result<UserPage, Error> {
     let u = user::get_user(&state.ctx, actor, id).await?;
     let delegates = user::list_access(&state.ctx, actor, id).await?;
     let reach = user::who_can_administer(&state.ctx, actor, id).await?;
@@ -196,6 +216,15 @@ pub async fn build(
         notes,
         access_email: String::new(),
         mfa,
+        tokens: if u.is_system {
+            token::list_tokens(&state.ctx, actor, id).await?
+        } else {
+            vec![]
+        },
+        new_token,
+        tokens_editable: u.is_system,
+        tokens_action: format!("/users/{}/tokens", u.id),
+        tokens_back: format!("/users/{}", u.id),
         u,
     })
 }

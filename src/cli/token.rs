@@ -1,0 +1,44 @@
+//! `roster token create`: a new API token, printed once.
+
+use roster_core::domain::token::{self, NewToken};
+use roster_core::model::NodeId;
+use roster_core::{Db, Error};
+
+use crate::cli::account::{command_line_actor, context, explain};
+use crate::config::TokenCreateArgs;
+
+pub async fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
+    let db = Db::connect(&args.storage.database_url()?).await?;
+    db.migrate().await?;
+    let ctx = context(db.clone());
+    let result = async {
+        let node = match &args.node {
+            Some(n) => Some(NodeId::parse(n).ok_or(Error::field("node", "error-not-found"))?),
+            None => None,
+        };
+        let user = token::find_user(&ctx, &args.user).await?;
+        let actor = command_line_actor(&ctx).await?;
+        token::create_token(
+            &ctx,
+            &actor,
+            &NewToken {
+                user,
+                name: args.name.clone(),
+                node,
+                read_only: args.read_only,
+                expires_days: args.expires,
+            },
+        )
+        .await
+    }
+    .await;
+    db.close().await;
+    match result {
+        Ok(created) => {
+            println!("{}", created.token);
+            Ok(())
+        }
+        Err(Error::NotFound) => anyhow::bail!("no user with that email address or login"),
+        Err(e) => Err(explain(e)),
+    }
+}
