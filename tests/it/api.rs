@@ -572,3 +572,43 @@ both_engines!(
         assert_eq!(person.status, 403);
     }
 );
+
+/// schemathesis (pinned by `scripts/test`) generates requests from the OpenAPI document against
+/// the real server: no server error, and every answer within the documented statuses, content
+/// types, headers and schemas. (Revoking tokens is left out: it would revoke the run's own.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
+    let st = std::env::var("ROSTER_TEST_SCHEMATHESIS")
+        .unwrap_or_else(|_| "/opt/roster-test-venv/bin/st".into());
+    assert!(
+        std::path::Path::new(&st).exists(),
+        "{st} is missing: scripts/test installs schemathesis"
+    );
+    let server = TestServer::with_admin(crate::support::Engine::Sqlite).await;
+    Org::build(&server).await;
+    let admin = token::find_user(&server.ctx, crate::support::server::ADMIN_EMAIL)
+        .await
+        .unwrap();
+    let auth = bearer(&server, admin, None, false, None).await;
+    let url = format!("{}/api/v1/openapi.json", server.url);
+    let out = tokio::process::Command::new(&st)
+        .args(["run", &url, "-H", &format!("Authorization: {auth}")])
+        .args(["--exclude-operation-id", "tokens_revoke"])
+        .args(["--max-examples", "25", "--seed", "1", "--workers", "2"])
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,\
+             response_headers_conformance,response_schema_conformance",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .expect("run schemathesis");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("passed"), "{report}");
+}

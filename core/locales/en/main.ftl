@@ -505,3 +505,4 @@ tokens-revoked = Revoked
 tokens-revoke = Revoke
 tokens-create = Create a token
 saved-token-revoked = The token is revoked.
+api-request-invalid = The request is not valid: check its parameters.

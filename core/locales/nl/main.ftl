@@ -505,3 +505,4 @@ tokens-revoked = Ingetrokken
 tokens-revoke = Intrekken
 tokens-create = Een token maken
 saved-token-revoked = Het token is ingetrokken.
+api-request-invalid = Het verzoek is niet geldig: controleer de parameters.

@@ -505,3 +505,4 @@ tokens-revoked = Återkallad
 tokens-revoke = Återkalla
 tokens-create = Skapa en token
 saved-token-revoked = Token har återkallats.
+api-request-invalid = Begäran är inte giltig: kontrollera dess parametrar.

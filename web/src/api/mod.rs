@@ -102,17 +102,11 @@ async fn api_fallbacks(req: Request, next: axum::middleware::Next) -> Response {
     }
     let code = match status {
         StatusCode::METHOD_NOT_ALLOWED => "api-method-not-allowed",
-        StatusCode::BAD_REQUEST => "error-not-found",
+        StatusCode::BAD_REQUEST => "api-request-invalid",
         StatusCode::NOT_FOUND => "error-not-found",
         StatusCode::PAYLOAD_TOO_LARGE => "api-body-too-large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "api-json-invalid",
         _ => "error-internal",
-    };
-    // A malformed id is a resource that does not exist.
-    let status = if status == StatusCode::BAD_REQUEST {
-        StatusCode::NOT_FOUND
-    } else {
-        status
     };
     ApiError::new(status, code, lang).into_response()
 }
@@ -259,6 +253,28 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "api-json-invalid", lang))
+    }
+}
+
+/// An id in the path: one that is not an id names nothing, so it answers 404 like any unknown
+/// id (never a parse error that tells ids apart).
+pub struct ApiPath(pub uuid::Uuid);
+
+impl axum::extract::FromRequestParts<AppState> for ApiPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let lang = lang_of(&parts.headers);
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "error-not-found", lang))?;
+        uuid::Uuid::try_parse(&raw)
+            .map(ApiPath)
+            .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "error-not-found", lang))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `/api/v1/nodes/{id}`: an account or unit the caller administers.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Json;
 use roster_core::domain::node;
 use roster_core::model::NodeId;
@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::ApiPath;
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -32,14 +33,15 @@ pub struct NodeOut {
     pub created_at: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/nodes/{id}", tag = "nodes",
+#[utoipa::path(operation_id = "nodes_get", get, path = "/api/v1/nodes/{id}", tag = "nodes",
     params(("id" = Uuid, Path, description = "The account's or unit's id")),
-    responses((status = 200, body = NodeOut), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = NodeOut), (status = 404, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath,
 ) -> ApiResult<Json<NodeOut>> {
     let n = node::get_node(&state.ctx, &caller.actor, NodeId(id))
         .await

@@ -1,6 +1,6 @@
 //! `/api/v1/tokens`: API tokens of the caller, or of a system user the caller administers.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use roster_core::domain::token::{self, NewToken, TokenView};
@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::ApiJson;
 use super::auth::{Caller, Writer};
 use super::error::{ApiError, ApiResult, ErrorBody};
+use super::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -55,8 +55,9 @@ pub struct TokenList {
     pub items: Vec<TokenOut>,
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", params(TokenParams),
-    responses((status = 200, body = TokenList), (status = 404, body = ErrorBody)),
+#[utoipa::path(operation_id = "tokens_list", get, path = "/api/v1/tokens", tag = "tokens", params(TokenParams),
+    responses((status = 200, body = TokenList), (status = 404, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -97,9 +98,10 @@ pub struct TokenCreated {
     pub secret: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenCreate,
+#[utoipa::path(operation_id = "tokens_create", post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenCreate,
     responses((status = 201, body = TokenCreated), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -145,14 +147,15 @@ pub async fn create(
     Ok(res)
 }
 
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+#[utoipa::path(operation_id = "tokens_revoke", delete, path = "/api/v1/tokens/{id}", tag = "tokens",
     params(("id" = Uuid, Path, description = "The token's id")),
-    responses((status = 204), (status = 404, body = ErrorBody)),
+    responses((status = 204), (status = 404, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
     Writer(caller): Writer,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath,
 ) -> ApiResult<StatusCode> {
     token::revoke_token(&state.ctx, &caller.actor, id)
         .await

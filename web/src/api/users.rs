@@ -1,6 +1,6 @@
 //! `/api/v1/users`: the same domain functions as the Users tab and the user page.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use roster_core::domain::user::{
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::auth::{Caller, Writer};
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::{ApiJson, etag, if_match};
+use super::{ApiJson, ApiPath, etag, if_match};
 use crate::state::AppState;
 
 /// A user as the API shows it.
@@ -91,8 +91,9 @@ fn with_etag(status: StatusCode, d: UserDetail) -> Response {
 }
 
 /// The caller themself.
-#[utoipa::path(get, path = "/api/v1/me", tag = "users",
-    responses((status = 200, body = UserOut), (status = 401, body = ErrorBody)),
+#[utoipa::path(operation_id = "users_me", get, path = "/api/v1/me", tag = "users",
+    responses((status = 200, body = UserOut), (status = 401, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let id = caller.actor.user_id;
@@ -149,9 +150,10 @@ pub struct UserPage {
 }
 
 /// The users of a subtree the caller administers, a page at a time (keyset cursor).
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListParams),
+#[utoipa::path(operation_id = "users_list", get, path = "/api/v1/users", tag = "users", params(ListParams),
     responses((status = 200, body = UserPage), (status = 404, body = ErrorBody),
-              (status = 422, body = ErrorBody)),
+              (status = 422, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -202,15 +204,16 @@ pub async fn list(
 }
 
 /// One user in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+#[utoipa::path(operation_id = "users_get", get, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = Uuid, Path, description = "The user's id")),
     responses((status = 200, body = UserOut, headers(("ETag" = String, description = "\"v<version>\""))),
-              (status = 404, body = ErrorBody)),
+              (status = 404, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath,
 ) -> ApiResult<Response> {
     let d = user::get_user(&state.ctx, &caller.actor, UserId(id))
         .await
@@ -268,10 +271,11 @@ pub struct UserCreated {
     pub secret: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = UserCreate,
+#[utoipa::path(operation_id = "users_create", post, path = "/api/v1/users", tag = "users", request_body = UserCreate,
     responses((status = 201, body = UserCreated), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-              (status = 422, body = ErrorBody)),
+              (status = 422, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -355,17 +359,18 @@ pub struct UserPatch {
     pub mfa_required: Option<bool>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
+#[utoipa::path(operation_id = "users_patch", patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
     params(("id" = Uuid, Path, description = "The user's id"),
            ("If-Match" = String, Header, description = "The ETag of the version being changed")),
     responses((status = 200, body = UserOut), (status = 404, body = ErrorBody),
               (status = 412, body = ErrorBody), (status = 422, body = ErrorBody),
-              (status = 428, body = ErrorBody)),
+              (status = 428, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn patch(
     State(state): State<AppState>,
     Writer(caller): Writer,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
     ApiJson(p): ApiJson<UserPatch>,
 ) -> ApiResult<Response> {
@@ -402,16 +407,17 @@ pub async fn patch(
     Ok(with_etag(StatusCode::OK, d))
 }
 
-#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users",
+#[utoipa::path(operation_id = "users_delete", delete, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = Uuid, Path, description = "The user's id"),
            ("If-Match" = String, Header, description = "The ETag of the version being deleted")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-              (status = 412, body = ErrorBody), (status = 428, body = ErrorBody)),
+              (status = 412, body = ErrorBody), (status = 428, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     Writer(caller): Writer,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     let lang = caller.lang;
