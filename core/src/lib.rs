@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod model;
 pub mod outbox;
 pub mod password;
+pub mod scim;
 pub mod seal;
 pub mod secret;
 mod store;
