@@ -316,7 +316,7 @@ impl<'a> Parser<'a> {
             return Ok(CompValue::String(s));
         }
         let word_end = rest
-            .find(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | ')' | ']'))
+            .find([' ', '\t', '\n', '\r', ')', ']'])
             .unwrap_or(rest.len());
         let word = &rest[..word_end];
         let v = match word {
@@ -600,9 +600,11 @@ mod tests {
         fn random_filter(next: &mut impl FnMut() -> u64, depth: u32) -> Filter {
             let names = ["userName", "title", "emails", "name", "active"];
             let path = |n: &mut dyn FnMut() -> u64| AttrPath {
-                uri: (n() % 5 == 0).then(|| "urn:ietf:params:scim:schemas:core:2.0:User".into()),
+                uri: n()
+                    .is_multiple_of(5)
+                    .then(|| "urn:ietf:params:scim:schemas:core:2.0:User".into()),
                 name: names[(n() % 5) as usize].into(),
-                sub: (n() % 3 == 0).then(|| "value".into()),
+                sub: n().is_multiple_of(3).then(|| "value".into()),
             };
             match if depth > 3 { next() % 2 } else { next() % 6 } {
                 0 => Filter::Present(path(next)),
@@ -620,7 +622,7 @@ mod tests {
                     ];
                     let v = match next() % 4 {
                         0 => CompValue::Null,
-                        1 => CompValue::Bool(next() % 2 == 0),
+                        1 => CompValue::Bool(next().is_multiple_of(2)),
                         2 => CompValue::Number((next() % 1000) as f64 / 4.0),
                         _ => CompValue::String(format!("v\"{}\\é", next() % 100)),
                     };
