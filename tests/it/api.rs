@@ -612,3 +612,192 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
     );
     assert!(report.contains("passed"), "{report}");
 }
+
+both_engines!(
+    nodes_administrators_invitations_and_sessions,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        let org = Org::build(&server).await;
+        let auth = bearer(&server, org.account_admin, None, false, None).await;
+
+        // A unit under Sales, renamed, moved, its administrator added and removed, deleted.
+        let made = call(
+            &server,
+            Method::POST,
+            "/api/v1/nodes",
+            &auth,
+            Some(json!({"kind": "unit", "parent_id": org.u.0, "name": "Oslo"})),
+            &[],
+        )
+        .await;
+        assert_eq!(made.status, 201, "{:?}", made.body);
+        let id = made.body["id"].as_str().unwrap().to_string();
+        let path = format!("/api/v1/nodes/{id}");
+        let renamed = call(
+            &server,
+            Method::PATCH,
+            &path,
+            &auth,
+            Some(json!({"name": "Bergen", "parent_id": org.u1.0})),
+            &[("if-match", &made.header("etag"))],
+        )
+        .await;
+        assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+        assert_eq!(renamed.body["name"], "Bergen");
+        assert_eq!(renamed.body["parent_id"], org.u1.0.to_string());
+        // An account's fields on a unit name the field.
+        let wrong = call(
+            &server,
+            Method::PATCH,
+            &path,
+            &auth,
+            Some(json!({"contact_email": "x@a.test"})),
+            &[("if-match", &renamed.header("etag"))],
+        )
+        .await;
+        assert_eq!(wrong.status, 422);
+        // Only operators create accounts.
+        let account = call(
+            &server,
+            Method::POST,
+            "/api/v1/nodes",
+            &auth,
+            Some(json!({"kind": "account", "name": "Rival"})),
+            &[],
+        )
+        .await;
+        assert!(matches!(account.status, 403 | 404), "{}", account.status);
+
+        let admins = format!("{path}/administrators");
+        let added = call(
+            &server,
+            Method::POST,
+            &admins,
+            &auth,
+            Some(json!({"email": "plain@a.test"})),
+            &[],
+        )
+        .await;
+        assert_eq!(added.status, 204, "{:?}", added.body);
+        let list = get(&server, &admins, &auth).await;
+        assert_eq!(list.body["items"][0]["email"], "plain@a.test");
+        let removed = call(
+            &server,
+            Method::DELETE,
+            &format!("{admins}/{}", org.plain),
+            &auth,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(removed.status, 204);
+        let gone = call(
+            &server,
+            Method::DELETE,
+            &path,
+            &auth,
+            None,
+            &[("if-match", &get(&server, &path, &auth).await.header("etag"))],
+        )
+        .await;
+        assert_eq!(gone.status, 204);
+        assert_eq!(get(&server, &path, &auth).await.status, 404);
+
+        // A user: services, disabled, moved; their sessions listed and ended.
+        let user_path = format!("/api/v1/users/{}", org.target);
+        let tag = get(&server, &user_path, &auth).await.header("etag");
+        let changed = call(
+            &server,
+            Method::PATCH,
+            &user_path,
+            &auth,
+            Some(json!({"services": ["sms"], "status": "disabled", "node_id": org.u.0})),
+            &[("if-match", &tag)],
+        )
+        .await;
+        assert_eq!(changed.status, 200, "{:?}", changed.body);
+        assert_eq!(changed.body["services"], json!(["sms"]));
+        assert_eq!(changed.body["status"], "disabled");
+        assert_eq!(changed.body["node_id"], org.u.0.to_string());
+        let unknown = call(
+            &server,
+            Method::PATCH,
+            &user_path,
+            &auth,
+            Some(json!({"services": ["telex"]})),
+            &[("if-match", &changed.header("etag"))],
+        )
+        .await;
+        assert_eq!(unknown.status, 422);
+
+        let plain = crate::support::org::signed_in(&server, "plain@a.test").await;
+        let sessions = get(
+            &server,
+            &format!("/api/v1/users/{}/sessions", org.plain),
+            &auth,
+        )
+        .await;
+        assert_eq!(sessions.status, 200);
+        let ref_id = sessions.body["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let ended = call(
+            &server,
+            Method::DELETE,
+            &format!("/api/v1/users/{}/sessions/{ref_id}", org.plain),
+            &auth,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(ended.status, 204);
+        assert_eq!(
+            plain.get("/toolbox").await.status,
+            303,
+            "that browser is signed out"
+        );
+        // Another account's user: nothing to see.
+        let other = get(
+            &server,
+            &format!("/api/v1/users/{}/sessions", org.b_user),
+            &auth,
+        )
+        .await;
+        assert_eq!(other.status, 404);
+
+        // An invitation again for an invited user; none for an active one.
+        let invited = call(
+            &server,
+            Method::POST,
+            "/api/v1/users",
+            &auth,
+            Some(json!({"node_id": org.u1.0, "email": "ivo@a.test", "first_name": "Ivo"})),
+            &[],
+        )
+        .await;
+        let again = call(
+            &server,
+            Method::POST,
+            &format!(
+                "/api/v1/users/{}/invitations",
+                invited.body["id"].as_str().unwrap()
+            ),
+            &auth,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(again.status, 202);
+        let active = call(
+            &server,
+            Method::POST,
+            &format!("/api/v1/users/{}/invitations", org.plain),
+            &auth,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(active.status, 409);
+    }
+);

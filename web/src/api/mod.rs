@@ -35,7 +35,10 @@ const MAX_BODY: usize = 2 * 1024 * 1024;
     ),
     paths(
         users::me, users::list, users::get, users::create, users::patch, users::delete,
-        nodes::get, tokens::list, tokens::create, tokens::revoke,
+        users::resend_invitation, users::sessions, users::end_session,
+        nodes::get, nodes::create, nodes::patch, nodes::delete, nodes::administrators,
+        nodes::add_administrator, nodes::remove_administrator,
+        tokens::list, tokens::create, tokens::revoke,
     ),
     modifiers(&Security),
     tags(
@@ -74,7 +77,28 @@ pub fn router() -> Router<AppState> {
             "/api/v1/users/{id}",
             get(users::get).patch(users::patch).delete(users::delete),
         )
-        .route("/api/v1/nodes/{id}", get(nodes::get))
+        .route(
+            "/api/v1/users/{id}/invitations",
+            post(users::resend_invitation),
+        )
+        .route("/api/v1/users/{id}/sessions", get(users::sessions))
+        .route(
+            "/api/v1/users/{id}/sessions/{session}",
+            delete(users::end_session),
+        )
+        .route("/api/v1/nodes", post(nodes::create))
+        .route(
+            "/api/v1/nodes/{id}",
+            get(nodes::get).patch(nodes::patch).delete(nodes::delete),
+        )
+        .route(
+            "/api/v1/nodes/{id}/administrators",
+            get(nodes::administrators).post(nodes::add_administrator),
+        )
+        .route(
+            "/api/v1/nodes/{id}/administrators/{user}",
+            delete(nodes::remove_administrator),
+        )
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         .route("/api/v1/{*rest}", get(not_found).post(not_found))

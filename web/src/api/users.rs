@@ -357,6 +357,12 @@ pub struct UserPatch {
     pub notify_email: Option<bool>,
     pub notify_sms: Option<bool>,
     pub mfa_required: Option<bool>,
+    /// `active` or `disabled` (an invited user becomes active by accepting).
+    pub status: Option<String>,
+    /// The services the user may use (all of them: the list replaces the old one).
+    pub services: Option<Vec<String>>,
+    /// Moves the user to another unit of the same account.
+    pub node_id: Option<Uuid>,
 }
 
 #[utoipa::path(operation_id = "users_patch", patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
@@ -398,9 +404,47 @@ pub async fn patch(
         friendly_name: p.friendly_name.unwrap_or(d.friendly_name),
         mfa_required: p.mfa_required.unwrap_or(d.mfa_required),
     };
+    let status = match p.status.as_deref() {
+        None => None,
+        Some("active") => Some(true),
+        Some("disabled") => Some(false),
+        Some(_) => return Err(core(roster_core::Error::field("status", "error-invalid"))),
+    };
+    // Each part is one domain change; the version moves with each.
+    let current = |d: UserDetail| d.version;
     user::update_settings(&state.ctx, &caller.actor, id, version, &input)
         .await
         .map_err(core)?;
+    if let Some(services) = &p.services {
+        let v = current(
+            user::get_user(&state.ctx, &caller.actor, id)
+                .await
+                .map_err(core)?,
+        );
+        user::set_services(&state.ctx, &caller.actor, id, v, services)
+            .await
+            .map_err(core)?;
+    }
+    if let Some(active) = status {
+        let v = current(
+            user::get_user(&state.ctx, &caller.actor, id)
+                .await
+                .map_err(core)?,
+        );
+        user::set_status(&state.ctx, &caller.actor, id, v, active)
+            .await
+            .map_err(core)?;
+    }
+    if let Some(node) = p.node_id {
+        let v = current(
+            user::get_user(&state.ctx, &caller.actor, id)
+                .await
+                .map_err(core)?,
+        );
+        user::move_user(&state.ctx, &caller.actor, id, v, NodeId(node))
+            .await
+            .map_err(core)?;
+    }
     let d = user::get_user(&state.ctx, &caller.actor, id)
         .await
         .map_err(core)?;
@@ -427,6 +471,90 @@ pub async fn delete(
         .map_err(|e| ApiError::from_core(e, lang))?;
     if_match(&headers, d.version, lang)?;
     user::delete_user(&state.ctx, &caller.actor, id)
+        .await
+        .map_err(|e| ApiError::from_core(e, lang))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends the invitation again (a new link; the old one stops working).
+#[utoipa::path(operation_id = "users_resend_invitation", post, path = "/api/v1/users/{id}/invitations", tag = "users",
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses((status = 202, description = "Queued for sending"), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 429, body = ErrorBody)),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn resend_invitation(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    ApiPath(id): ApiPath,
+) -> ApiResult<StatusCode> {
+    roster_core::domain::invitation::resend_invitation(&state.ctx, &caller.actor, UserId(id))
+        .await
+        .map_err(|e| ApiError::from_core(e, caller.lang))?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionOut {
+    /// The session's public handle (never its cookie).
+    pub id: Uuid,
+    pub signed_in_at: String,
+    pub last_seen_at: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionList {
+    pub items: Vec<SessionOut>,
+}
+
+/// The user's sign-in sessions (the user themself, or an administrator in scope).
+#[utoipa::path(operation_id = "users_sessions", get, path = "/api/v1/users/{id}/sessions", tag = "users",
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses((status = 200, body = SessionList), (status = 404, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath,
+) -> ApiResult<Json<SessionList>> {
+    let t = roster_core::domain::toolbox::get_toolbox(&state.ctx, &caller.actor, UserId(id))
+        .await
+        .map_err(|e| ApiError::from_core(e, caller.lang))?;
+    Ok(Json(SessionList {
+        items: t
+            .sessions
+            .into_iter()
+            .map(|s| SessionOut {
+                id: s.id,
+                signed_in_at: s.signed_in_at.to_rfc3339(),
+                last_seen_at: s.last_seen_at.to_rfc3339(),
+                ip: s.ip,
+                user_agent: s.user_agent,
+            })
+            .collect(),
+    }))
+}
+
+/// Ends one of the user's sessions: that browser is signed out at once.
+#[utoipa::path(operation_id = "users_end_session", delete, path = "/api/v1/users/{id}/sessions/{session}", tag = "users",
+    params(("id" = Uuid, Path, description = "The user's id"),
+           ("session" = Uuid, Path, description = "The session's handle")),
+    responses((status = 204), (status = 404, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn end_session(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    axum::extract::Path((id, session)): axum::extract::Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let lang = caller.lang;
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "error-not-found", lang);
+    let id = Uuid::try_parse(&id).map_err(|_| not_found())?;
+    let session = Uuid::try_parse(&session).map_err(|_| not_found())?;
+    roster_core::domain::toolbox::end_session(&state.ctx, &caller.actor, UserId(id), session)
         .await
         .map_err(|e| ApiError::from_core(e, lang))?;
     Ok(StatusCode::NO_CONTENT)
