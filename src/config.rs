@@ -348,6 +348,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_SMS_DRIVER", value_enum)]
     pub sms_driver: Option<SmsDriver>,
 
+    /// API requests one credential (or one address without credentials) may make per minute
+    /// on this node; over it, 429 with Retry-After.
+    #[arg(long, env = "ROSTER_API_RATE_LIMIT", default_value_t = 1200)]
+    pub api_rate_limit: u32,
+
     /// Who must use a second factor in accounts that have not chosen: `administrators`
     /// (seed 002), `everyone`, or `users` (only users switched on one by one).
     #[arg(long, env = "ROSTER_MFA_DEFAULT", value_enum, default_value_t = MfaDefault::Administrators)]

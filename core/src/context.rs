@@ -34,6 +34,8 @@ pub struct Settings {
     pub secret_key: SecretKey,
     /// Who must use a second factor in an account that has not chosen (seed 002: administrators).
     pub mfa_default: Require,
+    /// API requests a credential (or an address without one) may make per minute, per node.
+    pub api_rate_per_minute: u32,
 }
 
 impl Settings {
@@ -49,6 +51,7 @@ impl Settings {
             outbox_retry_base_secs: 30,
             secret_key: SecretKey::from_bytes([0; 32]),
             mfa_default: Require::Administrators,
+            api_rate_per_minute: 1200,
         }
     }
 

@@ -801,3 +801,115 @@ both_engines!(
         assert_eq!(active.status, 409);
     }
 );
+
+both_engines!(an_idempotency_key_creates_once, |engine| async move {
+    let server = TestServer::with_admin(engine).await;
+    let org = Org::build(&server).await;
+    let auth = bearer(&server, org.account_admin, None, false, None).await;
+    let body = json!({"node_id": org.a.0, "kind": "system", "login": "printer7"});
+    let key = [("idempotency-key", "create-printer-7")];
+    let first = call(
+        &server,
+        Method::POST,
+        "/api/v1/users",
+        &auth,
+        Some(body.clone()),
+        &key,
+    )
+    .await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    assert!(first.body["secret"].is_string());
+    let again = call(
+        &server,
+        Method::POST,
+        "/api/v1/users",
+        &auth,
+        Some(body.clone()),
+        &key,
+    )
+    .await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.header("idempotent-replayed"), "true");
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(again.header("location"), first.header("location"));
+    assert!(again.body.get("secret").is_none(), "a secret is shown once");
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM users WHERE login = 'printer7'")
+            .await,
+        1
+    );
+    // The same key for another request is refused; nothing is created.
+    let other = call(
+        &server,
+        Method::POST,
+        "/api/v1/users",
+        &auth,
+        Some(json!({"node_id": org.a.0, "kind": "system", "login": "printer8"})),
+        &key,
+    )
+    .await;
+    assert_eq!(
+        (other.status, other.code()),
+        (422, "idempotency-key-reused")
+    );
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM users WHERE login = 'printer8'")
+            .await,
+        0
+    );
+    // Another credential has its own keys.
+    let second = bearer(&server, org.account_admin, None, false, None).await;
+    let theirs = call(
+        &server,
+        Method::POST,
+        "/api/v1/users",
+        &second,
+        Some(json!({"node_id": org.a.0, "kind": "system", "login": "printer9"})),
+        &key,
+    )
+    .await;
+    assert_eq!(theirs.status, 201);
+    // A key that is not one: 400 naming the header.
+    let bad = call(
+        &server,
+        Method::POST,
+        "/api/v1/users",
+        &auth,
+        Some(body),
+        &[("idempotency-key", "")],
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.body["error"]["fields"][0]["field"], "Idempotency-Key");
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_credential_has_its_rate_limit() {
+    let server = TestServer::with_options(
+        crate::support::Engine::Sqlite,
+        crate::support::server::Options {
+            api_rate_per_minute: 5,
+            ..Default::default()
+        },
+    )
+    .await;
+    let org = Org::build(&server).await;
+    let auth = bearer(&server, org.account_admin, None, false, None).await;
+    for left in (0..5).rev() {
+        let res = get(&server, "/api/v1/me", &auth).await;
+        assert_eq!(res.status, 200);
+        assert_eq!(res.header("ratelimit-limit"), "5");
+        assert_eq!(res.header("ratelimit-remaining"), left.to_string());
+        assert!(!res.header("ratelimit-reset").is_empty());
+    }
+    let over = get(&server, "/api/v1/me", &auth).await;
+    assert_eq!((over.status, over.code()), (429, "error-rate-limited"));
+    assert!(!over.header("retry-after").is_empty());
+    // Another token has its own window; the next minute opens a new one.
+    let other = bearer(&server, org.b_user, None, false, None).await;
+    assert_eq!(get(&server, "/api/v1/me", &other).await.status, 200);
+    server.clock.advance(60);
+    assert_eq!(get(&server, "/api/v1/me", &auth).await.status, 200);
+}

@@ -167,7 +167,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/static/{name}", get(assets::serve_asset))
         .merge(portal)
-        .merge(crate::api::router())
+        .merge(crate::api::router(state.clone()))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::security_headers,

@@ -20,11 +20,14 @@ pub struct AppState {
     pub mail_configured: bool,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<crate::extract::Network>,
+    /// The API's per-credential request windows (this node's memory).
+    pub api_limits: std::sync::Arc<crate::api::limits::RateLimiter>,
 }
 
 impl AppState {
     pub fn new(ctx: Ctx) -> AppState {
         let tls = ctx.settings.is_tls();
+        let rate = ctx.settings.api_rate_per_minute;
         let cookies = if tls {
             CookieNames {
                 session: "__Host-roster",
@@ -47,6 +50,7 @@ impl AppState {
             public_origin,
             mail_configured: false,
             trusted_proxies: vec![],
+            api_limits: std::sync::Arc::new(crate::api::limits::RateLimiter::new(rate)),
         }
     }
 

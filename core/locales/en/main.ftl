@@ -506,3 +506,6 @@ tokens-revoke = Revoke
 tokens-create = Create a token
 saved-token-revoked = The token is revoked.
 api-request-invalid = The request is not valid: check its parameters.
+idempotency-key-reused = This Idempotency-Key was used for another request.
+api-idempotency-in-progress = The first request with this Idempotency-Key is still running. Try again shortly.
+api-idempotency-key-invalid = Use 1 to 64 visible characters.

@@ -506,3 +506,6 @@ tokens-revoke = Intrekken
 tokens-create = Een token maken
 saved-token-revoked = Het token is ingetrokken.
 api-request-invalid = Het verzoek is niet geldig: controleer de parameters.
+idempotency-key-reused = Deze Idempotency-Key is al gebruikt voor een ander verzoek.
+api-idempotency-in-progress = Het eerste verzoek met deze Idempotency-Key loopt nog. Probeer het zo opnieuw.
+api-idempotency-key-invalid = Gebruik 1 tot 64 zichtbare tekens.

@@ -506,3 +506,6 @@ tokens-revoke = Återkalla
 tokens-create = Skapa en token
 saved-token-revoked = Token har återkallats.
 api-request-invalid = Begäran är inte giltig: kontrollera dess parametrar.
+idempotency-key-reused = Den här Idempotency-Key har använts för en annan begäran.
+api-idempotency-in-progress = Den första begäran med den här Idempotency-Key pågår fortfarande. Försök igen om en stund.
+api-idempotency-key-invalid = Använd 1 till 64 synliga tecken.

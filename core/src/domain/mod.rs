@@ -6,6 +6,7 @@ mod audit;
 pub mod auth;
 pub mod delivery;
 pub mod email;
+pub mod idempotency;
 pub mod invitation;
 pub(crate) mod links;
 pub mod mfa;

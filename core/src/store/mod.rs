@@ -8,6 +8,7 @@ pub(crate) mod code;
 pub(crate) mod device;
 pub(crate) mod factor;
 pub(crate) mod grant;
+pub(crate) mod idempotency;
 pub(crate) mod node;
 pub(crate) mod outbox;
 pub(crate) mod session;

@@ -51,6 +51,8 @@ pub struct Options {
     /// Public address `http://localhost:PORT` instead of `http://127.0.0.1:PORT` (passkeys
     /// need a host name).
     pub localhost: bool,
+    /// API requests per credential per minute (high by default: conformance suites are fast).
+    pub api_rate_per_minute: u32,
 }
 
 impl Default for Options {
@@ -58,6 +60,7 @@ impl Default for Options {
         Options {
             mfa_default: Require::Users,
             localhost: false,
+            api_rate_per_minute: 100_000,
         }
     }
 }
@@ -150,6 +153,7 @@ impl TestServer {
         };
         let mut settings = Settings::new(&public_url, TEST_HASH_COST);
         settings.mfa_default = options.mfa_default;
+        settings.api_rate_per_minute = options.api_rate_per_minute;
         settings.secret_key = SecretKey::generate().expect("key");
         let ctx = Ctx::new(db, clock.clone(), settings);
         let setup_link = setup::prepare_first_run(&ctx)

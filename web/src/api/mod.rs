@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod limits;
 mod nodes;
 mod tokens;
 mod users;
@@ -24,7 +25,7 @@ use self::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Largest JSON body accepted.
-const MAX_BODY: usize = 2 * 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 2 * 1024 * 1024;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -66,7 +67,7 @@ impl utoipa::Modify for Security {
 }
 
 /// The API's routes (merged into the app without the session layer: no cookies here).
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     use axum::routing::{delete, post};
     Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
@@ -104,6 +105,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/{*rest}", get(not_found).post(not_found))
         .route_layer(axum::middleware::from_fn(api_fallbacks))
         .merge(Router::new().route("/api/v1", post(not_found).get(not_found)))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::idempotent,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            limits::rate_limit,
+        ))
 }
 
 async fn not_found(headers: HeaderMap) -> ApiError {
@@ -135,7 +144,7 @@ async fn api_fallbacks(req: Request, next: axum::middleware::Next) -> Response {
     ApiError::new(status, code, lang).into_response()
 }
 
-fn lang_of(headers: &HeaderMap) -> Lang {
+pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
     headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
