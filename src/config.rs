@@ -42,6 +42,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// SCIM tokens for identity providers.
+    ScimToken {
+        #[command(subcommand)]
+        command: ScimTokenCommand,
+    },
     /// Benchmarks: a data generator and load measurements (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -153,6 +158,26 @@ pub struct UserListArgs {
     /// The account's id (as `roster account create` printed it).
     #[arg(long)]
     pub account: String,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScimTokenCommand {
+    /// Print a new SCIM token that provisions users into an account (or a unit). Shown once.
+    Create(ScimTokenCreateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ScimTokenCreateArgs {
+    /// The account's (or unit's) id.
+    #[arg(long)]
+    pub account: String,
+
+    /// A name to recognise the token by (the identity provider's).
+    #[arg(long, default_value = "SCIM")]
+    pub name: String,
 
     #[command(flatten)]
     pub storage: StorageArgs,

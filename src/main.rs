@@ -5,7 +5,10 @@ mod config;
 
 use clap::Parser;
 
-use config::{AccountCommand, AdminCommand, BenchCommand, Cli, Command, TokenCommand, UserCommand};
+use config::{
+    AccountCommand, AdminCommand, BenchCommand, Cli, Command, ScimTokenCommand, TokenCommand,
+    UserCommand,
+};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -36,6 +39,9 @@ fn main() -> std::process::ExitCode {
             Command::Token {
                 command: TokenCommand::Create(args),
             } => cli::token::create(args).await,
+            Command::ScimToken {
+                command: ScimTokenCommand::Create(args),
+            } => cli::token::create_scim(args).await,
             Command::Bench {
                 command: BenchCommand::Seed(args),
             } => cli::bench::seed(args).await,

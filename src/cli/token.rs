@@ -5,7 +5,7 @@ use roster_core::model::NodeId;
 use roster_core::{Db, Error};
 
 use crate::cli::account::{command_line_actor, context, explain};
-use crate::config::TokenCreateArgs;
+use crate::config::{ScimTokenCreateArgs, TokenCreateArgs};
 
 pub async fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
     let db = Db::connect(&args.storage.database_url()?).await?;
@@ -39,6 +39,28 @@ pub async fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
             Ok(())
         }
         Err(Error::NotFound) => anyhow::bail!("no user with that email address or login"),
+        Err(e) => Err(explain(e)),
+    }
+}
+
+/// `roster scim-token create --account ID`: a new SCIM token, printed once.
+pub async fn create_scim(args: ScimTokenCreateArgs) -> anyhow::Result<()> {
+    let db = Db::connect(&args.storage.database_url()?).await?;
+    db.migrate().await?;
+    let ctx = context(db.clone());
+    let result = async {
+        let node = NodeId::parse(&args.account).ok_or(Error::NotFound)?;
+        let actor = command_line_actor(&ctx).await?;
+        roster_core::domain::scim::create_token(&ctx, &actor, node, &args.name).await
+    }
+    .await;
+    db.close().await;
+    match result {
+        Ok(token) => {
+            println!("{token}");
+            Ok(())
+        }
+        Err(Error::NotFound) => anyhow::bail!("no such account or unit"),
         Err(e) => Err(explain(e)),
     }
 }

@@ -12,5 +12,6 @@ mod mfa;
 mod phone;
 mod portal;
 mod process;
+mod scim;
 mod server;
 mod store;

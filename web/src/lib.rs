@@ -9,6 +9,7 @@ mod ops;
 mod page;
 mod portal;
 mod routes;
+mod scim;
 mod state;
 
 pub use extract::Network;

@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{name}", get(assets::serve_asset))
         .merge(portal)
         .merge(crate::api::router(state.clone()))
+        .merge(crate::scim::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::security_headers,

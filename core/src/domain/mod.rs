@@ -13,6 +13,7 @@ pub mod mfa;
 pub mod node;
 pub mod phone;
 pub mod reset;
+pub mod scim;
 pub mod session;
 pub mod setup;
 pub mod status;

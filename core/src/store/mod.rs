@@ -11,6 +11,7 @@ pub(crate) mod grant;
 pub(crate) mod idempotency;
 pub(crate) mod node;
 pub(crate) mod outbox;
+pub(crate) mod scim;
 pub(crate) mod session;
 pub(crate) mod stats;
 pub(crate) mod throttle;

@@ -60,6 +60,7 @@ pub struct UserDetail {
     pub has_photo: bool,
     pub version: i64,
     pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// The actor administers this user through a node scope (not only through "Access").
     pub managed_by_scope: bool,
     /// The actor may make this user an Administrator (administers the whole account).
@@ -175,6 +176,7 @@ fn detail(
         has_photo,
         version: u.version,
         created_at: Timestamp::from_millis(u.created_at),
+        updated_at: Timestamp::from_millis(u.updated_at),
         managed_by_scope: by_scope,
         can_set_role,
     }

@@ -1,0 +1,323 @@
+//! SCIM 2.0 provisioning through `/scim/v2`, on SQLite and PostgreSQL.
+
+use reqwest::Method;
+use roster_core::domain::scim;
+use roster_core::model::NodeId;
+use serde_json::{Value, json};
+
+use crate::support::org::{Org, root_actor};
+use crate::support::{TestServer, both_engines};
+
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+async fn call(
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Answer {
+    roster_core::outbox::install_tls_provider();
+    let mut req = reqwest::Client::new().request(method, format!("{}/scim/v2{path}", server.url));
+    if !token.is_empty() {
+        req = req.bearer_auth(token);
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(b) = body {
+        req = req
+            .header("content-type", "application/scim+json")
+            .body(b.to_string());
+    }
+    let res = req.send().await.expect("SCIM call");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    Answer {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+}
+
+async fn token_for(server: &TestServer, node: NodeId) -> String {
+    let t = scim::create_token(&server.ctx, &root_actor(server), node, "IdP")
+        .await
+        .expect("SCIM token");
+    assert!(t.starts_with("scim_"));
+    t
+}
+
+fn barbara() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "Barbara.Jensen@A.test",
+        "externalId": "okta-0001",
+        "name": {"givenName": "Barbara", "familyName": "Jensen"},
+        "phoneNumbers": [{"value": "+46701234567", "type": "mobile", "primary": true}],
+        "preferredLanguage": "sv-SE",
+        "active": true
+    })
+}
+
+both_engines!(an_identity_provider_provisions_users, |engine| async move {
+    let server = TestServer::with_admin(engine).await;
+    let org = Org::build(&server).await;
+    let token = token_for(&server, org.a).await;
+
+    // Discovery.
+    let config = call(
+        &server,
+        Method::GET,
+        "/ServiceProviderConfig",
+        "",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(config.status, 200);
+    assert_eq!(config.body["patch"]["supported"], true);
+    assert!(
+        config
+            .header("content-type")
+            .starts_with("application/scim+json")
+    );
+    let schemas = call(&server, Method::GET, "/Schemas", "", None, &[]).await;
+    assert_eq!(schemas.body["totalResults"], 2);
+    let types = call(&server, Method::GET, "/ResourceTypes", "", None, &[]).await;
+    assert_eq!(types.body["Resources"][0]["endpoint"], "/Users");
+
+    // Without a token: the RFC 7644 error body.
+    let none = call(&server, Method::GET, "/Users", "", None, &[]).await;
+    assert_eq!(none.status, 401);
+    assert_eq!(
+        none.body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    assert_eq!(none.body["status"], "401");
+
+    let created = call(
+        &server,
+        Method::POST,
+        "/Users",
+        &token,
+        Some(barbara()),
+        &[],
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        created.header("location"),
+        created.body["meta"]["location"].as_str().unwrap()
+    );
+    assert!(created.header("etag").starts_with("W/\"v"));
+    assert_eq!(created.body["userName"], "barbara.jensen@a.test");
+    assert_eq!(created.body["externalId"], "okta-0001");
+    assert_eq!(created.body["preferredLanguage"], "sv");
+    assert_eq!(created.body["phoneNumbers"][0]["value"], "+46701234567");
+    assert_eq!(
+        created.body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["organization"],
+        "Acme"
+    );
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND recipient = 'barbara.jensen@a.test'")
+            .await,
+        1,
+        "invited through the outbox"
+    );
+    // The same address again: 409 uniqueness; an external id taken: 409 too.
+    let again = call(
+        &server,
+        Method::POST,
+        "/Users",
+        &token,
+        Some(barbara()),
+        &[],
+    )
+    .await;
+    assert_eq!(again.status, 409, "{:?}", again.body);
+    assert_eq!(again.body["scimType"], "uniqueness");
+    // Bad input names the attribute.
+    let bad = call(
+        &server,
+        Method::POST,
+        "/Users",
+        &token,
+        Some(json!({"schemas": [], "name": {"givenName": "X"}})),
+        &[],
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body["detail"].as_str().unwrap().contains("userName"));
+
+    // Filters.
+    let by_name = call(
+        &server,
+        Method::GET,
+        "/Users?filter=userName%20eq%20%22BARBARA.jensen%40a.test%22",
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(by_name.status, 200);
+    assert_eq!(by_name.body["totalResults"], 1);
+    assert_eq!(by_name.body["Resources"][0]["id"], id.as_str());
+    let starts = call(
+        &server,
+        Method::GET,
+        "/Users?filter=name.familyName%20sw%20%22jen%22%20and%20active%20eq%20true",
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(starts.body["totalResults"], 1);
+    let all = call(
+        &server,
+        Method::GET,
+        "/Users?startIndex=1&count=2",
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(all.body["itemsPerPage"], 2);
+    assert!(all.body["totalResults"].as_u64().unwrap() >= 6);
+    let invalid = call(
+        &server,
+        Method::GET,
+        "/Users?filter=userName%20zz%20x",
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(invalid.status, 400);
+    assert_eq!(invalid.body["scimType"], "invalidFilter");
+
+    // PATCH: deactivate and rename; the answer is the resource.
+    let patch = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {"op": "replace", "path": "active", "value": false},
+            {"op": "replace", "path": "name.givenName", "value": "Babs"},
+            {"op": "add", "value": {"displayName": "Babs J"}}
+        ]
+    });
+    let patched = call(
+        &server,
+        Method::PATCH,
+        &format!("/Users/{id}"),
+        &token,
+        Some(patch),
+        &[],
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    assert_eq!(patched.body["active"], false);
+    assert_eq!(patched.body["name"]["givenName"], "Babs");
+    assert_eq!(patched.body["displayName"], "Babs J");
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM users WHERE email = 'barbara.jensen@a.test' AND status = 'disabled'")
+            .await,
+        1
+    );
+    // A stale ETag: 412, nothing changes.
+    let stale = call(
+        &server,
+        Method::PUT,
+        &format!("/Users/{id}"),
+        &token,
+        Some(barbara()),
+        &[("if-match", "W/\"v1\"")],
+    )
+    .await;
+    assert_eq!(stale.status, 412);
+    // PUT replaces (and reactivates).
+    let put = call(
+        &server,
+        Method::PUT,
+        &format!("/Users/{id}"),
+        &token,
+        Some(barbara()),
+        &[("if-match", &patched.header("etag"))],
+    )
+    .await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+    assert_eq!(put.body["active"], true);
+    assert_eq!(put.body["name"]["givenName"], "Barbara");
+
+    // Another account's token sees nothing of this one.
+    let other = token_for(&server, org.b).await;
+    let hidden = call(
+        &server,
+        Method::GET,
+        &format!("/Users/{id}"),
+        &other,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(hidden.status, 404);
+    let listed = call(
+        &server,
+        Method::GET,
+        "/Users?filter=userName%20eq%20%22barbara.jensen%40a.test%22",
+        &other,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(listed.body["totalResults"], 0);
+    let removed = call(
+        &server,
+        Method::DELETE,
+        &format!("/Users/{id}"),
+        &other,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(removed.status, 404);
+
+    let deleted = call(
+        &server,
+        Method::DELETE,
+        &format!("/Users/{id}"),
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+    let gone = call(
+        &server,
+        Method::GET,
+        &format!("/Users/{id}"),
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(gone.status, 404);
+});

@@ -1,0 +1,603 @@
+//! SCIM 2.0 at `/scim/v2` (RFC 7644): discovery, and `/Users` provisioning into the token's
+//! account or unit through the portal's domain functions. Groups and `/Bulk` are still to come.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use roster_core::Error;
+use roster_core::domain::scim::{self, LIST_SCHEMA, ScimUserInput};
+use roster_core::domain::{Actor, user};
+use roster_core::model::UserId;
+use roster_core::scim::filter;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::state::AppState;
+
+const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const MAX_COUNT: usize = 500;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/scim/v2/ServiceProviderConfig",
+            get(service_provider_config),
+        )
+        .route("/scim/v2/ResourceTypes", get(resource_types))
+        .route("/scim/v2/Schemas", get(schemas))
+        .route("/scim/v2/Users", get(list_users).post(create_user))
+        .route(
+            "/scim/v2/Users/{id}",
+            get(get_user)
+                .put(replace_user)
+                .patch(patch_user)
+                .delete(delete_user),
+        )
+}
+
+/// An answer in `application/scim+json`.
+fn scim(status: StatusCode, body: Value) -> Response {
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/scim+json"),
+    );
+    res
+}
+
+/// RFC 7644 §3.12 error body.
+pub struct ScimError {
+    status: StatusCode,
+    scim_type: Option<&'static str>,
+    detail: String,
+}
+
+impl ScimError {
+    fn new(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
+        ScimError {
+            status,
+            scim_type,
+            detail: detail.into(),
+        }
+    }
+
+    fn from_core(e: Error) -> ScimError {
+        let lang = roster_core::model::Lang::En;
+        match e {
+            Error::NotFound => ScimError::new(StatusCode::NOT_FOUND, None, "Resource not found"),
+            Error::Forbidden => ScimError::new(StatusCode::FORBIDDEN, None, "Not allowed"),
+            Error::Invalid(fields) => {
+                let detail = fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, roster_core::i18n::t(lang, f.code)))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let taken = fields.iter().any(|f| f.code.contains("taken"));
+                if taken {
+                    ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), detail)
+                } else {
+                    ScimError::new(StatusCode::BAD_REQUEST, Some("invalidValue"), detail)
+                }
+            }
+            Error::Conflict("api-if-match-stale") => ScimError::new(
+                StatusCode::PRECONDITION_FAILED,
+                None,
+                "The resource has changed",
+            ),
+            Error::Conflict(code) if code.contains("taken") => ScimError::new(
+                StatusCode::CONFLICT,
+                Some("uniqueness"),
+                roster_core::i18n::t(lang, code),
+            ),
+            Error::Conflict(code) => {
+                ScimError::new(StatusCode::CONFLICT, None, roster_core::i18n::t(lang, code))
+            }
+            Error::RateLimited { .. } => {
+                ScimError::new(StatusCode::TOO_MANY_REQUESTS, None, "Too many requests")
+            }
+            Error::Unauthenticated(_) => {
+                ScimError::new(StatusCode::UNAUTHORIZED, None, "Invalid credentials")
+            }
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error (SCIM)");
+                ScimError::new(StatusCode::INTERNAL_SERVER_ERROR, None, "Internal error")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "schemas": [ERROR_SCHEMA],
+            "status": self.status.as_u16().to_string(),
+            "detail": self.detail,
+        });
+        if let Some(t) = self.scim_type {
+            body["scimType"] = json!(t);
+        }
+        scim(self.status, body)
+    }
+}
+
+type ScimResult = Result<Response, ScimError>;
+
+/// The identity provider behind `Authorization: Bearer scim_…`.
+pub struct Provider(Actor);
+
+impl FromRequestParts<AppState> for Provider {
+    type Rejection = ScimError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ScimError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let ip = crate::extract::client_ip(parts, &state.trusted_proxies);
+        scim::authenticate(&state.ctx, &token, &ip)
+            .await
+            .map(Provider)
+            .map_err(|_| ScimError::new(StatusCode::UNAUTHORIZED, None, "Invalid credentials"))
+    }
+}
+
+fn base(state: &AppState) -> String {
+    state.ctx.settings.link("/scim/v2")
+}
+
+fn parse_id(id: &str) -> Result<Uuid, ScimError> {
+    Uuid::try_parse(id)
+        .map_err(|_| ScimError::new(StatusCode::NOT_FOUND, None, "Resource not found"))
+}
+
+fn with_etag(mut res: Response, version: i64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("W/\"v{version}\"")) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
+fn json_body(bytes: &Bytes) -> Result<Value, ScimError> {
+    serde_json::from_slice(bytes)
+        .map_err(|_| ScimError::new(StatusCode::BAD_REQUEST, Some("invalidSyntax"), "Not JSON"))
+}
+
+/// The version `If-Match` names, if any (`W/"v3"` or `"v3"`).
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ScimError> {
+    let Some(v) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    if v.trim() == "*" {
+        return Ok(None);
+    }
+    v.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .strip_prefix('v')
+        .and_then(|n| n.parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ScimError::new(
+                StatusCode::PRECONDITION_FAILED,
+                None,
+                "The resource has changed",
+            )
+        })
+}
+
+async fn answer_user(state: &AppState, actor: &Actor, id: Uuid, status: StatusCode) -> ScimResult {
+    let (v, version) = scim::get_user(&state.ctx, actor, id, &base(state))
+        .await
+        .map_err(ScimError::from_core)?;
+    let location = v["meta"]["location"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut res = with_etag(scim(status, v), version);
+    if status == StatusCode::CREATED
+        && let Ok(l) = HeaderValue::from_str(&location)
+    {
+        res.headers_mut().insert(header::LOCATION, l);
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ListParams {
+    filter: Option<String>,
+    start_index: Option<i64>,
+    count: Option<i64>,
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    Query(p): Query<ListParams>,
+) -> ScimResult {
+    let parsed = match p.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+        Some(f) => Some(filter::parse(f).map_err(|e| {
+            ScimError::new(
+                StatusCode::BAD_REQUEST,
+                Some("invalidFilter"),
+                e.to_string(),
+            )
+        })?),
+        None => None,
+    };
+    let start = p.start_index.unwrap_or(1).max(1) as usize;
+    let count = p.count.unwrap_or(100).clamp(0, MAX_COUNT as i64) as usize;
+    let (total, users) = scim::list_users(
+        &state.ctx,
+        &actor,
+        parsed.as_ref(),
+        start,
+        count,
+        &base(&state),
+    )
+    .await
+    .map_err(ScimError::from_core)?;
+    Ok(scim(
+        StatusCode::OK,
+        json!({
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": users.len(),
+            "Resources": users,
+        }),
+    ))
+}
+
+async fn get_user(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ScimResult {
+    answer_user(&state, &actor, parse_id(&id)?, StatusCode::OK).await
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    body: Bytes,
+) -> ScimResult {
+    let v = json_body(&body)?;
+    let input = ScimUserInput::from_json(&v).map_err(ScimError::from_core)?;
+    let id = scim::create_user(&state.ctx, &actor, &input)
+        .await
+        .map_err(ScimError::from_core)?;
+    answer_user(&state, &actor, id.0, StatusCode::CREATED).await
+}
+
+async fn replace_user(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let id = parse_id(&id)?;
+    let version = if_match(&headers)?;
+    let v = json_body(&body)?;
+    let input = ScimUserInput::from_json(&v).map_err(ScimError::from_core)?;
+    scim::replace_user(&state.ctx, &actor, id, version, &input)
+        .await
+        .map_err(ScimError::from_core)?;
+    answer_user(&state, &actor, id, StatusCode::OK).await
+}
+
+async fn patch_user(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let id = parse_id(&id)?;
+    let version = if_match(&headers)?;
+    let patch = json_body(&body)?;
+    let ok_schema = patch["schemas"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|x| x == PATCH_SCHEMA));
+    let Some(ops) = patch["Operations"].as_array().filter(|_| ok_schema) else {
+        return Err(ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            "A PatchOp with Operations is expected",
+        ));
+    };
+    let (mut current, now_version) = scim::get_user(&state.ctx, &actor, id, &base(&state))
+        .await
+        .map_err(ScimError::from_core)?;
+    if version.is_some_and(|v| v != now_version) {
+        return Err(ScimError::new(
+            StatusCode::PRECONDITION_FAILED,
+            None,
+            "The resource has changed",
+        ));
+    }
+    for op in ops {
+        apply(&mut current, op)?;
+    }
+    let input = ScimUserInput::from_json(&current).map_err(ScimError::from_core)?;
+    scim::replace_user(&state.ctx, &actor, id, Some(now_version), &input)
+        .await
+        .map_err(ScimError::from_core)?;
+    answer_user(&state, &actor, id, StatusCode::OK).await
+}
+
+async fn delete_user(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode, ScimError> {
+    let id = parse_id(&id)?;
+    // Only person users are SCIM's.
+    scim::get_user(&state.ctx, &actor, id, &base(&state))
+        .await
+        .map_err(ScimError::from_core)?;
+    user::delete_user(&state.ctx, &actor, UserId(id))
+        .await
+        .map_err(ScimError::from_core)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn key_ci(obj: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
+    obj.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
+}
+
+/// Sets `value` at `name` in an object, merging objects (add) or replacing.
+fn set(obj: &mut serde_json::Map<String, Value>, name: &str, value: Value, merge: bool) {
+    let key = key_ci(obj, name).unwrap_or_else(|| name.to_string());
+    match (obj.get_mut(&key), value) {
+        (Some(Value::Object(old)), Value::Object(new)) if merge => {
+            for (k, v) in new {
+                set(old, &k, v, true);
+            }
+        }
+        (Some(Value::Array(old)), Value::Array(new)) if merge => old.extend(new),
+        (_, v) => {
+            obj.insert(key, v);
+        }
+    }
+}
+
+/// One PATCH operation (RFC 7644 §3.5.2) on the resource's JSON: add, replace, remove; with no
+/// path, an attribute path, or `attr[filter]` / `attr[filter].sub`.
+fn apply(resource: &mut Value, op: &Value) -> Result<(), ScimError> {
+    let bad = |what: &str| {
+        ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidPath"),
+            what.to_string(),
+        )
+    };
+    let kind = op["op"].as_str().unwrap_or("").to_ascii_lowercase();
+    let path = op["path"].as_str().unwrap_or("").trim();
+    let value = op.get("value").cloned().unwrap_or(Value::Null);
+    let Some(obj) = resource.as_object_mut() else {
+        return Err(bad("not an object"));
+    };
+    match (kind.as_str(), path) {
+        ("add" | "replace", "") => {
+            let Value::Object(fields) = value else {
+                return Err(ScimError::new(
+                    StatusCode::BAD_REQUEST,
+                    Some("invalidValue"),
+                    "A value object is expected",
+                ));
+            };
+            for (k, v) in fields {
+                set(obj, &k, v, kind == "add");
+            }
+            Ok(())
+        }
+        ("add" | "replace" | "remove", path) if !path.is_empty() => {
+            // attr[filter].sub
+            if let Some(open) = path.find('[') {
+                let close = path.rfind(']').ok_or_else(|| bad("unclosed ["))?;
+                let attr = &path[..open];
+                let inner = filter::parse(&path[open + 1..close]).map_err(|e| {
+                    ScimError::new(
+                        StatusCode::BAD_REQUEST,
+                        Some("invalidFilter"),
+                        e.to_string(),
+                    )
+                })?;
+                let sub = path[close + 1..].trim_start_matches('.');
+                let key = key_ci(obj, attr).ok_or_else(|| {
+                    ScimError::new(
+                        StatusCode::BAD_REQUEST,
+                        Some("noTarget"),
+                        "No such attribute",
+                    )
+                })?;
+                let Some(Value::Array(items)) = obj.get_mut(&key) else {
+                    return Err(ScimError::new(
+                        StatusCode::BAD_REQUEST,
+                        Some("noTarget"),
+                        "Not multi-valued",
+                    ));
+                };
+                if kind == "remove" && sub.is_empty() {
+                    items.retain(|i| !inner.matches(i));
+                    return Ok(());
+                }
+                let mut hit = false;
+                for item in items.iter_mut().filter(|i| inner.matches(i)) {
+                    hit = true;
+                    if let Some(o) = item.as_object_mut() {
+                        if kind == "remove" {
+                            if let Some(k) = key_ci(o, sub) {
+                                o.remove(&k);
+                            }
+                        } else {
+                            set(o, sub, value.clone(), false);
+                        }
+                    }
+                }
+                if !hit && kind != "remove" {
+                    return Err(ScimError::new(
+                        StatusCode::BAD_REQUEST,
+                        Some("noTarget"),
+                        "No value matches",
+                    ));
+                }
+                return Ok(());
+            }
+            // Extension attributes are written `urn:…:User:attr`.
+            let (container, attr) = match path.rfind(':') {
+                Some(i) => (Some(&path[..i]), &path[i + 1..]),
+                None => (None, path),
+            };
+            let target = match container {
+                Some(uri) => {
+                    let key = key_ci(obj, uri).unwrap_or_else(|| uri.to_string());
+                    obj.entry(key).or_insert_with(|| json!({}));
+                    let k = key_ci(obj, uri).unwrap_or_default();
+                    obj.get_mut(&k)
+                        .and_then(Value::as_object_mut)
+                        .ok_or_else(|| bad("not an object"))?
+                }
+                None => obj,
+            };
+            let (name, sub) = match attr.split_once('.') {
+                Some((n, s)) => (n, Some(s)),
+                None => (attr, None),
+            };
+            match (kind.as_str(), sub) {
+                ("remove", None) => {
+                    if let Some(k) = key_ci(target, name) {
+                        target.remove(&k);
+                    }
+                }
+                ("remove", Some(s)) => {
+                    if let Some(k) = key_ci(target, name)
+                        && let Some(o) = target.get_mut(&k).and_then(Value::as_object_mut)
+                        && let Some(sk) = key_ci(o, s)
+                    {
+                        o.remove(&sk);
+                    }
+                }
+                (_, None) => set(target, name, value, kind == "add"),
+                (_, Some(s)) => {
+                    let k = key_ci(target, name).unwrap_or_else(|| name.to_string());
+                    let entry = target.entry(k).or_insert_with(|| json!({}));
+                    let o = entry.as_object_mut().ok_or_else(|| bad("not an object"))?;
+                    set(o, s, value, kind == "add");
+                }
+            }
+            Ok(())
+        }
+        _ => Err(ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            "op must be add, replace or remove",
+        )),
+    }
+}
+
+async fn service_provider_config(State(state): State<AppState>) -> Response {
+    scim(
+        StatusCode::OK,
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+            "documentationUri": state.ctx.settings.link("/api/v1/docs"),
+            "patch": {"supported": true},
+            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+            "filter": {"supported": true, "maxResults": MAX_COUNT},
+            "changePassword": {"supported": false},
+            "sort": {"supported": false},
+            "etag": {"supported": true},
+            "authenticationSchemes": [{
+                "type": "oauthbearertoken",
+                "name": "Bearer token",
+                "description": "A SCIM token of the account or unit (roster scim-token create)",
+                "primary": true
+            }],
+            "meta": {"resourceType": "ServiceProviderConfig",
+                     "location": state.ctx.settings.link("/scim/v2/ServiceProviderConfig")}
+        }),
+    )
+}
+
+fn user_resource_type(state: &AppState) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "User",
+        "name": "User",
+        "endpoint": "/Users",
+        "description": "A person user of the account",
+        "schema": scim::USER_SCHEMA,
+        "schemaExtensions": [{"schema": scim::ENTERPRISE, "required": false}],
+        "meta": {"resourceType": "ResourceType",
+                 "location": state.ctx.settings.link("/scim/v2/ResourceTypes/User")}
+    })
+}
+
+async fn resource_types(State(state): State<AppState>) -> Response {
+    let rt = user_resource_type(&state);
+    scim(
+        StatusCode::OK,
+        json!({"schemas": [LIST_SCHEMA], "totalResults": 1, "startIndex": 1,
+               "itemsPerPage": 1, "Resources": [rt]}),
+    )
+}
+
+fn attr(name: &str, kind: &str, required: bool, uniqueness: &str) -> Value {
+    json!({"name": name, "type": kind, "multiValued": false, "required": required,
+           "caseExact": false, "mutability": "readWrite", "returned": "default",
+           "uniqueness": uniqueness})
+}
+
+async fn schemas(State(state): State<AppState>) -> Response {
+    let sub = |n: &str| attr(n, "string", false, "none");
+    let multi = |n: &str| {
+        json!({"name": n, "type": "complex", "multiValued": true, "required": false,
+               "mutability": "readWrite", "returned": "default",
+               "subAttributes": [sub("value"), sub("type"), attr("primary", "boolean", false, "none")]})
+    };
+    let user = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": scim::USER_SCHEMA, "name": "User", "description": "User Account",
+        "attributes": [
+            attr("userName", "string", true, "server"),
+            {"name": "name", "type": "complex", "multiValued": false, "required": false,
+             "mutability": "readWrite", "returned": "default",
+             "subAttributes": [sub("givenName"), sub("familyName"), sub("formatted")]},
+            sub("displayName"), sub("preferredLanguage"), sub("userType"),
+            attr("active", "boolean", false, "none"),
+            multi("emails"), multi("phoneNumbers"),
+        ],
+        "meta": {"resourceType": "Schema",
+                 "location": state.ctx.settings.link(&format!("/scim/v2/Schemas/{}", scim::USER_SCHEMA))}
+    });
+    let enterprise = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": scim::ENTERPRISE, "name": "EnterpriseUser", "description": "Enterprise User",
+        "attributes": [
+            {"name": "department", "type": "string", "multiValued": false, "required": false,
+             "mutability": "readOnly", "returned": "default"},
+            {"name": "organization", "type": "string", "multiValued": false, "required": false,
+             "mutability": "readOnly", "returned": "default"}
+        ],
+        "meta": {"resourceType": "Schema",
+                 "location": state.ctx.settings.link(&format!("/scim/v2/Schemas/{}", scim::ENTERPRISE))}
+    });
+    scim(
+        StatusCode::OK,
+        json!({"schemas": [LIST_SCHEMA], "totalResults": 2, "startIndex": 1,
+               "itemsPerPage": 2, "Resources": [user, enterprise]}),
+    )
+}
