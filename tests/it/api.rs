@@ -6,28 +6,9 @@ use roster_core::domain::token::{self, NewToken};
 use roster_core::model::{NodeId, UserId};
 use serde_json::{Value, json};
 
+use crate::support::json::{Answer, send};
 use crate::support::org::{Org, root_actor};
 use crate::support::{TestServer, both_engines};
-
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> String {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    }
-
-    fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or("")
-    }
-}
 
 /// One API call; `auth` is the whole `Authorization` value ("" sends none).
 async fn call(
@@ -38,27 +19,15 @@ async fn call(
     body: Option<Value>,
     headers: &[(&str, &str)],
 ) -> Answer {
-    roster_core::outbox::install_tls_provider();
-    let http = reqwest::Client::new();
-    let mut req = http.request(method, format!("{}{path}", server.url));
-    if !auth.is_empty() {
-        req = req.header("authorization", auth);
-    }
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.expect("API call");
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap_or_default();
-    Answer {
-        status,
+    send(
+        server,
+        method,
+        path,
+        auth,
+        body.map(|b| (b, "application/json")),
         headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    }
+    )
+    .await
 }
 
 async fn get(server: &TestServer, path: &str, auth: &str) -> Answer {

@@ -5,24 +5,9 @@ use roster_core::domain::scim;
 use roster_core::model::NodeId;
 use serde_json::{Value, json};
 
+use crate::support::json::{Answer, send};
 use crate::support::org::{Org, root_actor};
 use crate::support::{TestServer, both_engines};
-
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> String {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    }
-}
 
 async fn call(
     server: &TestServer,
@@ -32,28 +17,21 @@ async fn call(
     body: Option<Value>,
     headers: &[(&str, &str)],
 ) -> Answer {
-    roster_core::outbox::install_tls_provider();
-    let mut req = reqwest::Client::new().request(method, format!("{}/scim/v2{path}", server.url));
-    if !token.is_empty() {
-        req = req.bearer_auth(token);
-    }
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    if let Some(b) = body {
-        req = req
-            .header("content-type", "application/scim+json")
-            .body(b.to_string());
-    }
-    let res = req.send().await.expect("SCIM call");
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap_or_default();
-    Answer {
-        status,
+    let auth = if token.is_empty() {
+        String::new()
+    } else {
+        format!("Bearer {token}")
+    };
+    let body = body.map(|b| (b, "application/scim+json"));
+    send(
+        server,
+        method,
+        &format!("/scim/v2{path}"),
+        &auth,
+        body,
         headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    }
+    )
+    .await
 }
 
 async fn token_for(server: &TestServer, node: NodeId) -> String {

@@ -3,6 +3,7 @@
 pub mod browser;
 pub mod client;
 pub mod database;
+pub mod json;
 pub mod org;
 pub mod server;
 pub mod sms;
