@@ -80,6 +80,19 @@ both_engines!(an_identity_provider_provisions_users, |engine| async move {
     assert_eq!(schemas.body["totalResults"], 2);
     let types = call(&server, Method::GET, "/ResourceTypes", "", None, &[]).await;
     assert_eq!(types.body["Resources"][0]["endpoint"], "/Users");
+    let one = call(
+        &server,
+        Method::GET,
+        "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+        "",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(one.body["name"], "User");
+    let nowhere = call(&server, Method::GET, "/Nowhere", &token, None, &[]).await;
+    assert_eq!(nowhere.status, 404);
+    assert_eq!(nowhere.body["status"], "404");
 
     // Without a token: the RFC 7644 error body.
     let none = call(&server, Method::GET, "/Users", "", None, &[]).await;

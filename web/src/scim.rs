@@ -30,7 +30,9 @@ pub fn router() -> Router<AppState> {
             get(service_provider_config),
         )
         .route("/scim/v2/ResourceTypes", get(resource_types))
+        .route("/scim/v2/ResourceTypes/{id}", get(resource_type))
         .route("/scim/v2/Schemas", get(schemas))
+        .route("/scim/v2/Schemas/{id}", get(schema))
         .route("/scim/v2/Users", get(list_users).post(create_user))
         .route(
             "/scim/v2/Users/{id}",
@@ -39,6 +41,12 @@ pub fn router() -> Router<AppState> {
                 .patch(patch_user)
                 .delete(delete_user),
         )
+        .route("/scim/v2", axum::routing::any(not_found))
+        .route("/scim/v2/{*rest}", axum::routing::any(not_found))
+}
+
+async fn not_found() -> ScimError {
+    ScimError::new(StatusCode::NOT_FOUND, None, "Resource not found")
 }
 
 /// An answer in `application/scim+json`.
@@ -561,7 +569,42 @@ fn attr(name: &str, kind: &str, required: bool, uniqueness: &str) -> Value {
            "uniqueness": uniqueness})
 }
 
+async fn resource_type(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ScimResult {
+    if id == "User" {
+        Ok(scim(StatusCode::OK, user_resource_type(&state)))
+    } else {
+        Err(ScimError::new(
+            StatusCode::NOT_FOUND,
+            None,
+            "Resource not found",
+        ))
+    }
+}
+
+async fn schema(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ScimResult {
+    let all = all_schemas(&state);
+    all.into_iter()
+        .find(|s| s["id"].as_str() == Some(id.as_str()))
+        .map(|s| scim(StatusCode::OK, s))
+        .ok_or_else(|| ScimError::new(StatusCode::NOT_FOUND, None, "Resource not found"))
+}
+
 async fn schemas(State(state): State<AppState>) -> Response {
+    let all = all_schemas(&state);
+    scim(
+        StatusCode::OK,
+        json!({"schemas": [LIST_SCHEMA], "totalResults": all.len(), "startIndex": 1,
+               "itemsPerPage": all.len(), "Resources": all}),
+    )
+}
+
+fn all_schemas(state: &AppState) -> Vec<Value> {
     let sub = |n: &str| attr(n, "string", false, "none");
     let multi = |n: &str| {
         json!({"name": n, "type": "complex", "multiValued": true, "required": false,
@@ -595,9 +638,5 @@ async fn schemas(State(state): State<AppState>) -> Response {
         "meta": {"resourceType": "Schema",
                  "location": state.ctx.settings.link(&format!("/scim/v2/Schemas/{}", scim::ENTERPRISE))}
     });
-    scim(
-        StatusCode::OK,
-        json!({"schemas": [LIST_SCHEMA], "totalResults": 2, "startIndex": 1,
-               "itemsPerPage": 2, "Resources": [user, enterprise]}),
-    )
+    vec![user, enterprise]
 }
