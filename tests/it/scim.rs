@@ -159,6 +159,55 @@ both_engines!(an_identity_provider_provisions_users, |engine| async move {
     assert_eq!(bad.status, 400);
     assert!(bad.body["detail"].as_str().unwrap().contains("userName"));
 
+    // attributes / excludedAttributes: id and schemas always stay.
+    let some = call(
+        &server,
+        Method::GET,
+        &format!("/Users/{id}?attributes=userName,name.givenName"),
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(some.status, 200);
+    assert_eq!(some.body["id"], id.as_str());
+    assert_eq!(some.body["name"], json!({"givenName": "Barbara"}));
+    assert!(some.body.get("emails").is_none() && some.body.get("meta").is_none());
+    let less = call(
+        &server,
+        Method::GET,
+        &format!("/Users/{id}?excludedAttributes=emails,meta,id"),
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert!(less.body.get("emails").is_none() && less.body.get("meta").is_none());
+    assert_eq!(less.body["id"], id.as_str());
+    assert_eq!(less.body["userName"], "barbara.jensen@a.test");
+    // Sorting.
+    let sorted = call(
+        &server,
+        Method::GET,
+        "/Users?sortBy=userName&sortOrder=descending&count=3&attributes=userName",
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    let names: Vec<String> = sorted.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), 3);
+    let mut expected = names.clone();
+    expected.sort();
+    expected.reverse();
+    assert_eq!(names, expected);
+    assert_eq!(names[0], "unit@a.test", "{names:?}");
+
     // Filters.
     let by_name = call(
         &server,

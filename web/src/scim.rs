@@ -226,6 +226,200 @@ pub struct ListParams {
     filter: Option<String>,
     start_index: Option<i64>,
     count: Option<i64>,
+    sort_by: Option<String>,
+    sort_order: Option<String>,
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Projection {
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+/// An attribute name as a request writes it: `name.givenName`, or with the schema URI.
+fn split_attr(a: &str) -> (Option<&str>, &str, Option<&str>) {
+    let (uri, rest) = match a.rfind(':') {
+        Some(i) => (Some(&a[..i]), &a[i + 1..]),
+        None => (None, a),
+    };
+    match rest.split_once('.') {
+        Some((n, s)) => (uri, n, Some(s)),
+        None => (uri, rest, None),
+    }
+}
+
+/// `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5): `id` and `schemas` always stay.
+fn project(v: &mut Value, attributes: Option<&str>, excluded: Option<&str>) {
+    let list = |s: Option<&str>| -> Vec<String> {
+        s.unwrap_or("")
+            .split(',')
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect()
+    };
+    let (keep, drop) = (list(attributes), list(excluded));
+    let Some(obj) = v.as_object_mut() else {
+        return;
+    };
+    let core_uri = scim::USER_SCHEMA;
+    if !keep.is_empty() {
+        let mut out = serde_json::Map::new();
+        for (k, val) in obj.iter() {
+            if k == "id" || k == "schemas" {
+                out.insert(k.clone(), val.clone());
+            }
+        }
+        for a in &keep {
+            let (uri, name, sub) = split_attr(a);
+            // An extension URN alone names the whole extension.
+            if let Some(ext) = obj.keys().find(|k| k.eq_ignore_ascii_case(a)).cloned()
+                && ext.contains(':')
+            {
+                out.insert(ext.clone(), obj[&ext].clone());
+                continue;
+            }
+            let container = match uri {
+                Some(u) if !u.eq_ignore_ascii_case(core_uri) => {
+                    obj.keys().find(|k| k.eq_ignore_ascii_case(u)).cloned()
+                }
+                _ => None,
+            };
+            let source = match &container {
+                Some(c) => obj.get(c).and_then(Value::as_object),
+                None => Some(&*obj),
+            };
+            let Some(source) = source else { continue };
+            let Some((key, val)) = source.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) else {
+                continue;
+            };
+            let picked = match (sub, val) {
+                (None, v) => v.clone(),
+                (Some(s), Value::Object(o)) => {
+                    let mut m = serde_json::Map::new();
+                    if let Some((sk, sv)) = o.iter().find(|(k, _)| k.eq_ignore_ascii_case(s)) {
+                        m.insert(sk.clone(), sv.clone());
+                    }
+                    let prev = match &container {
+                        Some(c) => out.get(c).and_then(|x| x.get(key)).cloned(),
+                        None => out.get(key).cloned(),
+                    };
+                    if let Some(Value::Object(p)) = prev {
+                        m.extend(p);
+                    }
+                    Value::Object(m)
+                }
+                (Some(s), Value::Array(items)) => Value::Array(
+                    items
+                        .iter()
+                        .map(|i| {
+                            let mut m = serde_json::Map::new();
+                            if let Some((sk, sv)) = i
+                                .as_object()
+                                .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(s)))
+                            {
+                                m.insert(sk.clone(), sv.clone());
+                            }
+                            Value::Object(m)
+                        })
+                        .collect(),
+                ),
+                (Some(_), v) => v.clone(),
+            };
+            match &container {
+                Some(c) => {
+                    let entry = out.entry(c.clone()).or_insert_with(|| json!({}));
+                    if let Some(e) = entry.as_object_mut() {
+                        e.insert(key.clone(), picked);
+                    }
+                }
+                None => {
+                    out.insert(key.clone(), picked);
+                }
+            }
+        }
+        *obj = out;
+        return;
+    }
+    for a in &drop {
+        let (uri, name, sub) = split_attr(a);
+        if name.eq_ignore_ascii_case("id") || name.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
+        let container = match uri {
+            Some(u) if !u.eq_ignore_ascii_case(core_uri) => {
+                obj.keys().find(|k| k.eq_ignore_ascii_case(u)).cloned()
+            }
+            _ => None,
+        };
+        let target = match &container {
+            Some(c) => obj.get_mut(c).and_then(Value::as_object_mut),
+            None => Some(&mut *obj),
+        };
+        let Some(target) = target else { continue };
+        let Some(key) = target
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(name))
+            .cloned()
+        else {
+            continue;
+        };
+        match sub {
+            None => {
+                target.remove(&key);
+            }
+            Some(s) => match target.get_mut(&key) {
+                Some(Value::Object(o)) => {
+                    if let Some(sk) = o.keys().find(|k| k.eq_ignore_ascii_case(s)).cloned() {
+                        o.remove(&sk);
+                    }
+                }
+                Some(Value::Array(items)) => {
+                    for i in items.iter_mut().filter_map(Value::as_object_mut) {
+                        if let Some(sk) = i.keys().find(|k| k.eq_ignore_ascii_case(s)).cloned() {
+                            i.remove(&sk);
+                        }
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+}
+
+/// The text a resource sorts by (`sortBy`), lower case; missing values sort last.
+fn sort_key(v: &Value, path: &str) -> Option<String> {
+    let f = filter::parse(&format!("{path} pr")).ok()?;
+    let filter::Filter::Present(p) = f else {
+        return None;
+    };
+    let probe = |val: &Value| -> Option<String> {
+        match val {
+            Value::String(s) => Some(s.to_lowercase()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(format!("{:020.6}", n.as_f64().unwrap_or(0.0))),
+            _ => None,
+        }
+    };
+    let obj = v.as_object()?;
+    let top = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(&p.name))?.1;
+    match (&p.sub, top) {
+        (None, Value::Array(items)) => items.first().and_then(|i| probe(&i["value"])),
+        (None, other) => probe(other),
+        (Some(s), Value::Object(o)) => o
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(s))
+            .and_then(|(_, x)| probe(x)),
+        (Some(s), Value::Array(items)) => items.first().and_then(|i| {
+            i.as_object()?
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(s))
+                .and_then(|(_, x)| probe(x))
+        }),
+        _ => None,
+    }
 }
 
 async fn list_users(
@@ -245,16 +439,56 @@ async fn list_users(
     };
     let start = p.start_index.unwrap_or(1).max(1) as usize;
     let count = p.count.unwrap_or(100).clamp(0, MAX_COUNT as i64) as usize;
-    let (total, users) = scim::list_users(
-        &state.ctx,
-        &actor,
-        parsed.as_ref(),
-        start,
-        count,
-        &base(&state),
-    )
-    .await
+    // Sorting needs every match; without it, only the page is built.
+    let (total, mut users) = match &p.sort_by {
+        Some(_) => {
+            scim::list_users(
+                &state.ctx,
+                &actor,
+                parsed.as_ref(),
+                1,
+                usize::MAX,
+                &base(&state),
+            )
+            .await
+        }
+        None => {
+            scim::list_users(
+                &state.ctx,
+                &actor,
+                parsed.as_ref(),
+                start,
+                count,
+                &base(&state),
+            )
+            .await
+        }
+    }
     .map_err(ScimError::from_core)?;
+    if let Some(by) = p.sort_by.as_deref().filter(|b| !b.trim().is_empty()) {
+        let descending = p
+            .sort_order
+            .as_deref()
+            .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
+        users.sort_by(|a, b| {
+            let (ka, kb) = (sort_key(a, by), sort_key(b, by));
+            let ord = match (&ka, &kb) {
+                (Some(x), Some(y)) => x.cmp(y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            };
+            if descending && ka.is_some() && kb.is_some() {
+                ord.reverse()
+            } else {
+                ord
+            }
+        });
+        users = users.into_iter().skip(start - 1).take(count).collect();
+    }
+    for u in users.iter_mut() {
+        project(u, p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    }
     Ok(scim(
         StatusCode::OK,
         json!({
@@ -271,8 +505,18 @@ async fn get_user(
     State(state): State<AppState>,
     Provider(actor): Provider,
     axum::extract::Path(id): axum::extract::Path<String>,
+    Query(p): Query<Projection>,
 ) -> ScimResult {
-    answer_user(&state, &actor, parse_id(&id)?, StatusCode::OK).await
+    let id = parse_id(&id)?;
+    let (mut v, version) = scim::get_user(&state.ctx, &actor, id, &base(&state))
+        .await
+        .map_err(ScimError::from_core)?;
+    project(
+        &mut v,
+        p.attributes.as_deref(),
+        p.excluded_attributes.as_deref(),
+    );
+    Ok(with_etag(scim(StatusCode::OK, v), version))
 }
 
 async fn create_user(
@@ -526,7 +770,7 @@ async fn service_provider_config(State(state): State<AppState>) -> Response {
             "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
             "filter": {"supported": true, "maxResults": MAX_COUNT},
             "changePassword": {"supported": false},
-            "sort": {"supported": false},
+            "sort": {"supported": true},
             "etag": {"supported": true},
             "authenticationSchemes": [{
                 "type": "oauthbearertoken",
