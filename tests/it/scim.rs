@@ -77,7 +77,7 @@ both_engines!(an_identity_provider_provisions_users, |engine| async move {
             .starts_with("application/scim+json")
     );
     let schemas = call(&server, Method::GET, "/Schemas", "", None, &[]).await;
-    assert_eq!(schemas.body["totalResults"], 2);
+    assert_eq!(schemas.body["totalResults"], 3);
     let types = call(&server, Method::GET, "/ResourceTypes", "", None, &[]).await;
     assert_eq!(types.body["Resources"][0]["endpoint"], "/Users");
     let one = call(
@@ -360,4 +360,132 @@ both_engines!(an_identity_provider_provisions_users, |engine| async move {
     )
     .await;
     assert_eq!(gone.status, 404);
+});
+
+both_engines!(groups_are_units_and_members_move, |engine| async move {
+    let server = TestServer::with_admin(engine).await;
+    let org = Org::build(&server).await;
+    let token = token_for(&server, org.a).await;
+    // The existing units are groups; members are the users directly in them.
+    let all = call(&server, Method::GET, "/Groups", &token, None, &[]).await;
+    assert_eq!(all.status, 200, "{:?}", all.body);
+    assert_eq!(all.body["totalResults"], 3, "Sales, Nordics, Stockholm");
+    let stockholm = call(
+        &server,
+        Method::GET,
+        "/Groups?filter=displayName%20eq%20%22Stockholm%22",
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        stockholm.body["Resources"][0]["members"][0]["value"],
+        org.target.0.to_string()
+    );
+
+    let made = call(
+        &server,
+        Method::POST,
+        "/Groups",
+        &token,
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                    "displayName": "Helsinki",
+                    "members": [{"value": org.target.0.to_string()}]}),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let gid = made.body["id"].as_str().unwrap().to_string();
+    assert_eq!(made.body["members"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM users u JOIN nodes n ON n.id = u.node_id WHERE u.email = 'target@a.test' AND n.name = 'Helsinki'")
+            .await,
+        1,
+        "a member is a user in the unit"
+    );
+    let patch = |ops: Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
+    let added = call(
+        &server,
+        Method::PATCH,
+        &format!("/Groups/{gid}"),
+        &token,
+        Some(patch(json!([
+            {"op": "add", "path": "members", "value": [{"value": org.plain.0.to_string()}]},
+            {"op": "replace", "path": "displayName", "value": "Espoo"}
+        ]))),
+        &[],
+    )
+    .await;
+    assert_eq!(added.status, 200, "{:?}", added.body);
+    assert_eq!(added.body["displayName"], "Espoo");
+    assert_eq!(added.body["members"].as_array().unwrap().len(), 2);
+    let removed = call(
+        &server,
+        Method::PATCH,
+        &format!("/Groups/{gid}"),
+        &token,
+        Some(patch(json!([
+            {"op": "remove", "path": format!("members[value eq \"{}\"]", org.target.0)}
+        ]))),
+        &[],
+    )
+    .await;
+    assert_eq!(removed.status, 200, "{:?}", removed.body);
+    assert_eq!(removed.body["members"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM users u JOIN nodes n ON n.id = u.node_id WHERE u.email = 'target@a.test' AND n.name = 'Acme'")
+            .await,
+        1,
+        "a removed member moves up to the group's parent"
+    );
+    // Another account's token: nothing to see or change.
+    let other = token_for(&server, org.b).await;
+    let hidden = call(
+        &server,
+        Method::GET,
+        &format!("/Groups/{gid}"),
+        &other,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(hidden.status, 404);
+    // Deleting the group moves its members up and removes the unit.
+    let gone = call(
+        &server,
+        Method::DELETE,
+        &format!("/Groups/{gid}"),
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(gone.status, 204);
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM nodes WHERE name = 'Espoo'")
+            .await,
+        0
+    );
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM users u JOIN nodes n ON n.id = u.node_id WHERE u.email = 'plain@a.test' AND n.name = 'Acme'")
+            .await,
+        1
+    );
+    let bad = call(
+        &server,
+        Method::POST,
+        "/Groups",
+        &token,
+        Some(json!({"displayName": "", "members": []})),
+        &[],
+    )
+    .await;
+    assert_eq!(bad.status, 400);
 });

@@ -41,6 +41,14 @@ pub fn router() -> Router<AppState> {
                 .patch(patch_user)
                 .delete(delete_user),
         )
+        .route("/scim/v2/Groups", get(list_groups).post(create_group))
+        .route(
+            "/scim/v2/Groups/{id}",
+            get(get_group)
+                .put(replace_group)
+                .patch(patch_group)
+                .delete(delete_group),
+        )
         .route("/scim/v2", axum::routing::any(not_found))
         .route("/scim/v2/{*rest}", axum::routing::any(not_found))
 }
@@ -798,12 +806,25 @@ fn user_resource_type(state: &AppState) -> Value {
     })
 }
 
+fn group_resource_type(state: &AppState) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "Group",
+        "name": "Group",
+        "endpoint": "/Groups",
+        "description": "An organizational unit; its members are the users in it",
+        "schema": scim::GROUP_SCHEMA,
+        "meta": {"resourceType": "ResourceType",
+                 "location": state.ctx.settings.link("/scim/v2/ResourceTypes/Group")}
+    })
+}
+
 async fn resource_types(State(state): State<AppState>) -> Response {
-    let rt = user_resource_type(&state);
+    let all = [user_resource_type(&state), group_resource_type(&state)];
     scim(
         StatusCode::OK,
-        json!({"schemas": [LIST_SCHEMA], "totalResults": 1, "startIndex": 1,
-               "itemsPerPage": 1, "Resources": [rt]}),
+        json!({"schemas": [LIST_SCHEMA], "totalResults": 2, "startIndex": 1,
+               "itemsPerPage": 2, "Resources": all}),
     )
 }
 
@@ -819,6 +840,8 @@ async fn resource_type(
 ) -> ScimResult {
     if id == "User" {
         Ok(scim(StatusCode::OK, user_resource_type(&state)))
+    } else if id == "Group" {
+        Ok(scim(StatusCode::OK, group_resource_type(&state)))
     } else {
         Err(ScimError::new(
             StatusCode::NOT_FOUND,
@@ -882,5 +905,296 @@ fn all_schemas(state: &AppState) -> Vec<Value> {
         "meta": {"resourceType": "Schema",
                  "location": state.ctx.settings.link(&format!("/scim/v2/Schemas/{}", scim::ENTERPRISE))}
     });
-    vec![user, enterprise]
+    let group = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": scim::GROUP_SCHEMA, "name": "Group", "description": "Group (an organizational unit)",
+        "attributes": [
+            attr("displayName", "string", true, "none"),
+            {"name": "members", "type": "complex", "multiValued": true, "required": false,
+             "mutability": "readWrite", "returned": "default",
+             "subAttributes": [
+                {"name": "value", "type": "string", "multiValued": false, "required": false,
+                 "mutability": "immutable", "returned": "default"},
+                {"name": "display", "type": "string", "multiValued": false, "required": false,
+                 "mutability": "readOnly", "returned": "default"},
+                {"name": "type", "type": "string", "multiValued": false, "required": false,
+                 "mutability": "immutable", "returned": "default"}
+             ]}
+        ],
+        "meta": {"resourceType": "Schema",
+                 "location": state.ctx.settings.link(&format!("/scim/v2/Schemas/{}", scim::GROUP_SCHEMA))}
+    });
+    vec![user, enterprise, group]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups (units)
+
+fn member_ids(v: &Value) -> Result<Vec<Uuid>, ScimError> {
+    let Some(list) = v.as_array() else {
+        return Ok(vec![]);
+    };
+    list.iter()
+        .map(|m| {
+            m["value"]
+                .as_str()
+                .and_then(|s| Uuid::try_parse(s).ok())
+                .ok_or_else(|| {
+                    ScimError::new(
+                        StatusCode::BAD_REQUEST,
+                        Some("invalidValue"),
+                        "members: value must be a user id",
+                    )
+                })
+        })
+        .collect()
+}
+
+fn field<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
+    v.as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+async fn answer_group(state: &AppState, actor: &Actor, id: Uuid, status: StatusCode) -> ScimResult {
+    let (v, version) = scim::get_group(&state.ctx, actor, id, &base(state))
+        .await
+        .map_err(ScimError::from_core)?;
+    let location = v["meta"]["location"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut res = with_etag(scim(status, v), version);
+    if status == StatusCode::CREATED
+        && let Ok(l) = HeaderValue::from_str(&location)
+    {
+        res.headers_mut().insert(header::LOCATION, l);
+    }
+    Ok(res)
+}
+
+async fn list_groups(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    Query(p): Query<ListParams>,
+) -> ScimResult {
+    let parsed = match p.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+        Some(f) => Some(filter::parse(f).map_err(|e| {
+            ScimError::new(
+                StatusCode::BAD_REQUEST,
+                Some("invalidFilter"),
+                e.to_string(),
+            )
+        })?),
+        None => None,
+    };
+    let all = scim::list_groups(&state.ctx, &actor, &base(&state))
+        .await
+        .map_err(ScimError::from_core)?;
+    let mut matching: Vec<Value> = all
+        .into_iter()
+        .filter(|g| parsed.as_ref().is_none_or(|f| f.matches(g)))
+        .collect();
+    let total = matching.len();
+    let start = p.start_index.unwrap_or(1).max(1) as usize;
+    let count = p.count.unwrap_or(100).clamp(0, MAX_COUNT as i64) as usize;
+    if let Some(by) = p.sort_by.as_deref().filter(|b| !b.trim().is_empty()) {
+        matching.sort_by_key(|g| sort_key(g, by));
+        if p.sort_order
+            .as_deref()
+            .is_some_and(|o| o.eq_ignore_ascii_case("descending"))
+        {
+            matching.reverse();
+        }
+    }
+    let mut page: Vec<Value> = matching.into_iter().skip(start - 1).take(count).collect();
+    for g in page.iter_mut() {
+        project(g, p.attributes.as_deref(), p.excluded_attributes.as_deref());
+    }
+    Ok(scim(
+        StatusCode::OK,
+        json!({"schemas": [LIST_SCHEMA], "totalResults": total, "startIndex": start,
+               "itemsPerPage": page.len(), "Resources": page}),
+    ))
+}
+
+async fn get_group(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Query(p): Query<Projection>,
+) -> ScimResult {
+    let (mut v, version) = scim::get_group(&state.ctx, &actor, parse_id(&id)?, &base(&state))
+        .await
+        .map_err(ScimError::from_core)?;
+    project(
+        &mut v,
+        p.attributes.as_deref(),
+        p.excluded_attributes.as_deref(),
+    );
+    Ok(with_etag(scim(StatusCode::OK, v), version))
+}
+
+async fn create_group(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    body: Bytes,
+) -> ScimResult {
+    let v = json_body(&body)?;
+    let name = field(&v, "displayName")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let members = member_ids(field(&v, "members").unwrap_or(&Value::Null))?;
+    let id = scim::create_group(&state.ctx, &actor, name, &members)
+        .await
+        .map_err(ScimError::from_core)?;
+    answer_group(&state, &actor, id, StatusCode::CREATED).await
+}
+
+async fn replace_group(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let id = parse_id(&id)?;
+    let version = if_match(&headers)?;
+    let v = json_body(&body)?;
+    let name = field(&v, "displayName").and_then(Value::as_str);
+    let members = member_ids(field(&v, "members").unwrap_or(&Value::Null))?;
+    scim::set_group(&state.ctx, &actor, id, version, name, Some(&members))
+        .await
+        .map_err(ScimError::from_core)?;
+    answer_group(&state, &actor, id, StatusCode::OK).await
+}
+
+async fn patch_group(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let id = parse_id(&id)?;
+    let version = if_match(&headers)?;
+    let patch = json_body(&body)?;
+    let ok_schema = patch["schemas"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|x| x == PATCH_SCHEMA));
+    let Some(ops) = patch["Operations"].as_array().filter(|_| ok_schema) else {
+        return Err(ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            "A PatchOp with Operations is expected",
+        ));
+    };
+    let (_, current) = scim::get_group(&state.ctx, &actor, id, &base(&state))
+        .await
+        .map_err(ScimError::from_core)?;
+    if version.is_some_and(|v| v != current) {
+        return Err(ScimError::new(
+            StatusCode::PRECONDITION_FAILED,
+            None,
+            "The resource has changed",
+        ));
+    }
+    for op in ops {
+        let kind = op["op"].as_str().unwrap_or("").to_ascii_lowercase();
+        let path = op["path"].as_str().unwrap_or("").trim();
+        let value = op.get("value").cloned().unwrap_or(Value::Null);
+        let lower = path.to_ascii_lowercase();
+        let result = match (kind.as_str(), lower.as_str()) {
+            ("add", "members") => {
+                let add = member_ids(&value)?;
+                scim::change_members(&state.ctx, &actor, id, &add, &[]).await
+            }
+            ("replace", "members") => {
+                let set = member_ids(&value)?;
+                scim::set_group(&state.ctx, &actor, id, None, None, Some(&set)).await
+            }
+            ("remove", "members") => {
+                let gone = if value.is_null() {
+                    let (g, _) = scim::get_group(&state.ctx, &actor, id, &base(&state))
+                        .await
+                        .map_err(ScimError::from_core)?;
+                    member_ids(&g["members"])?
+                } else {
+                    member_ids(&value)?
+                };
+                scim::change_members(&state.ctx, &actor, id, &[], &gone).await
+            }
+            ("remove", p) if p.starts_with("members[") => {
+                let inner = &path[8..path.rfind(']').unwrap_or(path.len())];
+                let f = filter::parse(inner).map_err(|e| {
+                    ScimError::new(
+                        StatusCode::BAD_REQUEST,
+                        Some("invalidFilter"),
+                        e.to_string(),
+                    )
+                })?;
+                let (g, _) = scim::get_group(&state.ctx, &actor, id, &base(&state))
+                    .await
+                    .map_err(ScimError::from_core)?;
+                let gone: Vec<Value> = g["members"]
+                    .as_array()
+                    .map(|m| m.iter().filter(|x| f.matches(x)).cloned().collect())
+                    .unwrap_or_default();
+                scim::change_members(
+                    &state.ctx,
+                    &actor,
+                    id,
+                    &[],
+                    &member_ids(&Value::Array(gone))?,
+                )
+                .await
+            }
+            ("replace" | "add", "displayname") => {
+                let name = value.as_str().unwrap_or("");
+                scim::set_group(&state.ctx, &actor, id, None, Some(name), None).await
+            }
+            ("replace" | "add", "") => {
+                let name = field(&value, "displayName").and_then(Value::as_str);
+                let members = match field(&value, "members") {
+                    Some(m) => Some(member_ids(m)?),
+                    None => None,
+                };
+                match (kind.as_str(), members) {
+                    ("add", Some(add)) => {
+                        if let Some(n) = name {
+                            scim::set_group(&state.ctx, &actor, id, None, Some(n), None)
+                                .await
+                                .map_err(ScimError::from_core)?;
+                        }
+                        scim::change_members(&state.ctx, &actor, id, &add, &[]).await
+                    }
+                    (_, members) => {
+                        scim::set_group(&state.ctx, &actor, id, None, name, members.as_deref())
+                            .await
+                    }
+                }
+            }
+            _ => {
+                return Err(ScimError::new(
+                    StatusCode::BAD_REQUEST,
+                    Some("invalidPath"),
+                    "Groups take displayName and members",
+                ));
+            }
+        };
+        result.map_err(ScimError::from_core)?;
+    }
+    answer_group(&state, &actor, id, StatusCode::OK).await
+}
+
+async fn delete_group(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode, ScimError> {
+    scim::delete_group(&state.ctx, &actor, parse_id(&id)?)
+        .await
+        .map_err(ScimError::from_core)?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -420,3 +420,178 @@ pub async fn replace_user(
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Groups: the units below the token's node. A user belongs to exactly one unit, so adding a
+// member to a group moves the user into that unit, and removing one moves the user up to the
+// unit's parent.
+
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+async fn direct_members(ctx: &Ctx, actor: &Actor, unit: NodeId) -> Result<Vec<(UserId, String)>> {
+    let mut out = vec![];
+    let mut f = user::ListFilter {
+        node: Some(unit),
+        ..Default::default()
+    };
+    loop {
+        let page = user::list_users(ctx, actor, &f).await?;
+        out.extend(
+            page.users
+                .iter()
+                .filter(|u| !u.is_system && u.node_id == unit)
+                .map(|u| (u.id, u.email.clone())),
+        );
+        match page.next {
+            Some(n) if out.len() < SCAN_LIMIT => f.after = Some(n),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+async fn unit_in_scope(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<super::node::NodeView> {
+    let n = super::node::get_node(ctx, actor, NodeId(id)).await?;
+    let scope = actor.primary_scope().ok_or(Error::Forbidden)?;
+    if n.kind != NodeKind::Unit || n.id == scope.node_id {
+        return Err(Error::NotFound);
+    }
+    Ok(n)
+}
+
+/// One group (unit) as SCIM JSON, with its version.
+pub async fn get_group(ctx: &Ctx, actor: &Actor, id: Uuid, base: &str) -> Result<(Value, i64)> {
+    let n = unit_in_scope(ctx, actor, id).await?;
+    let members: Vec<Value> = direct_members(ctx, actor, n.id)
+        .await?
+        .into_iter()
+        .map(|(u, email)| {
+            json!({"value": u.0.to_string(), "display": email, "type": "User",
+                   "$ref": format!("{base}/Users/{}", u.0)})
+        })
+        .collect();
+    let v = json!({
+        "schemas": [GROUP_SCHEMA],
+        "id": n.id.0.to_string(),
+        "displayName": n.name,
+        "members": members,
+        "meta": {
+            "resourceType": "Group",
+            "created": ts(n.created_at),
+            "lastModified": ts(n.created_at),
+            "version": format!("W/\"v{}\"", n.version),
+            "location": format!("{base}/Groups/{}", n.id.0),
+        }
+    });
+    Ok((v, n.version))
+}
+
+/// Every group below the token's node.
+pub async fn list_groups(ctx: &Ctx, actor: &Actor, base: &str) -> Result<Vec<Value>> {
+    let scope = actor.primary_scope().ok_or(Error::Forbidden)?.node_id;
+    let tree = super::node::tree(ctx, actor, Some(scope)).await?;
+    let mut out = vec![];
+    for t in tree {
+        if t.node.kind == NodeKind::Unit && t.node.id != scope {
+            out.push(get_group(ctx, actor, t.node.id.0, base).await?.0);
+        }
+    }
+    Ok(out)
+}
+
+async fn move_into(ctx: &Ctx, actor: &Actor, user: Uuid, node: NodeId) -> Result<()> {
+    let d = user::get_user(ctx, actor, UserId(user)).await?;
+    if d.is_system {
+        return Err(Error::field("members", "error-not-found"));
+    }
+    if d.node_id != node {
+        user::move_user(ctx, actor, UserId(user), d.version, node).await?;
+    }
+    Ok(())
+}
+
+/// A new group: a unit under the token's node, with its members moved into it.
+pub async fn create_group(
+    ctx: &Ctx,
+    actor: &Actor,
+    display_name: &str,
+    members: &[Uuid],
+) -> Result<Uuid> {
+    let parent = actor.primary_scope().ok_or(Error::Forbidden)?.node_id;
+    let id = super::node::create_unit(ctx, actor, parent, display_name)
+        .await
+        .map_err(|e| match e {
+            Error::Invalid(_) => Error::field("displayName", "field-required"),
+            other => other,
+        })?;
+    for m in members {
+        move_into(ctx, actor, *m, id).await?;
+    }
+    Ok(id.0)
+}
+
+/// Renames a group and/or sets its members (those left out move up to the unit's parent).
+pub async fn set_group(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: Uuid,
+    version: Option<i64>,
+    display_name: Option<&str>,
+    members: Option<&[Uuid]>,
+) -> Result<()> {
+    let n = unit_in_scope(ctx, actor, id).await?;
+    if version.is_some_and(|v| v != n.version) {
+        return Err(Error::Conflict("api-if-match-stale"));
+    }
+    if let Some(name) = display_name
+        && name != n.name
+    {
+        super::node::rename_unit(ctx, actor, n.id, n.version, name).await?;
+    }
+    if let Some(members) = members {
+        let parent = n.parent_id.ok_or(Error::NotFound)?;
+        for (u, _) in direct_members(ctx, actor, n.id).await? {
+            if !members.contains(&u.0) {
+                move_into(ctx, actor, u.0, parent).await?;
+            }
+        }
+        for m in members {
+            move_into(ctx, actor, *m, n.id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds members (moves them in) or removes them (moves them up).
+pub async fn change_members(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: Uuid,
+    add: &[Uuid],
+    remove: &[Uuid],
+) -> Result<()> {
+    let n = unit_in_scope(ctx, actor, id).await?;
+    let parent = n.parent_id.ok_or(Error::NotFound)?;
+    for m in add {
+        move_into(ctx, actor, *m, n.id).await?;
+    }
+    let current: Vec<Uuid> = direct_members(ctx, actor, n.id)
+        .await?
+        .into_iter()
+        .map(|(u, _)| u.0)
+        .collect();
+    for m in remove.iter().filter(|m| current.contains(m)) {
+        move_into(ctx, actor, *m, parent).await?;
+    }
+    Ok(())
+}
+
+/// Deletes a group: its members move up to the parent first; sub-units keep it (409).
+pub async fn delete_group(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
+    let n = unit_in_scope(ctx, actor, id).await?;
+    let parent = n.parent_id.ok_or(Error::NotFound)?;
+    for (u, _) in direct_members(ctx, actor, n.id).await? {
+        move_into(ctx, actor, u.0, parent).await?;
+    }
+    super::node::delete_unit(ctx, actor, n.id).await
+}
