@@ -489,3 +489,75 @@ both_engines!(groups_are_units_and_members_move, |engine| async move {
     .await;
     assert_eq!(bad.status, 400);
 });
+
+both_engines!(
+    bulk_runs_operations_in_order_with_bulk_ids,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        let org = Org::build(&server).await;
+        let token = token_for(&server, org.a).await;
+        let request = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "failOnErrors": 1,
+            "Operations": [
+                {"method": "POST", "path": "/Users", "bulkId": "kim",
+                 "data": {"userName": "kim@a.test", "name": {"givenName": "Kim"}}},
+                {"method": "POST", "path": "/Groups", "bulkId": "team",
+                 "data": {"displayName": "Tampere", "members": [{"value": "bulkId:kim"}]}},
+                {"method": "PATCH", "path": "/Users/bulkId:kim",
+                 "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                          "Operations": [{"op": "replace", "path": "active", "value": false}]}},
+                {"method": "POST", "path": "/Users", "data": {"userName": "not an address"}},
+                {"method": "POST", "path": "/Users", "data": {"userName": "never@a.test"}}
+            ]
+        });
+        let res = call(&server, Method::POST, "/Bulk", &token, Some(request), &[]).await;
+        assert_eq!(res.status, 200, "{:?}", res.body);
+        let ops = res.body["Operations"].as_array().unwrap();
+        assert_eq!(
+            ops.len(),
+            4,
+            "failOnErrors 1 stops after the first error: {ops:?}"
+        );
+        assert_eq!(ops[0]["status"], "201");
+        assert_eq!(ops[0]["bulkId"], "kim");
+        assert!(ops[0]["location"].as_str().unwrap().contains("/Users/"));
+        assert_eq!(ops[1]["status"], "201");
+        assert_eq!(ops[2]["status"], "200");
+        assert_eq!(ops[3]["status"], "400");
+        assert_eq!(ops[3]["response"]["scimType"], "invalidValue");
+        assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM users u JOIN nodes n ON n.id = u.node_id WHERE u.email = 'kim@a.test' AND n.name = 'Tampere' AND u.status = 'disabled'")
+            .await,
+        1
+    );
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM users WHERE email = 'never@a.test'")
+                .await,
+            0
+        );
+        // Without a token, nothing runs.
+        let anonymous = call(
+            &server,
+            Method::POST,
+            "/Bulk",
+            "",
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                    "Operations": [{"method": "POST", "path": "/Users",
+                                    "data": {"userName": "sneak@a.test"}}]}),
+            ),
+            &[],
+        )
+        .await;
+        assert_eq!(anonymous.status, 401);
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM users WHERE email = 'sneak@a.test'")
+                .await,
+            0
+        );
+    }
+);

@@ -22,6 +22,10 @@ use crate::state::AppState;
 const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const MAX_COUNT: usize = 500;
+const BULK_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
+const MAX_BULK_OPERATIONS: usize = 1000;
+const MAX_BULK_BYTES: usize = 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -49,6 +53,7 @@ pub fn router() -> Router<AppState> {
                 .patch(patch_group)
                 .delete(delete_group),
         )
+        .route("/scim/v2/Bulk", axum::routing::post(bulk))
         .route("/scim/v2", axum::routing::any(not_found))
         .route("/scim/v2/{*rest}", axum::routing::any(not_found))
 }
@@ -775,7 +780,7 @@ async fn service_provider_config(State(state): State<AppState>) -> Response {
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
             "documentationUri": state.ctx.settings.link("/api/v1/docs"),
             "patch": {"supported": true},
-            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+            "bulk": {"supported": true, "maxOperations": MAX_BULK_OPERATIONS, "maxPayloadSize": MAX_BULK_BYTES},
             "filter": {"supported": true, "maxResults": MAX_COUNT},
             "changePassword": {"supported": false},
             "sort": {"supported": true},
@@ -1197,4 +1202,152 @@ async fn delete_group(
         .await
         .map_err(ScimError::from_core)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk (RFC 7644 §3.7): each operation runs through this router exactly as a single request
+// would (same token, same rules), in order; `bulkId:` references are replaced by the ids the
+// earlier operations created.
+
+fn substitute(v: &mut Value, ids: &std::collections::HashMap<String, String>) {
+    match v {
+        Value::String(s) => {
+            if let Some(id) = s.strip_prefix("bulkId:").and_then(|k| ids.get(k)) {
+                *s = id.clone();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| substitute(i, ids)),
+        Value::Object(map) => map.values_mut().for_each(|i| substitute(i, ids)),
+        _ => {}
+    }
+}
+
+async fn bulk(
+    State(state): State<AppState>,
+    Provider(_): Provider,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    use tower::ServiceExt as _;
+    // The token is checked here, and again by each operation (same rules as a single request).
+    if body.len() > MAX_BULK_BYTES {
+        return Err(ScimError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("tooLarge"),
+            "Bulk payload too large",
+        ));
+    }
+    let v = json_body(&body)?;
+    let ok_schema = v["schemas"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|x| x == BULK_SCHEMA));
+    let Some(ops) = v["Operations"].as_array().filter(|_| ok_schema) else {
+        return Err(ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            "A BulkRequest with Operations is expected",
+        ));
+    };
+    if ops.len() > MAX_BULK_OPERATIONS {
+        return Err(ScimError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("tooMany"),
+            "Too many operations",
+        ));
+    }
+    let fail_on = v["failOnErrors"].as_u64().map(|n| n as usize);
+    let auth = headers.get(header::AUTHORIZATION).cloned();
+    let router = crate::routes::router(state.clone());
+    let mut ids: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut results = vec![];
+    let mut errors = 0;
+    for op in ops {
+        if fail_on.is_some_and(|n| n > 0 && errors >= n) {
+            break;
+        }
+        let method = op["method"].as_str().unwrap_or("").to_ascii_uppercase();
+        let bulk_id = op["bulkId"].as_str().map(str::to_string);
+        let mut path = op["path"].as_str().unwrap_or("").to_string();
+        if let Some(rest) = path.split('/').find_map(|seg| seg.strip_prefix("bulkId:"))
+            && let Some(id) = ids.get(rest)
+        {
+            path = path.replace(&format!("bulkId:{rest}"), id);
+        }
+        let mut data = op.get("data").cloned().unwrap_or(Value::Null);
+        substitute(&mut data, &ids);
+        let allowed = matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
+            && (path.starts_with("/Users") || path.starts_with("/Groups"))
+            && !path.contains("..");
+        let (status, location, response) = if !allowed {
+            (
+                400,
+                String::new(),
+                Some(json!({"schemas": [ERROR_SCHEMA], "status": "400",
+                                               "scimType": "invalidSyntax",
+                                               "detail": "method and path of an operation"})),
+            )
+        } else {
+            let mut req = axum::http::Request::builder()
+                .method(method.as_str())
+                .uri(format!("/scim/v2{path}"))
+                .header(header::CONTENT_TYPE, "application/scim+json");
+            if let Some(a) = &auth {
+                req = req.header(header::AUTHORIZATION, a.clone());
+            }
+            if let Some(version) = op["version"].as_str() {
+                req = req.header(header::IF_MATCH, version);
+            }
+            let body = if data.is_null() {
+                String::new()
+            } else {
+                data.to_string()
+            };
+            let Ok(req) = req.body(axum::body::Body::from(body)) else {
+                return Err(ScimError::new(
+                    StatusCode::BAD_REQUEST,
+                    Some("invalidSyntax"),
+                    "operation",
+                ));
+            };
+            let res = router.clone().oneshot(req).await.map_err(|_| {
+                ScimError::new(StatusCode::INTERNAL_SERVER_ERROR, None, "Internal error")
+            })?;
+            let status = res.status().as_u16();
+            let location = res
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let bytes = axum::body::to_bytes(res.into_body(), MAX_BULK_BYTES)
+                .await
+                .unwrap_or_default();
+            let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
+            if let (Some(b), Some(p)) = (&bulk_id, &parsed)
+                && status == 201
+                && let Some(id) = p["id"].as_str()
+            {
+                ids.insert(b.clone(), id.to_string());
+            }
+            (status, location, if status >= 400 { parsed } else { None })
+        };
+        if status >= 400 {
+            errors += 1;
+        }
+        let mut r = json!({"method": method, "status": status.to_string()});
+        if let Some(b) = &bulk_id {
+            r["bulkId"] = json!(b);
+        }
+        if !location.is_empty() {
+            r["location"] = json!(location);
+        }
+        if let Some(resp) = response {
+            r["response"] = resp;
+        }
+        results.push(r);
+    }
+    Ok(scim(
+        StatusCode::OK,
+        json!({"schemas": [BULK_RESPONSE], "Operations": results}),
+    ))
 }

@@ -175,7 +175,7 @@ pub struct NodePatch {
     responses((status = 200, body = NodeOut), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
               (status = 422, body = ErrorBody), (status = 428, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn patch(
@@ -242,7 +242,7 @@ pub async fn patch(
            ("If-Match" = String, Header, description = "The ETag of the version being deleted")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 412, body = ErrorBody), (status = 428, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+              (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -312,7 +312,7 @@ pub struct AdministratorAdd {
     request_body = AdministratorAdd,
     params(("id" = Uuid, Path, description = "The account's or unit's id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn add_administrator(
@@ -331,7 +331,7 @@ pub async fn add_administrator(
     params(("id" = Uuid, Path, description = "The account's or unit's id"),
            ("user" = Uuid, Path, description = "The administrator's user id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+              (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn remove_administrator(
     State(state): State<AppState>,

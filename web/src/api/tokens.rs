@@ -101,7 +101,7 @@ pub struct TokenCreated {
 #[utoipa::path(operation_id = "tokens_create", post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenCreate,
     responses((status = 201, body = TokenCreated), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)),
+              (status = 409, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -150,7 +150,7 @@ pub async fn create(
 #[utoipa::path(operation_id = "tokens_revoke", delete, path = "/api/v1/tokens/{id}", tag = "tokens",
     params(("id" = Uuid, Path, description = "The token's id")),
     responses((status = 204), (status = 404, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+              (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,

@@ -371,7 +371,7 @@ pub struct UserPatch {
     responses((status = 200, body = UserOut), (status = 404, body = ErrorBody),
               (status = 412, body = ErrorBody), (status = 422, body = ErrorBody),
               (status = 428, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)),
+              (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn patch(
     State(state): State<AppState>,
@@ -456,7 +456,7 @@ pub async fn patch(
            ("If-Match" = String, Header, description = "The ETag of the version being deleted")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 412, body = ErrorBody), (status = 428, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+              (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -480,7 +480,7 @@ pub async fn delete(
 #[utoipa::path(operation_id = "users_resend_invitation", post, path = "/api/v1/users/{id}/invitations", tag = "users",
     params(("id" = Uuid, Path, description = "The user's id")),
     responses((status = 202, description = "Queued for sending"), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn resend_invitation(
@@ -543,7 +543,7 @@ pub async fn sessions(
     params(("id" = Uuid, Path, description = "The user's id"),
            ("session" = Uuid, Path, description = "The session's handle")),
     responses((status = 204), (status = 404, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+              (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn end_session(
     State(state): State<AppState>,
