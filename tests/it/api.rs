@@ -570,6 +570,8 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
              response_headers_conformance,response_schema_conformance",
         ])
         .env("NO_COLOR", "1")
+        // Its cache and reports go to a scratch folder, not the working tree.
+        .current_dir(crate::support::database::temp_dir("roster-schemathesis"))
         .output()
         .await
         .expect("run schemathesis");
@@ -636,6 +638,40 @@ both_engines!(
         )
         .await;
         assert!(matches!(account.status, 403 | 404), "{}", account.status);
+
+        // Another account's administrator: every write on this unit is 404, nothing changes.
+        let b_admin = token::find_user(&server.ctx, "badmin@b.test")
+            .await
+            .unwrap();
+        let stranger = bearer(&server, b_admin, None, false, None).await;
+        let before = server.fingerprint().await;
+        let tag = renamed.header("etag");
+        for (method, target, body) in [
+            (Method::PATCH, path.clone(), Some(json!({"name": "Taken"}))),
+            (Method::DELETE, path.clone(), None),
+            (
+                Method::POST,
+                format!("{path}/administrators"),
+                Some(json!({"email": "badmin@b.test"})),
+            ),
+            (
+                Method::DELETE,
+                format!("{path}/administrators/{}", org.account_admin),
+                None,
+            ),
+        ] {
+            let res = call(
+                &server,
+                method,
+                &target,
+                &stranger,
+                body,
+                &[("if-match", &tag)],
+            )
+            .await;
+            assert_eq!(res.status, 404, "{target}");
+        }
+        assert_eq!(server.fingerprint().await, before);
 
         let admins = format!("{path}/administrators");
         let added = call(

@@ -339,6 +339,31 @@ both_engines!(an_identity_provider_provisions_users, |engine| async move {
     )
     .await;
     assert_eq!(removed.status, 404);
+    let before = server.fingerprint().await;
+    let changed = call(
+        &server,
+        Method::PATCH,
+        &format!("/Users/{id}"),
+        &other,
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "active", "value": false}]}),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(changed.status, 404);
+    let replaced = call(
+        &server,
+        Method::PUT,
+        &format!("/Users/{id}"),
+        &other,
+        Some(barbara()),
+        &[],
+    )
+    .await;
+    assert_eq!(replaced.status, 404);
+    assert_eq!(server.fingerprint().await, before, "nothing changed");
 
     let deleted = call(
         &server,

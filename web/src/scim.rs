@@ -9,9 +9,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use roster_core::Error;
+use roster_core::domain::Actor;
 use roster_core::domain::scim::{self, LIST_SCHEMA, ScimUserInput};
-use roster_core::domain::{Actor, user};
-use roster_core::model::UserId;
 use roster_core::scim::filter;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -220,17 +219,7 @@ async fn answer_user(state: &AppState, actor: &Actor, id: Uuid, status: StatusCo
     let (v, version) = scim::get_user(&state.ctx, actor, id, &base(state))
         .await
         .map_err(ScimError::from_core)?;
-    let location = v["meta"]["location"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let mut res = with_etag(scim(status, v), version);
-    if status == StatusCode::CREATED
-        && let Ok(l) = HeaderValue::from_str(&location)
-    {
-        res.headers_mut().insert(header::LOCATION, l);
-    }
-    Ok(res)
+    Ok(resource(v, version, status))
 }
 
 #[derive(Deserialize, Default)]
@@ -243,6 +232,119 @@ pub struct ListParams {
     sort_order: Option<String>,
     attributes: Option<String>,
     excluded_attributes: Option<String>,
+}
+
+impl ListParams {
+    fn parsed_filter(&self) -> Result<Option<filter::Filter>, ScimError> {
+        parse_filter(self.filter.as_deref())
+    }
+
+    /// `startIndex` (1-based) and `count`, within bounds.
+    fn window(&self) -> (usize, usize) {
+        let start = self.start_index.unwrap_or(1).max(1) as usize;
+        let count = self.count.unwrap_or(100).clamp(0, MAX_COUNT as i64) as usize;
+        (start, count)
+    }
+
+    fn sorts(&self) -> bool {
+        self.sort_by
+            .as_deref()
+            .is_some_and(|b| !b.trim().is_empty())
+    }
+
+    /// The list answer: `items` sorted and cut to the page when `whole` (every match), then
+    /// projected. Missing sort values come last in either order.
+    fn answer(&self, total: usize, mut items: Vec<Value>, whole: bool) -> Response {
+        let (start, count) = self.window();
+        if let Some(by) = self.sort_by.as_deref().filter(|_| self.sorts()) {
+            let descending = self
+                .sort_order
+                .as_deref()
+                .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
+            items.sort_by(|a, b| {
+                let (ka, kb) = (sort_key(a, by), sort_key(b, by));
+                match (&ka, &kb) {
+                    (Some(x), Some(y)) if descending => y.cmp(x),
+                    (Some(x), Some(y)) => x.cmp(y),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => std::cmp::Ordering::Equal,
+                }
+            });
+        }
+        if whole {
+            items = items.into_iter().skip(start - 1).take(count).collect();
+        }
+        for item in items.iter_mut() {
+            project(
+                item,
+                self.attributes.as_deref(),
+                self.excluded_attributes.as_deref(),
+            );
+        }
+        scim(
+            StatusCode::OK,
+            json!({"schemas": [LIST_SCHEMA], "totalResults": total, "startIndex": start,
+                   "itemsPerPage": items.len(), "Resources": items}),
+        )
+    }
+}
+
+fn parse_filter(text: Option<&str>) -> Result<Option<filter::Filter>, ScimError> {
+    match text.filter(|f| !f.trim().is_empty()) {
+        Some(f) => filter::parse(f).map(Some).map_err(|e| {
+            ScimError::new(
+                StatusCode::BAD_REQUEST,
+                Some("invalidFilter"),
+                e.to_string(),
+            )
+        }),
+        None => Ok(None),
+    }
+}
+
+/// The operations of a PATCH body (RFC 7644 §3.5.2).
+fn patch_ops(patch: &Value) -> Result<&Vec<Value>, ScimError> {
+    let ok_schema = patch["schemas"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|x| x == PATCH_SCHEMA));
+    patch["Operations"]
+        .as_array()
+        .filter(|_| ok_schema)
+        .ok_or_else(|| {
+            ScimError::new(
+                StatusCode::BAD_REQUEST,
+                Some("invalidSyntax"),
+                "A PatchOp with Operations is expected",
+            )
+        })
+}
+
+/// A resource with its weak ETag, and its `Location` when just created.
+fn resource(v: Value, version: i64, status: StatusCode) -> Response {
+    let location = v["meta"]["location"].as_str().map(str::to_string);
+    let mut res = with_etag(scim(status, v), version);
+    if status == StatusCode::CREATED
+        && let Some(l) = location.and_then(|l| HeaderValue::from_str(&l).ok())
+    {
+        res.headers_mut().insert(header::LOCATION, l);
+    }
+    res
+}
+
+/// A resource id in the path: one that is not an id names nothing (404).
+pub struct ScimId(Uuid);
+
+impl FromRequestParts<AppState> for ScimId {
+    type Rejection = ScimError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ScimError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ScimError::new(StatusCode::NOT_FOUND, None, "Resource not found"))?;
+        parse_id(&raw).map(ScimId)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -440,87 +542,27 @@ async fn list_users(
     Provider(actor): Provider,
     Query(p): Query<ListParams>,
 ) -> ScimResult {
-    let parsed = match p.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-        Some(f) => Some(filter::parse(f).map_err(|e| {
-            ScimError::new(
-                StatusCode::BAD_REQUEST,
-                Some("invalidFilter"),
-                e.to_string(),
-            )
-        })?),
-        None => None,
-    };
-    let start = p.start_index.unwrap_or(1).max(1) as usize;
-    let count = p.count.unwrap_or(100).clamp(0, MAX_COUNT as i64) as usize;
+    let filter = p.parsed_filter()?;
+    let (start, count) = p.window();
     // Sorting needs every match; without it, only the page is built.
-    let (total, mut users) = match &p.sort_by {
-        Some(_) => {
-            scim::list_users(
-                &state.ctx,
-                &actor,
-                parsed.as_ref(),
-                1,
-                usize::MAX,
-                &base(&state),
-            )
+    let (from, n) = if p.sorts() {
+        (1, usize::MAX)
+    } else {
+        (start, count)
+    };
+    let (total, users) =
+        scim::list_users(&state.ctx, &actor, filter.as_ref(), from, n, &base(&state))
             .await
-        }
-        None => {
-            scim::list_users(
-                &state.ctx,
-                &actor,
-                parsed.as_ref(),
-                start,
-                count,
-                &base(&state),
-            )
-            .await
-        }
-    }
-    .map_err(ScimError::from_core)?;
-    if let Some(by) = p.sort_by.as_deref().filter(|b| !b.trim().is_empty()) {
-        let descending = p
-            .sort_order
-            .as_deref()
-            .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
-        users.sort_by(|a, b| {
-            let (ka, kb) = (sort_key(a, by), sort_key(b, by));
-            let ord = match (&ka, &kb) {
-                (Some(x), Some(y)) => x.cmp(y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            };
-            if descending && ka.is_some() && kb.is_some() {
-                ord.reverse()
-            } else {
-                ord
-            }
-        });
-        users = users.into_iter().skip(start - 1).take(count).collect();
-    }
-    for u in users.iter_mut() {
-        project(u, p.attributes.as_deref(), p.excluded_attributes.as_deref());
-    }
-    Ok(scim(
-        StatusCode::OK,
-        json!({
-            "schemas": [LIST_SCHEMA],
-            "totalResults": total,
-            "startIndex": start,
-            "itemsPerPage": users.len(),
-            "Resources": users,
-        }),
-    ))
+            .map_err(ScimError::from_core)?;
+    Ok(p.answer(total, users, p.sorts()))
 }
 
 async fn get_user(
     State(state): State<AppState>,
     Provider(actor): Provider,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    ScimId(id): ScimId,
     Query(p): Query<Projection>,
 ) -> ScimResult {
-    let id = parse_id(&id)?;
     let (mut v, version) = scim::get_user(&state.ctx, &actor, id, &base(&state))
         .await
         .map_err(ScimError::from_core)?;
@@ -548,11 +590,10 @@ async fn create_user(
 async fn replace_user(
     State(state): State<AppState>,
     Provider(actor): Provider,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    ScimId(id): ScimId,
     headers: HeaderMap,
     body: Bytes,
 ) -> ScimResult {
-    let id = parse_id(&id)?;
     let version = if_match(&headers)?;
     let v = json_body(&body)?;
     let input = ScimUserInput::from_json(&v).map_err(ScimError::from_core)?;
@@ -565,23 +606,13 @@ async fn replace_user(
 async fn patch_user(
     State(state): State<AppState>,
     Provider(actor): Provider,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    ScimId(id): ScimId,
     headers: HeaderMap,
     body: Bytes,
 ) -> ScimResult {
-    let id = parse_id(&id)?;
     let version = if_match(&headers)?;
     let patch = json_body(&body)?;
-    let ok_schema = patch["schemas"]
-        .as_array()
-        .is_some_and(|s| s.iter().any(|x| x == PATCH_SCHEMA));
-    let Some(ops) = patch["Operations"].as_array().filter(|_| ok_schema) else {
-        return Err(ScimError::new(
-            StatusCode::BAD_REQUEST,
-            Some("invalidSyntax"),
-            "A PatchOp with Operations is expected",
-        ));
-    };
+    let ops = patch_ops(&patch)?;
     let (mut current, now_version) = scim::get_user(&state.ctx, &actor, id, &base(&state))
         .await
         .map_err(ScimError::from_core)?;
@@ -605,14 +636,9 @@ async fn patch_user(
 async fn delete_user(
     State(state): State<AppState>,
     Provider(actor): Provider,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    ScimId(id): ScimId,
 ) -> Result<StatusCode, ScimError> {
-    let id = parse_id(&id)?;
-    // Only person users are SCIM's.
-    scim::get_user(&state.ctx, &actor, id, &base(&state))
-        .await
-        .map_err(ScimError::from_core)?;
-    user::delete_user(&state.ctx, &actor, UserId(id))
+    scim::delete_user(&state.ctx, &actor, id)
         .await
         .map_err(ScimError::from_core)?;
     Ok(StatusCode::NO_CONTENT)
@@ -966,17 +992,7 @@ async fn answer_group(state: &AppState, actor: &Actor, id: Uuid, status: StatusC
     let (v, version) = scim::get_group(&state.ctx, actor, id, &base(state))
         .await
         .map_err(ScimError::from_core)?;
-    let location = v["meta"]["location"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let mut res = with_etag(scim(status, v), version);
-    if status == StatusCode::CREATED
-        && let Ok(l) = HeaderValue::from_str(&location)
-    {
-        res.headers_mut().insert(header::LOCATION, l);
-    }
-    Ok(res)
+    Ok(resource(v, version, status))
 }
 
 async fn list_groups(
@@ -984,53 +1000,23 @@ async fn list_groups(
     Provider(actor): Provider,
     Query(p): Query<ListParams>,
 ) -> ScimResult {
-    let parsed = match p.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-        Some(f) => Some(filter::parse(f).map_err(|e| {
-            ScimError::new(
-                StatusCode::BAD_REQUEST,
-                Some("invalidFilter"),
-                e.to_string(),
-            )
-        })?),
-        None => None,
-    };
-    let all = scim::list_groups(&state.ctx, &actor, &base(&state))
+    let filter = p.parsed_filter()?;
+    let matching: Vec<Value> = scim::list_groups(&state.ctx, &actor, &base(&state))
         .await
-        .map_err(ScimError::from_core)?;
-    let mut matching: Vec<Value> = all
+        .map_err(ScimError::from_core)?
         .into_iter()
-        .filter(|g| parsed.as_ref().is_none_or(|f| f.matches(g)))
+        .filter(|g| filter.as_ref().is_none_or(|f| f.matches(g)))
         .collect();
-    let total = matching.len();
-    let start = p.start_index.unwrap_or(1).max(1) as usize;
-    let count = p.count.unwrap_or(100).clamp(0, MAX_COUNT as i64) as usize;
-    if let Some(by) = p.sort_by.as_deref().filter(|b| !b.trim().is_empty()) {
-        matching.sort_by_key(|g| sort_key(g, by));
-        if p.sort_order
-            .as_deref()
-            .is_some_and(|o| o.eq_ignore_ascii_case("descending"))
-        {
-            matching.reverse();
-        }
-    }
-    let mut page: Vec<Value> = matching.into_iter().skip(start - 1).take(count).collect();
-    for g in page.iter_mut() {
-        project(g, p.attributes.as_deref(), p.excluded_attributes.as_deref());
-    }
-    Ok(scim(
-        StatusCode::OK,
-        json!({"schemas": [LIST_SCHEMA], "totalResults": total, "startIndex": start,
-               "itemsPerPage": page.len(), "Resources": page}),
-    ))
+    Ok(p.answer(matching.len(), matching, true))
 }
 
 async fn get_group(
     State(state): State<AppState>,
     Provider(actor): Provider,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    ScimId(id): ScimId,
     Query(p): Query<Projection>,
 ) -> ScimResult {
-    let (mut v, version) = scim::get_group(&state.ctx, &actor, parse_id(&id)?, &base(&state))
+    let (mut v, version) = scim::get_group(&state.ctx, &actor, id, &base(&state))
         .await
         .map_err(ScimError::from_core)?;
     project(
@@ -1060,11 +1046,10 @@ async fn create_group(
 async fn replace_group(
     State(state): State<AppState>,
     Provider(actor): Provider,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    ScimId(id): ScimId,
     headers: HeaderMap,
     body: Bytes,
 ) -> ScimResult {
-    let id = parse_id(&id)?;
     let version = if_match(&headers)?;
     let v = json_body(&body)?;
     let name = field(&v, "displayName").and_then(Value::as_str);
@@ -1078,23 +1063,13 @@ async fn replace_group(
 async fn patch_group(
     State(state): State<AppState>,
     Provider(actor): Provider,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    ScimId(id): ScimId,
     headers: HeaderMap,
     body: Bytes,
 ) -> ScimResult {
-    let id = parse_id(&id)?;
     let version = if_match(&headers)?;
     let patch = json_body(&body)?;
-    let ok_schema = patch["schemas"]
-        .as_array()
-        .is_some_and(|s| s.iter().any(|x| x == PATCH_SCHEMA));
-    let Some(ops) = patch["Operations"].as_array().filter(|_| ok_schema) else {
-        return Err(ScimError::new(
-            StatusCode::BAD_REQUEST,
-            Some("invalidSyntax"),
-            "A PatchOp with Operations is expected",
-        ));
-    };
+    let ops = patch_ops(&patch)?;
     let (_, current) = scim::get_group(&state.ctx, &actor, id, &base(&state))
         .await
         .map_err(ScimError::from_core)?;
@@ -1196,9 +1171,9 @@ async fn patch_group(
 async fn delete_group(
     State(state): State<AppState>,
     Provider(actor): Provider,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    ScimId(id): ScimId,
 ) -> Result<StatusCode, ScimError> {
-    scim::delete_group(&state.ctx, &actor, parse_id(&id)?)
+    scim::delete_group(&state.ctx, &actor, id)
         .await
         .map_err(ScimError::from_core)?;
     Ok(StatusCode::NO_CONTENT)

@@ -60,6 +60,41 @@ pub(crate) fn wait_until(failures: i64, last: i64, cap_secs: i64) -> Option<Time
     Some(Timestamp::from_millis(last).plus_secs(delay))
 }
 
+/// A throttle key's state: whether it has counted failures, and until when it must wait (after
+/// `free` free failures, doubling up to `cap_secs`; failures older than the window forgotten).
+pub(crate) async fn throttle_state(
+    ex: Ex<'_>,
+    key: &str,
+    free: i64,
+    cap_secs: i64,
+    now: Timestamp,
+) -> Result<(bool, Option<Timestamp>)> {
+    let Some(row) = store::throttle::find_throttle(ex, key).await? else {
+        return Ok((false, None));
+    };
+    if row.last_failure_at < now.millis() - WINDOW_SECS * 1000 {
+        return Ok((true, None));
+    }
+    // `wait_until` counts from FREE_FAILURES; shift for another number of free failures.
+    let wait = wait_until(
+        row.failures - (free - FREE_FAILURES),
+        row.last_failure_at,
+        cap_secs,
+    )
+    .filter(|u| *u > now);
+    Ok((true, wait))
+}
+
+/// Refuses with 429 while `key` must wait.
+pub(crate) fn refuse_until(wait: Option<Timestamp>, now: Timestamp) -> Result<()> {
+    match wait {
+        Some(until) => Err(Error::RateLimited {
+            retry_after_secs: now.secs_until(until),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn throttle_keys(ip: &str, email: &str, check_account: bool) -> Vec<(String, i64)> {
     let mut keys = vec![(format!("ip:{ip}"), ADDRESS_DELAY_CAP_SECS)];
     if check_account {
@@ -92,13 +127,8 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
     let keys = throttle_keys(input.ip, input.email, !known_device);
     let mut wait = None;
     for (key, cap) in &keys {
-        let Some(row) = store::throttle::find_throttle(conn.ex(), key).await? else {
-            continue;
-        };
-        if row.last_failure_at < now.millis() - WINDOW_SECS * 1000 {
-            continue;
-        }
-        wait = wait.max(wait_until(row.failures, row.last_failure_at, *cap).filter(|u| *u > now));
+        let (_, until) = throttle_state(conn.ex(), key, FREE_FAILURES, *cap, now).await?;
+        wait = wait.max(until);
     }
     drop(conn);
     let user_id = user.as_ref().map(|u| u.id);
@@ -477,15 +507,8 @@ pub async fn reauthenticate(ctx: &Ctx, actor: &Actor, password_typed: &str) -> R
     {
         let mut conn = ctx.db.conn().await?;
         for (key, cap) in &keys {
-            if let Some(row) = store::throttle::find_throttle(conn.ex(), key).await?
-                && row.last_failure_at >= now.millis() - WINDOW_SECS * 1000
-                && let Some(until) =
-                    wait_until(row.failures, row.last_failure_at, *cap).filter(|u| *u > now)
-            {
-                return Err(Error::RateLimited {
-                    retry_after_secs: now.secs_until(until),
-                });
-            }
+            let (_, until) = throttle_state(conn.ex(), key, FREE_FAILURES, *cap, now).await?;
+            refuse_until(until, now)?;
         }
     }
     let stored = {

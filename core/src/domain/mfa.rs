@@ -138,11 +138,6 @@ impl Policy {
         self.own_require.map(Require::as_str).unwrap_or("inherit")
     }
 
-    /// Whether this node sets the policy or the factors itself.
-    pub fn is_own(&self) -> bool {
-        self.own_require.is_some() || self.own_factors.is_some()
-    }
-
     fn requires(&self, is_admin: bool, switched_on: bool) -> bool {
         match self.require {
             Require::Everyone => true,
@@ -349,21 +344,14 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, answer: Answer<'_>) -> Result<Stri
     let key = format!("mfa:{}", actor.user_id.0);
     let (user, factors, policy, throttled) = {
         let mut conn = ctx.db.conn().await?;
-        let throttle = store::throttle::find_throttle(conn.ex(), &key).await?;
-        if let Some(row) = &throttle
-            && row.last_failure_at >= now.millis() - auth::WINDOW_SECS * 1000
-            && let Some(until) =
-                auth::wait_until(row.failures, row.last_failure_at, THROTTLE_CAP_SECS)
-                    .filter(|u| *u > now)
-        {
-            return Err(Error::RateLimited {
-                retry_after_secs: now.secs_until(until),
-            });
-        }
+        let (counted, wait) =
+            auth::throttle_state(conn.ex(), &key, auth::FREE_FAILURES, THROTTLE_CAP_SECS, now)
+                .await?;
+        auth::refuse_until(wait, now)?;
         let user = own_user(&mut conn, actor).await?;
         let (_, policy) = requirement(&mut conn, ctx, &user).await?;
         let factors = store::factor::list_factors(conn.ex(), user.id).await?;
-        (user, factors, policy, throttle.is_some())
+        (user, factors, policy, counted)
     };
     let usable: Vec<FactorRow> = usable(&factors, &policy).into_iter().cloned().collect();
     let kind = answer.kind();
@@ -378,19 +366,7 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, answer: Answer<'_>) -> Result<Stri
             if throttled {
                 store::throttle::clear_throttle(tx.ex(), &key).await?;
             }
-            let token = secret::new_token()?;
-            if !store::session::promote_session(
-                tx.ex(),
-                &actor.session_hash,
-                &secret::hash_token(&token),
-                &secret::new_token()?,
-                now.millis(),
-                now.plus_secs(ctx.settings.session_absolute_secs).millis(),
-            )
-            .await?
-            {
-                return Err(Error::Unauthenticated("signin-failed"));
-            }
+            let token = promote(&mut tx, ctx, actor, now).await?;
             audit::record(
                 tx.ex(),
                 actor,
@@ -447,6 +423,25 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, answer: Answer<'_>) -> Result<Stri
             tx.commit().await?;
             Err(Error::field("code", code))
         }
+    }
+}
+
+/// Finishes sign-in: the session gets a new id, a new CSRF token, the full stage and lifetime.
+async fn promote(tx: &mut store::Tx, ctx: &Ctx, actor: &Actor, now: Timestamp) -> Result<String> {
+    let token = secret::new_token()?;
+    let promoted = store::session::promote_session(
+        tx.ex(),
+        &actor.session_hash,
+        &secret::hash_token(&token),
+        &secret::new_token()?,
+        now.millis(),
+        now.plus_secs(ctx.settings.session_absolute_secs).millis(),
+    )
+    .await?;
+    if promoted {
+        Ok(token)
+    } else {
+        Err(Error::Unauthenticated("signin-failed"))
     }
 }
 
@@ -1128,19 +1123,7 @@ pub async fn finish_enrolment(ctx: &Ctx, actor: &Actor) -> Result<String> {
     if usable(&factors, &policy).is_empty() {
         return Err(Error::Conflict("mfa-no-factor"));
     }
-    let token = secret::new_token()?;
-    if !store::session::promote_session(
-        tx.ex(),
-        &actor.session_hash,
-        &secret::hash_token(&token),
-        &secret::new_token()?,
-        now.millis(),
-        now.plus_secs(ctx.settings.session_absolute_secs).millis(),
-    )
-    .await?
-    {
-        return Err(Error::Unauthenticated("signin-failed"));
-    }
+    let token = promote(&mut tx, ctx, actor, now).await?;
     audit::record(
         tx.ex(),
         actor,

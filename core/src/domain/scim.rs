@@ -421,6 +421,15 @@ pub async fn replace_user(
     Ok(())
 }
 
+/// Deletes a provisioned user (person users only: system users are the API's, not SCIM's).
+pub async fn delete_user(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
+    let d = user::get_user(ctx, actor, UserId(id)).await?;
+    if d.is_system {
+        return Err(Error::NotFound);
+    }
+    user::delete_user(ctx, actor, UserId(id)).await
+}
+
 // ---------------------------------------------------------------------------------------------
 // Groups: the units below the token's node. A user belongs to exactly one unit, so adding a
 // member to a group moves the user into that unit, and removing one moves the user up to the

@@ -206,21 +206,9 @@ pub struct ApiCaller {
 async fn refuse_if_throttled(ctx: &Ctx, key: &str) -> Result<()> {
     let now = ctx.clock.now();
     let mut conn = ctx.db.conn().await?;
-    if let Some(row) = store::throttle::find_throttle(conn.ex(), key).await?
-        && row.last_failure_at >= now.millis() - auth::WINDOW_SECS * 1000
-        // Delays start after FREE_FAILURES (wait_until counts from its own five).
-        && let Some(until) = auth::wait_until(
-            row.failures - (FREE_FAILURES - auth::FREE_FAILURES),
-            row.last_failure_at,
-            DELAY_CAP_SECS,
-        )
-        .filter(|u| *u > now)
-    {
-        return Err(Error::RateLimited {
-            retry_after_secs: now.secs_until(until),
-        });
-    }
-    Ok(())
+    let (_, wait) =
+        auth::throttle_state(conn.ex(), key, FREE_FAILURES, DELAY_CAP_SECS, now).await?;
+    auth::refuse_until(wait, now)
 }
 
 /// Audits a failed authentication; a Basic failure also counts against the address.

@@ -311,6 +311,29 @@ impl axum::extract::FromRequestParts<AppState> for ApiPath {
     }
 }
 
+/// Two ids in the path (`/nodes/{id}/administrators/{user}`), each an id or 404.
+pub struct ApiPathPair(pub uuid::Uuid, pub uuid::Uuid);
+
+impl axum::extract::FromRequestParts<AppState> for ApiPathPair {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let lang = lang_of(&parts.headers);
+        let not_found = || ApiError::new(StatusCode::NOT_FOUND, "error-not-found", lang);
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| not_found())?;
+        match (uuid::Uuid::try_parse(&a), uuid::Uuid::try_parse(&b)) {
+            (Ok(a), Ok(b)) => Ok(ApiPathPair(a, b)),
+            _ => Err(not_found()),
+        }
+    }
+}
+
 /// The ETag of a version.
 pub fn etag(version: i64) -> String {
     format!("\"v{version}\"")

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::auth::{Caller, Writer};
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::{ApiJson, ApiPath, etag, if_match};
+use super::{ApiJson, ApiPath, ApiPathPair, etag, if_match};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -336,12 +336,9 @@ pub async fn add_administrator(
 pub async fn remove_administrator(
     State(state): State<AppState>,
     Writer(caller): Writer,
-    axum::extract::Path((id, user_id)): axum::extract::Path<(String, String)>,
+    ApiPathPair(id, user_id): ApiPathPair,
 ) -> ApiResult<StatusCode> {
     let lang = caller.lang;
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "error-not-found", lang);
-    let id = Uuid::try_parse(&id).map_err(|_| not_found())?;
-    let user_id = Uuid::try_parse(&user_id).map_err(|_| not_found())?;
     user::remove_node_admin(&state.ctx, &caller.actor, NodeId(id), UserId(user_id))
         .await
         .map_err(|e| ApiError::from_core(e, lang))?;

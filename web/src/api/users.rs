@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::auth::{Caller, Writer};
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::{ApiJson, ApiPath, etag, if_match};
+use super::{ApiJson, ApiPath, ApiPathPair, etag, if_match};
 use crate::state::AppState;
 
 /// A user as the API shows it.
@@ -548,12 +548,9 @@ pub async fn sessions(
 pub async fn end_session(
     State(state): State<AppState>,
     Writer(caller): Writer,
-    axum::extract::Path((id, session)): axum::extract::Path<(String, String)>,
+    ApiPathPair(id, session): ApiPathPair,
 ) -> ApiResult<StatusCode> {
     let lang = caller.lang;
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "error-not-found", lang);
-    let id = Uuid::try_parse(&id).map_err(|_| not_found())?;
-    let session = Uuid::try_parse(&session).map_err(|_| not_found())?;
     roster_core::domain::toolbox::end_session(&state.ctx, &caller.actor, UserId(id), session)
         .await
         .map_err(|e| ApiError::from_core(e, lang))?;
