@@ -50,7 +50,9 @@ fn barbara() -> Value {
         "name": {"givenName": "Barbara", "familyName": "Jensen"},
         "phoneNumbers": [{"value": "+46701234567", "type": "mobile", "primary": true}],
         "preferredLanguage": "sv-SE",
-        "active": true
+        "active": true,
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":
+            {"employeeNumber": "701984", "department": "Tour Operations"}
     })
 }
 
@@ -119,13 +121,23 @@ both_engines!(an_identity_provider_provisions_users, |engine| async move {
         created.body["meta"]["location"].as_str().unwrap()
     );
     assert!(created.header("etag").starts_with("W/\"v"));
-    assert_eq!(created.body["userName"], "barbara.jensen@a.test");
+    // The provider's userName and representation stay as sent; the address (from userName,
+    // as no `emails` came) is Roster's, in lower case.
+    assert_eq!(created.body["userName"], "Barbara.Jensen@A.test");
+    assert_eq!(created.body["emails"][0]["value"], "barbara.jensen@a.test");
     assert_eq!(created.body["externalId"], "okta-0001");
-    assert_eq!(created.body["preferredLanguage"], "sv");
+    assert_eq!(created.body["preferredLanguage"], "sv-SE");
     assert_eq!(created.body["phoneNumbers"][0]["value"], "+46701234567");
     assert_eq!(
-        created.body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["organization"],
-        "Acme"
+        created.body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+        json!({"employeeNumber": "701984", "department": "Tour Operations"})
+    );
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM users WHERE email = 'barbara.jensen@a.test' AND language = 'sv' AND phone = '+46701234567'")
+            .await,
+        1,
+        "mapped to Roster's fields"
     );
     assert_eq!(
         server
@@ -184,7 +196,7 @@ both_engines!(an_identity_provider_provisions_users, |engine| async move {
     .await;
     assert!(less.body.get("emails").is_none() && less.body.get("meta").is_none());
     assert_eq!(less.body["id"], id.as_str());
-    assert_eq!(less.body["userName"], "barbara.jensen@a.test");
+    assert_eq!(less.body["userName"], "Barbara.Jensen@A.test");
     // Sorting.
     let sorted = call(
         &server,

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use roster_core::Error;
 use roster_core::domain::Actor;
-use roster_core::domain::scim::{self, LIST_SCHEMA, ScimUserInput};
+use roster_core::domain::scim::{self, GroupInput, LIST_SCHEMA, ScimUserInput};
 use roster_core::scim::filter;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -52,6 +52,12 @@ pub fn router() -> Router<AppState> {
                 .patch(patch_group)
                 .delete(delete_group),
         )
+        .route("/scim/v2/Users/.search", axum::routing::post(search_users))
+        .route(
+            "/scim/v2/Groups/.search",
+            axum::routing::post(search_groups),
+        )
+        .route("/scim/v2/.search", axum::routing::post(search_all))
         .route("/scim/v2/Bulk", axum::routing::post(bulk))
         .route("/scim/v2", axum::routing::any(not_found))
         .route("/scim/v2/{*rest}", axum::routing::any(not_found))
@@ -95,7 +101,13 @@ impl ScimError {
             Error::Invalid(fields) => {
                 let detail = fields
                     .iter()
-                    .map(|f| format!("{}: {}", f.field, roster_core::i18n::t(lang, f.code)))
+                    .map(|f| {
+                        format!(
+                            "{}: {}",
+                            scim_name(f.field),
+                            roster_core::i18n::t(lang, f.code)
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("; ");
                 let taken = fields.iter().any(|f| f.code.contains("taken"));
@@ -129,6 +141,20 @@ impl ScimError {
                 ScimError::new(StatusCode::INTERNAL_SERVER_ERROR, None, "Internal error")
             }
         }
+    }
+}
+
+/// The SCIM attribute a Roster field is shown as, for error details.
+fn scim_name(field: &str) -> &str {
+    match field {
+        "first_name" => "name.givenName",
+        "last_name" => "name.familyName",
+        "friendly_name" | "name" => "displayName",
+        "email" => "emails",
+        "phone_number" | "phone_country" => "phoneNumbers",
+        "language" => "preferredLanguage",
+        "user_type" => "userType",
+        other => other,
     }
 }
 
@@ -542,6 +568,10 @@ async fn list_users(
     Provider(actor): Provider,
     Query(p): Query<ListParams>,
 ) -> ScimResult {
+    users_page(&state, &actor, &p).await
+}
+
+async fn users_page(state: &AppState, actor: &Actor, p: &ListParams) -> ScimResult {
     let filter = p.parsed_filter()?;
     let (start, count) = p.window();
     // Sorting needs every match; without it, only the page is built.
@@ -551,10 +581,91 @@ async fn list_users(
         (start, count)
     };
     let (total, users) =
-        scim::list_users(&state.ctx, &actor, filter.as_ref(), from, n, &base(&state))
+        scim::list_users(&state.ctx, actor, filter.as_ref(), from, n, &base(state))
             .await
             .map_err(ScimError::from_core)?;
     Ok(p.answer(total, users, p.sorts()))
+}
+
+/// A `/.search` body (RFC 7644 §3.4.3): the list parameters, attribute lists as arrays.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct SearchRequest {
+    attributes: Option<Value>,
+    excluded_attributes: Option<Value>,
+    filter: Option<String>,
+    sort_by: Option<String>,
+    sort_order: Option<String>,
+    start_index: Option<i64>,
+    count: Option<i64>,
+}
+
+fn search_params(body: &Bytes) -> Result<ListParams, ScimError> {
+    let r: SearchRequest = serde_json::from_slice(body).map_err(|_| {
+        ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            "Not a SearchRequest",
+        )
+    })?;
+    let list = |v: Option<Value>| match v {
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    Ok(ListParams {
+        filter: r.filter,
+        start_index: r.start_index,
+        count: r.count,
+        sort_by: r.sort_by,
+        sort_order: r.sort_order,
+        attributes: list(r.attributes),
+        excluded_attributes: list(r.excluded_attributes),
+    })
+}
+
+async fn search_users(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    body: Bytes,
+) -> ScimResult {
+    users_page(&state, &actor, &search_params(&body)?).await
+}
+
+async fn search_groups(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    body: Bytes,
+) -> ScimResult {
+    groups_page(&state, &actor, &search_params(&body)?).await
+}
+
+/// `POST /.search` at the root: users and groups alike.
+async fn search_all(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    body: Bytes,
+) -> ScimResult {
+    let p = search_params(&body)?;
+    let filter = p.parsed_filter()?;
+    let (_, mut items) = scim::list_users(
+        &state.ctx,
+        &actor,
+        filter.as_ref(),
+        1,
+        usize::MAX,
+        &base(&state),
+    )
+    .await
+    .map_err(ScimError::from_core)?;
+    items.extend(matching_groups(&state, &actor, filter.as_ref()).await?);
+    Ok(p.answer(items.len(), items, true))
 }
 
 async fn get_user(
@@ -664,6 +775,42 @@ fn set(obj: &mut serde_json::Map<String, Value>, name: &str, value: Value, merge
     }
 }
 
+/// Splits a PATCH path into the schema it names (None for the core schema) and the attribute
+/// path after it ("" when the path is an extension's URN alone).
+fn split_urn(path: &str) -> (Option<&str>, &str) {
+    let known = [
+        (scim::USER_SCHEMA, false),
+        (scim::GROUP_SCHEMA, false),
+        (scim::ENTERPRISE, true),
+        (scim::ROSTER_EXT, true),
+    ];
+    for (uri, extension) in known {
+        let Some(head) = path.get(..uri.len()) else {
+            continue;
+        };
+        if !head.eq_ignore_ascii_case(uri) {
+            continue;
+        }
+        let rest = &path[uri.len()..];
+        match (rest, rest.strip_prefix(':')) {
+            ("", _) if extension => return (Some(uri), ""),
+            (_, Some(attr)) => return (extension.then_some(uri), attr),
+            _ => {}
+        }
+    }
+    // Another extension: its URN ends at the last colon.
+    match path.rfind(':') {
+        Some(i)
+            if path
+                .get(..4)
+                .is_some_and(|h| h.eq_ignore_ascii_case("urn:")) =>
+        {
+            (Some(&path[..i]), &path[i + 1..])
+        }
+        _ => (None, path),
+    }
+}
+
 /// One PATCH operation (RFC 7644 §3.5.2) on the resource's JSON: add, replace, remove; with no
 /// path, an attribute path, or `attr[filter]` / `attr[filter].sub`.
 fn apply(resource: &mut Value, op: &Value) -> Result<(), ScimError> {
@@ -747,11 +894,18 @@ fn apply(resource: &mut Value, op: &Value) -> Result<(), ScimError> {
                 }
                 return Ok(());
             }
-            // Extension attributes are written `urn:…:User:attr`.
-            let (container, attr) = match path.rfind(':') {
-                Some(i) => (Some(&path[..i]), &path[i + 1..]),
-                None => (None, path),
-            };
+            // Attributes may be written with their schema: `urn:…:User:attr`, or the bare
+            // URN of an extension for the whole extension object.
+            let (container, attr) = split_urn(path);
+            if let (Some(uri), "") = (container, attr) {
+                let key = key_ci(obj, uri).unwrap_or_else(|| uri.to_string());
+                if kind == "remove" {
+                    obj.remove(&key);
+                } else {
+                    set(obj, &key, value, kind == "add");
+                }
+                return Ok(());
+            }
             let target = match container {
                 Some(uri) => {
                     let key = key_ci(obj, uri).unwrap_or_else(|| uri.to_string());
@@ -769,8 +923,19 @@ fn apply(resource: &mut Value, op: &Value) -> Result<(), ScimError> {
             };
             match (kind.as_str(), sub) {
                 ("remove", None) => {
-                    if let Some(k) = key_ci(target, name) {
-                        target.remove(&k);
+                    let Some(k) = key_ci(target, name) else {
+                        return Ok(());
+                    };
+                    // `remove` with values takes those values out of a multi-valued
+                    // attribute (as some providers send for group members).
+                    match (target.get_mut(&k), &value) {
+                        (Some(Value::Array(items)), Value::Array(gone)) if !gone.is_empty() => {
+                            let ids: Vec<&Value> = gone.iter().map(|g| &g["value"]).collect();
+                            items.retain(|i| !ids.contains(&&i["value"]));
+                        }
+                        _ => {
+                            target.remove(&k);
+                        }
                     }
                 }
                 ("remove", Some(s)) => {
@@ -859,10 +1024,30 @@ async fn resource_types(State(state): State<AppState>) -> Response {
     )
 }
 
-fn attr(name: &str, kind: &str, required: bool, uniqueness: &str) -> Value {
-    json!({"name": name, "type": kind, "multiValued": false, "required": required,
+/// An attribute definition (RFC 7643 §7): a read-write, optional, single string unless changed.
+fn attr(name: &str) -> Value {
+    json!({"name": name, "type": "string", "multiValued": false, "required": false,
            "caseExact": false, "mutability": "readWrite", "returned": "default",
-           "uniqueness": uniqueness})
+           "uniqueness": "none"})
+}
+
+fn with(mut a: Value, changes: Value) -> Value {
+    if let (Some(o), Value::Object(c)) = (a.as_object_mut(), changes) {
+        o.extend(c);
+    }
+    a
+}
+
+/// A multi-valued complex attribute of `value`, `type` (one of `types`) and `primary`.
+fn multi(name: &str, types: &[&str], value: Value) -> Value {
+    with(
+        attr(name),
+        json!({"type": "complex", "multiValued": true, "subAttributes": [
+            value,
+            with(attr("type"), json!({"canonicalValues": types})),
+            with(attr("primary"), json!({"type": "boolean"})),
+        ]}),
+    )
 }
 
 async fn resource_type(
@@ -902,91 +1087,157 @@ async fn schemas(State(state): State<AppState>) -> Response {
     )
 }
 
+/// The schemas Roster serves: the core User schema (what Roster maps, and what it keeps as
+/// the provider's), the enterprise extension (the provider's), and Group (a unit).
 fn all_schemas(state: &AppState) -> Vec<Value> {
-    let sub = |n: &str| attr(n, "string", false, "none");
-    let multi = |n: &str| {
-        json!({"name": n, "type": "complex", "multiValued": true, "required": false,
-               "mutability": "readWrite", "returned": "default",
-               "subAttributes": [sub("value"), sub("type"), attr("primary", "boolean", false, "none")]})
+    let read_only = json!({"mutability": "readOnly"});
+    let reference = |types: &[&str]| json!({"type": "reference", "referenceTypes": types});
+    let schema = |id: &str, name: &str, description: &str, attributes: Vec<Value>| {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+            "id": id, "name": name, "description": description, "attributes": attributes,
+            "meta": {"resourceType": "Schema",
+                     "location": state.ctx.settings.link(&format!("/scim/v2/Schemas/{id}"))}
+        })
     };
-    let user = json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-        "id": scim::USER_SCHEMA, "name": "User", "description": "User Account",
-        "attributes": [
-            attr("userName", "string", true, "server"),
-            {"name": "name", "type": "complex", "multiValued": false, "required": false,
-             "mutability": "readWrite", "returned": "default",
-             "subAttributes": [sub("givenName"), sub("familyName"), sub("formatted")]},
-            sub("displayName"), sub("preferredLanguage"), sub("userType"),
-            attr("active", "boolean", false, "none"),
-            multi("emails"), multi("phoneNumbers"),
+    let complex = |name: &str, subs: Vec<Value>| {
+        with(
+            attr(name),
+            json!({"type": "complex", "subAttributes": subs}),
+        )
+    };
+    let user = schema(
+        scim::USER_SCHEMA,
+        "User",
+        "User Account",
+        vec![
+            with(
+                attr("userName"),
+                json!({"required": true, "uniqueness": "server"}),
+            ),
+            complex(
+                "name",
+                [
+                    "formatted",
+                    "familyName",
+                    "givenName",
+                    "middleName",
+                    "honorificPrefix",
+                    "honorificSuffix",
+                ]
+                .map(attr)
+                .to_vec(),
+            ),
+            attr("displayName"),
+            attr("nickName"),
+            with(attr("profileUrl"), reference(&["external"])),
+            attr("title"),
+            with(
+                attr("userType"),
+                json!({"canonicalValues": ["Administrator", "User"]}),
+            ),
+            with(
+                attr("preferredLanguage"),
+                json!({"canonicalValues": ["en", "nl", "sv"]}),
+            ),
+            attr("locale"),
+            attr("timezone"),
+            with(attr("active"), json!({"type": "boolean"})),
+            with(
+                multi(
+                    "emails",
+                    &["work", "home", "other"],
+                    with(attr("value"), json!({"required": true})),
+                ),
+                json!({"required": true}),
+            ),
+            multi(
+                "phoneNumbers",
+                &["mobile", "work", "home", "fax", "pager", "other"],
+                attr("value"),
+            ),
+            multi(
+                "ims",
+                &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"],
+                attr("value"),
+            ),
+            multi(
+                "photos",
+                &["photo", "thumbnail"],
+                with(attr("value"), reference(&["external"])),
+            ),
+            with(
+                attr("addresses"),
+                json!({"type": "complex", "multiValued": true, "subAttributes": [
+                    attr("formatted"), attr("streetAddress"), attr("locality"), attr("region"),
+                    attr("postalCode"), attr("country"),
+                    with(attr("type"), json!({"canonicalValues": ["work", "home", "other"]})),
+                    with(attr("primary"), json!({"type": "boolean"})),
+                ]}),
+            ),
+            with(
+                attr("groups"),
+                json!({"type": "complex", "multiValued": true, "mutability": "readOnly",
+                       "subAttributes": [
+                    with(attr("value"), read_only.clone()),
+                    with(with(attr("$ref"), reference(&["Group"])), read_only.clone()),
+                    with(attr("display"), read_only.clone()),
+                    with(attr("type"), json!({"mutability": "readOnly",
+                                               "canonicalValues": ["direct", "indirect"]})),
+                ]}),
+            ),
+            multi("entitlements", &[], attr("value")),
+            multi("roles", &[], attr("value")),
+            multi(
+                "x509Certificates",
+                &[],
+                with(attr("value"), json!({"type": "binary"})),
+            ),
         ],
-        "meta": {"resourceType": "Schema",
-                 "location": state.ctx.settings.link(&format!("/scim/v2/Schemas/{}", scim::USER_SCHEMA))}
-    });
-    let enterprise = json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-        "id": scim::ENTERPRISE, "name": "EnterpriseUser", "description": "Enterprise User",
-        "attributes": [
-            {"name": "department", "type": "string", "multiValued": false, "required": false,
-             "mutability": "readOnly", "returned": "default"},
-            {"name": "organization", "type": "string", "multiValued": false, "required": false,
-             "mutability": "readOnly", "returned": "default"}
+    );
+    let enterprise = schema(
+        scim::ENTERPRISE,
+        "EnterpriseUser",
+        "Enterprise User (kept as the provider sends it)",
+        vec![
+            attr("employeeNumber"),
+            attr("costCenter"),
+            attr("organization"),
+            attr("division"),
+            attr("department"),
+            complex(
+                "manager",
+                vec![
+                    attr("value"),
+                    with(attr("$ref"), reference(&["User"])),
+                    with(attr("displayName"), read_only.clone()),
+                ],
+            ),
         ],
-        "meta": {"resourceType": "Schema",
-                 "location": state.ctx.settings.link(&format!("/scim/v2/Schemas/{}", scim::ENTERPRISE))}
-    });
-    let group = json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-        "id": scim::GROUP_SCHEMA, "name": "Group", "description": "Group (an organizational unit)",
-        "attributes": [
-            attr("displayName", "string", true, "none"),
-            {"name": "members", "type": "complex", "multiValued": true, "required": false,
-             "mutability": "readWrite", "returned": "default",
-             "subAttributes": [
-                {"name": "value", "type": "string", "multiValued": false, "required": false,
-                 "mutability": "immutable", "returned": "default"},
-                {"name": "display", "type": "string", "multiValued": false, "required": false,
-                 "mutability": "readOnly", "returned": "default"},
-                {"name": "type", "type": "string", "multiValued": false, "required": false,
-                 "mutability": "immutable", "returned": "default"}
-             ]}
+    );
+    let group = schema(
+        scim::GROUP_SCHEMA,
+        "Group",
+        "Group (an organizational unit; members are its users and the units below it)",
+        vec![
+            with(attr("displayName"), json!({"required": true})),
+            with(
+                attr("members"),
+                json!({"type": "complex", "multiValued": true, "subAttributes": [
+                    with(attr("value"), json!({"mutability": "immutable"})),
+                    with(with(attr("$ref"), reference(&["User", "Group"])),
+                         json!({"mutability": "immutable"})),
+                    with(attr("type"), json!({"mutability": "immutable",
+                                               "canonicalValues": ["User", "Group"]})),
+                ]}),
+            ),
         ],
-        "meta": {"resourceType": "Schema",
-                 "location": state.ctx.settings.link(&format!("/scim/v2/Schemas/{}", scim::GROUP_SCHEMA))}
-    });
+    );
     vec![user, enterprise, group]
 }
 
 // ---------------------------------------------------------------------------------------------
 // Groups (units)
-
-fn member_ids(v: &Value) -> Result<Vec<Uuid>, ScimError> {
-    let Some(list) = v.as_array() else {
-        return Ok(vec![]);
-    };
-    list.iter()
-        .map(|m| {
-            m["value"]
-                .as_str()
-                .and_then(|s| Uuid::try_parse(s).ok())
-                .ok_or_else(|| {
-                    ScimError::new(
-                        StatusCode::BAD_REQUEST,
-                        Some("invalidValue"),
-                        "members: value must be a user id",
-                    )
-                })
-        })
-        .collect()
-}
-
-fn field<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
-    v.as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
-}
 
 async fn answer_group(state: &AppState, actor: &Actor, id: Uuid, status: StatusCode) -> ScimResult {
     let (v, version) = scim::get_group(&state.ctx, actor, id, &base(state))
@@ -1000,13 +1251,25 @@ async fn list_groups(
     Provider(actor): Provider,
     Query(p): Query<ListParams>,
 ) -> ScimResult {
-    let filter = p.parsed_filter()?;
-    let matching: Vec<Value> = scim::list_groups(&state.ctx, &actor, &base(&state))
+    groups_page(&state, &actor, &p).await
+}
+
+async fn matching_groups(
+    state: &AppState,
+    actor: &Actor,
+    filter: Option<&filter::Filter>,
+) -> Result<Vec<Value>, ScimError> {
+    Ok(scim::list_groups(&state.ctx, actor, &base(state))
         .await
         .map_err(ScimError::from_core)?
         .into_iter()
-        .filter(|g| filter.as_ref().is_none_or(|f| f.matches(g)))
-        .collect();
+        .filter(|g| filter.is_none_or(|f| f.matches(g)))
+        .collect())
+}
+
+async fn groups_page(state: &AppState, actor: &Actor, p: &ListParams) -> ScimResult {
+    let filter = p.parsed_filter()?;
+    let matching = matching_groups(state, actor, filter.as_ref()).await?;
     Ok(p.answer(matching.len(), matching, true))
 }
 
@@ -1033,11 +1296,8 @@ async fn create_group(
     body: Bytes,
 ) -> ScimResult {
     let v = json_body(&body)?;
-    let name = field(&v, "displayName")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let members = member_ids(field(&v, "members").unwrap_or(&Value::Null))?;
-    let id = scim::create_group(&state.ctx, &actor, name, &members)
+    let input = GroupInput::from_json(&v).map_err(ScimError::from_core)?;
+    let id = scim::create_group(&state.ctx, &actor, &input)
         .await
         .map_err(ScimError::from_core)?;
     answer_group(&state, &actor, id, StatusCode::CREATED).await
@@ -1052,14 +1312,15 @@ async fn replace_group(
 ) -> ScimResult {
     let version = if_match(&headers)?;
     let v = json_body(&body)?;
-    let name = field(&v, "displayName").and_then(Value::as_str);
-    let members = member_ids(field(&v, "members").unwrap_or(&Value::Null))?;
-    scim::set_group(&state.ctx, &actor, id, version, name, Some(&members))
+    let input = GroupInput::from_json(&v).map_err(ScimError::from_core)?;
+    scim::set_group(&state.ctx, &actor, id, version, &input)
         .await
         .map_err(ScimError::from_core)?;
     answer_group(&state, &actor, id, StatusCode::OK).await
 }
 
+/// PATCH on a group works as on a user: the operations apply to the group's JSON, and the
+/// result is what the group becomes (name, external id, members).
 async fn patch_group(
     State(state): State<AppState>,
     Provider(actor): Provider,
@@ -1070,10 +1331,10 @@ async fn patch_group(
     let version = if_match(&headers)?;
     let patch = json_body(&body)?;
     let ops = patch_ops(&patch)?;
-    let (_, current) = scim::get_group(&state.ctx, &actor, id, &base(&state))
+    let (mut current, now_version) = scim::get_group(&state.ctx, &actor, id, &base(&state))
         .await
         .map_err(ScimError::from_core)?;
-    if version.is_some_and(|v| v != current) {
+    if version.is_some_and(|v| v != now_version) {
         return Err(ScimError::new(
             StatusCode::PRECONDITION_FAILED,
             None,
@@ -1081,90 +1342,12 @@ async fn patch_group(
         ));
     }
     for op in ops {
-        let kind = op["op"].as_str().unwrap_or("").to_ascii_lowercase();
-        let path = op["path"].as_str().unwrap_or("").trim();
-        let value = op.get("value").cloned().unwrap_or(Value::Null);
-        let lower = path.to_ascii_lowercase();
-        let result = match (kind.as_str(), lower.as_str()) {
-            ("add", "members") => {
-                let add = member_ids(&value)?;
-                scim::change_members(&state.ctx, &actor, id, &add, &[]).await
-            }
-            ("replace", "members") => {
-                let set = member_ids(&value)?;
-                scim::set_group(&state.ctx, &actor, id, None, None, Some(&set)).await
-            }
-            ("remove", "members") => {
-                let gone = if value.is_null() {
-                    let (g, _) = scim::get_group(&state.ctx, &actor, id, &base(&state))
-                        .await
-                        .map_err(ScimError::from_core)?;
-                    member_ids(&g["members"])?
-                } else {
-                    member_ids(&value)?
-                };
-                scim::change_members(&state.ctx, &actor, id, &[], &gone).await
-            }
-            ("remove", p) if p.starts_with("members[") => {
-                let inner = &path[8..path.rfind(']').unwrap_or(path.len())];
-                let f = filter::parse(inner).map_err(|e| {
-                    ScimError::new(
-                        StatusCode::BAD_REQUEST,
-                        Some("invalidFilter"),
-                        e.to_string(),
-                    )
-                })?;
-                let (g, _) = scim::get_group(&state.ctx, &actor, id, &base(&state))
-                    .await
-                    .map_err(ScimError::from_core)?;
-                let gone: Vec<Value> = g["members"]
-                    .as_array()
-                    .map(|m| m.iter().filter(|x| f.matches(x)).cloned().collect())
-                    .unwrap_or_default();
-                scim::change_members(
-                    &state.ctx,
-                    &actor,
-                    id,
-                    &[],
-                    &member_ids(&Value::Array(gone))?,
-                )
-                .await
-            }
-            ("replace" | "add", "displayname") => {
-                let name = value.as_str().unwrap_or("");
-                scim::set_group(&state.ctx, &actor, id, None, Some(name), None).await
-            }
-            ("replace" | "add", "") => {
-                let name = field(&value, "displayName").and_then(Value::as_str);
-                let members = match field(&value, "members") {
-                    Some(m) => Some(member_ids(m)?),
-                    None => None,
-                };
-                match (kind.as_str(), members) {
-                    ("add", Some(add)) => {
-                        if let Some(n) = name {
-                            scim::set_group(&state.ctx, &actor, id, None, Some(n), None)
-                                .await
-                                .map_err(ScimError::from_core)?;
-                        }
-                        scim::change_members(&state.ctx, &actor, id, &add, &[]).await
-                    }
-                    (_, members) => {
-                        scim::set_group(&state.ctx, &actor, id, None, name, members.as_deref())
-                            .await
-                    }
-                }
-            }
-            _ => {
-                return Err(ScimError::new(
-                    StatusCode::BAD_REQUEST,
-                    Some("invalidPath"),
-                    "Groups take displayName and members",
-                ));
-            }
-        };
-        result.map_err(ScimError::from_core)?;
+        apply(&mut current, op)?;
     }
+    let input = GroupInput::from_json(&current).map_err(ScimError::from_core)?;
+    scim::set_group(&state.ctx, &actor, id, Some(now_version), &input)
+        .await
+        .map_err(ScimError::from_core)?;
     answer_group(&state, &actor, id, StatusCode::OK).await
 }
 

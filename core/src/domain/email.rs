@@ -186,3 +186,72 @@ pub async fn cancel_email_change(ctx: &Ctx, token: &str, ip: &str) -> Result<()>
     .await?;
     tx.commit().await
 }
+
+/// An identity provider (SCIM) sets a user's address. The provider is the organization's own
+/// directory and its token acts as an administrator of the user, so the new address applies at
+/// once (a pending change is dropped); the old address is told, and the change is audited.
+pub async fn set_email_from_directory(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: UserId,
+    version: i64,
+    new_email: &str,
+) -> Result<()> {
+    let new = Email::parse("email", new_email)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let before = user_in_scope(&mut tx, actor, id.0).await?.0;
+    if before.kind != "person" {
+        return Err(Error::NotFound);
+    }
+    if before.email.as_deref() == Some(new.as_str()) {
+        return Ok(());
+    }
+    if store::user::find_user_by_email(tx.ex(), new.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(Error::field("email", "error-email-taken"));
+    }
+    let mut after = before.clone();
+    after.email = Some(new.as_str().to_string());
+    after.email_pending = None;
+    after.email_verified = false;
+    after.updated_at = now.millis();
+    save(tx.ex(), &after, version).await?;
+    store::token::void_user_tokens(tx.ex(), VERIFY, before.id, now.millis()).await?;
+    store::token::void_user_tokens(tx.ex(), CANCEL, before.id, now.millis()).await?;
+    store::user::replace_terms(
+        tx.ex(),
+        after.id,
+        after.account_id,
+        &search_terms_of(&after),
+    )
+    .await?;
+    if let Some(old) = &before.email {
+        let payload = json!({ "new": new.as_str(), "by": actor.display_name });
+        store::outbox::enqueue_email(
+            tx.ex(),
+            "email-changed",
+            old,
+            Some(before.id),
+            Some(before.node_id),
+            &payload.to_string(),
+            now.millis(),
+        )
+        .await?;
+    }
+    audit::record(
+        tx.ex(),
+        actor,
+        now,
+        "user.email.set",
+        "user",
+        before.id,
+        Some(before.node_id),
+        json!({"email": before.email, "pending": before.email_pending}),
+        json!({"email": new.as_str()}),
+    )
+    .await?;
+    tx.commit().await
+}

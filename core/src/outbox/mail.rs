@@ -147,6 +147,21 @@ pub fn password_changed(lang: Lang, name: &str) -> Rendered {
     compose(lang, t(lang, "mail-password-changed-subject", &[]), parts)
 }
 
+/// The notice to the old address that the organization's directory (an identity provider,
+/// over SCIM) set a new one.
+pub fn email_changed(lang: Lang, name: &str, new: &str, by: &str) -> Rendered {
+    let parts = vec![
+        Part::Para(t(lang, "mail-greeting", &[("name", name)])),
+        Part::Para(t(
+            lang,
+            "mail-email-changed-body",
+            &[("new", new), ("by", by)],
+        )),
+        Part::Para(t(lang, "mail-email-changed-unexpected", &[])),
+    ];
+    compose(lang, t(lang, "mail-email-changed-subject", &[]), parts)
+}
+
 /// The user's second factors changed: one added or removed, new recovery codes, or all reset
 /// by an administrator (`change`: added, removed, recovery, reset).
 pub fn mfa_changed(lang: Lang, name: &str, change: &str, factor: &str) -> Rendered {

@@ -291,6 +291,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
         }
         "password-set-by-admin" => mail::password_set_by_admin(lang, &name, &text("by")),
         "password-changed" => mail::password_changed(lang, &name),
+        "email-changed" => mail::email_changed(lang, &name, &text("new"), &text("by")),
         "mfa-changed" => mail::mfa_changed(lang, &name, &text("change"), &text("factor")),
         "password-reset" => {
             if user.status != "active" {

@@ -485,22 +485,53 @@ impl Filter {
         }
     }
 
-    /// `userName eq "…"` (case-insensitive attribute), the one lookup that must stay fast at any
-    /// size: it is answered from an index instead of by scanning.
-    pub fn user_name_eq(&self) -> Option<&str> {
+    /// The part of the filter an index answers: `userName eq`, `userName sw` or `externalId eq`,
+    /// alone or as one side of an `and`. `exact` says the filter is that part alone (so the index
+    /// answers it whole, count and page included); otherwise the whole filter is still applied
+    /// to what the index finds.
+    pub fn index_hint(&self) -> Option<IndexHint<'_>> {
         match self {
-            Filter::Compare(p, Op::Eq, CompValue::String(s))
+            Filter::Compare(p, op, CompValue::String(s))
                 if p.sub.is_none()
-                    && p.name.eq_ignore_ascii_case("userName")
                     && p.uri.as_deref().is_none_or(|u| {
                         u.eq_ignore_ascii_case("urn:ietf:params:scim:schemas:core:2.0:User")
                     }) =>
             {
-                Some(s)
+                let lookup = match (p.name.to_ascii_lowercase().as_str(), op) {
+                    ("username", Op::Eq) => Lookup::UserNameEq(s),
+                    ("username", Op::Sw) => Lookup::UserNameSw(s),
+                    ("externalid", Op::Eq) => Lookup::ExternalIdEq(s),
+                    _ => return None,
+                };
+                Some(IndexHint {
+                    lookup,
+                    exact: true,
+                })
             }
+            Filter::And(a, b) => a
+                .index_hint()
+                .or_else(|| b.index_hint())
+                .map(|h| IndexHint {
+                    lookup: h.lookup,
+                    exact: false,
+                }),
             _ => None,
         }
     }
+}
+
+/// An indexed lookup a filter starts from (see [`Filter::index_hint`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup<'f> {
+    UserNameEq(&'f str),
+    UserNameSw(&'f str),
+    ExternalIdEq(&'f str),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexHint<'f> {
+    pub lookup: Lookup<'f>,
+    pub exact: bool,
 }
 
 #[cfg(test)]

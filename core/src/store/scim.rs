@@ -76,3 +76,184 @@ pub(crate) async fn set_external_id(
         Err(e) => Err(e.into()),
     }
 }
+
+/// The provider's side of a provisioned user: its userName and its document (JSON text).
+pub(crate) async fn user_document(ex: Ex<'_>, user: Uuid) -> Result<Option<(String, String)>> {
+    let sql = "SELECT user_name, document FROM scim_users WHERE user_id = $1";
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, (String, String)>(sql).bind(user).fetch_optional(&mut *c).await)?,
+    )
+}
+
+/// Stores a user's userName and document; false when another user of the account has that
+/// userName (compared without case).
+pub(crate) async fn put_user_document(
+    ex: Ex<'_>,
+    user: Uuid,
+    account: Uuid,
+    user_name: &str,
+    document: &str,
+) -> Result<bool> {
+    let key = user_name.to_lowercase();
+    on!(ex, c => {
+        let holder = sqlx::query_scalar::<_, Uuid>(
+            "SELECT user_id FROM scim_users WHERE account_id = $1 AND user_name_key = $2")
+            .bind(account).bind(&key).fetch_optional(&mut *c).await?;
+        if holder.is_some_and(|h| h != user) {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM scim_users WHERE user_id = $1").bind(user).execute(&mut *c).await?;
+        sqlx::query("INSERT INTO scim_users (user_id, account_id, user_name, user_name_key, document) \
+                     VALUES ($1, $2, $3, $4, $5)")
+            .bind(user).bind(account).bind(user_name).bind(&key).bind(document)
+            .execute(&mut *c).await?;
+        Ok(true)
+    })
+}
+
+/// The userName range query: `$email` is the email column as the engine orders it bytewise.
+macro_rules! name_range {
+    ($email:literal, $what:literal, $tail:literal) => {
+        concat!(
+            "SELECT ",
+            $what,
+            " FROM (",
+            "SELECT s.user_id AS id, s.user_name_key AS k FROM scim_users s ",
+            "JOIN users u ON u.id = s.user_id JOIN nodes n ON n.id = u.node_id ",
+            "WHERE s.account_id = $1 AND s.user_name_key >= $2 AND s.user_name_key < $3 ",
+            "AND n.path LIKE $4 ",
+            "UNION ALL ",
+            "SELECT u.id AS id, u.email AS k FROM users u JOIN nodes n ON n.id = u.node_id ",
+            "WHERE u.account_id = $1 AND ",
+            $email,
+            " >= $2 AND ",
+            $email,
+            " < $3 ",
+            "AND u.kind = 'person' AND n.path LIKE $4 ",
+            "AND NOT EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id)",
+            ") m ",
+            $tail
+        )
+    };
+}
+
+/// Users of an account below `path` whose userName (in lower case) lies in `[lo, hi)`, in
+/// userName order: those a provider named by their stored userName, the others by their email
+/// address. Both come from an index, at any size.
+pub(crate) async fn users_by_name_range(
+    ex: Ex<'_>,
+    account: Uuid,
+    path: &str,
+    (lo, hi): (&str, &str),
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Uuid>> {
+    let like = format!("{path}%");
+    let rows = match ex {
+        Ex::Sqlite(c) => {
+            sqlx::query_scalar::<_, Uuid>(name_range!(
+                "u.email",
+                "id",
+                "ORDER BY k LIMIT $5 OFFSET $6"
+            ))
+            .bind(account)
+            .bind(lo)
+            .bind(hi)
+            .bind(&like)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&mut *c)
+            .await?
+        }
+        Ex::Postgres(c) => {
+            sqlx::query_scalar::<_, Uuid>(name_range!(
+                "(u.email COLLATE \"C\")",
+                "id",
+                "ORDER BY k COLLATE \"C\" LIMIT $5 OFFSET $6"
+            ))
+            .bind(account)
+            .bind(lo)
+            .bind(hi)
+            .bind(&like)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&mut *c)
+            .await?
+        }
+    };
+    Ok(rows)
+}
+
+/// How many users `users_by_name_range` would give without a limit.
+pub(crate) async fn count_by_name_range(
+    ex: Ex<'_>,
+    account: Uuid,
+    path: &str,
+    (lo, hi): (&str, &str),
+) -> Result<i64> {
+    let like = format!("{path}%");
+    let n = match ex {
+        Ex::Sqlite(c) => {
+            sqlx::query_scalar::<_, i64>(name_range!("u.email", "COUNT(*)", ""))
+                .bind(account)
+                .bind(lo)
+                .bind(hi)
+                .bind(&like)
+                .fetch_one(&mut *c)
+                .await?
+        }
+        Ex::Postgres(c) => {
+            sqlx::query_scalar::<_, i64>(name_range!("(u.email COLLATE \"C\")", "COUNT(*)", ""))
+                .bind(account)
+                .bind(lo)
+                .bind(hi)
+                .bind(&like)
+                .fetch_one(&mut *c)
+                .await?
+        }
+    };
+    Ok(n)
+}
+
+/// The user of an account a provider gave this external id.
+pub(crate) async fn user_by_external_id(
+    ex: Ex<'_>,
+    account: Uuid,
+    external: &str,
+) -> Result<Option<Uuid>> {
+    let sql = "SELECT user_id FROM scim_external_ids WHERE account_id = $1 AND external_id = $2";
+    Ok(
+        on!(ex, c => sqlx::query_scalar::<_, Uuid>(sql).bind(account).bind(external).fetch_optional(&mut *c).await)?,
+    )
+}
+
+pub(crate) async fn group_external_id(ex: Ex<'_>, node: Uuid) -> Result<Option<String>> {
+    let sql = "SELECT external_id FROM scim_groups WHERE node_id = $1";
+    Ok(on!(ex, c => sqlx::query_scalar::<_, String>(sql).bind(node).fetch_optional(&mut *c).await)?)
+}
+
+/// Sets (or with None removes) a group's external id; false when another group of the
+/// account has it.
+pub(crate) async fn set_group_external_id(
+    ex: Ex<'_>,
+    node: Uuid,
+    account: Uuid,
+    external: Option<&str>,
+) -> Result<bool> {
+    on!(ex, c => {
+        if let Some(e) = external {
+            let holder = sqlx::query_scalar::<_, Uuid>(
+                "SELECT node_id FROM scim_groups WHERE account_id = $1 AND external_id = $2")
+                .bind(account).bind(e).fetch_optional(&mut *c).await?;
+            if holder.is_some_and(|h| h != node) {
+                return Ok(false);
+            }
+        }
+        sqlx::query("DELETE FROM scim_groups WHERE node_id = $1").bind(node).execute(&mut *c).await?;
+        if let Some(e) = external {
+            sqlx::query("INSERT INTO scim_groups (node_id, account_id, external_id) VALUES ($1, $2, $3)")
+                .bind(node).bind(account).bind(e).execute(&mut *c).await?;
+        }
+        Ok(true)
+    })
+}

@@ -1,0 +1,665 @@
+//! SCIM users. A provisioned user is a Roster person user plus what the provider keeps beside
+//! it (`scim_users`): its `userName` and its document — every attribute as it was sent. The
+//! answer is that document with Roster's fields laid over it: where the document still says
+//! what Roster holds (the same address, the same mobile number once normalised, the same
+//! language, …) it is returned as sent; where Roster holds something else (changed in the
+//! portal, pending confirmation, or not usable by Roster) Roster's value is shown.
+//!
+//! Mapping (RFC 7643): `userName` = the provider's (else the email address); `emails` primary
+//! (else first) value = the email address (a new one applies at once and the old address is
+//! told: the provider is the organization's directory); `name.givenName`, `name.familyName`; `displayName` = the
+//! friendly name; the first `phoneNumbers` entry typed `mobile` (or untyped) that is a valid
+//! number = the mobile phone (other numbers stay provider data); `preferredLanguage` (en, nl,
+//! sv; else the account's language); `userType` Administrator or not; `active` = not disabled
+//! (an invited user is active: they may still accept); `externalId` (unique per account);
+//! `groups` (read-only) = the user's unit when it is below the token's node. Everything else
+//! (the enterprise extension, addresses, title, …) is the provider's, returned as sent.
+
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::{ENTERPRISE, ROSTER_EXT, USER_SCHEMA, field, text, ts};
+use crate::context::Ctx;
+use crate::domain::user::{self, NewUser, PasswordChoice, ProfileInput, SettingsInput, UserDetail};
+use crate::domain::{Actor, email};
+use crate::error::{Error, Result};
+use crate::model::{Lang, UserId, UserStatus, UserType, phone};
+use crate::scim::filter::{Filter, Lookup};
+use crate::store;
+use crate::store::node::NodeRow;
+
+/// A provider's document for one user is at most this long (JSON text).
+const DOCUMENT_MAX: usize = 32 * 1024;
+/// Users examined for a filter that no index answers whole.
+const SCAN_LIMIT: usize = 100_000;
+/// Attributes of a body that are not the provider's data: Roster sets them, keeps them
+/// elsewhere, or ignores them (a password: users set their own).
+const NOT_KEPT: [&str; 8] = [
+    "schemas",
+    "id",
+    "meta",
+    "password",
+    "groups",
+    "externalId",
+    "userName",
+    ROSTER_EXT,
+];
+
+/// What the provider keeps beside a user.
+#[derive(Debug, Clone)]
+pub struct Provided {
+    pub user_name: String,
+    pub document: Value,
+}
+
+/// Everything besides the user that its SCIM representation needs.
+pub struct Shown<'a> {
+    pub provided: Option<&'a Provided>,
+    pub external_id: Option<&'a str>,
+    /// The account's language and country (what an absent language means; how a national
+    /// number is read).
+    pub default_lang: &'a str,
+    pub country: &'a str,
+    /// The user's unit, when it is a group of the token (below the token's node).
+    pub group: Option<(Uuid, &'a str)>,
+    pub base: &'a str,
+}
+
+/// Sets (Some) or removes (None) an attribute, its name compared without case.
+fn put(o: &mut Map<String, Value>, name: &str, value: Option<Value>) {
+    let key = o
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(name))
+        .cloned()
+        .unwrap_or_else(|| name.to_string());
+    match value {
+        Some(v) => {
+            o.insert(key, v);
+        }
+        None => {
+            o.remove(&key);
+        }
+    }
+}
+
+fn nonempty(s: &str) -> Option<Value> {
+    (!s.is_empty()).then(|| json!(s))
+}
+
+/// The address a document names: the primary `emails` value, else the first.
+fn email_of(doc: &Value) -> String {
+    let Some(list) = field(doc, "emails").and_then(Value::as_array) else {
+        return String::new();
+    };
+    list.iter()
+        .find(|e| field(e, "primary").and_then(Value::as_bool) == Some(true))
+        .or_else(|| list.first())
+        .map(|e| text(e, &["value"]).trim().to_lowercase())
+        .unwrap_or_default()
+}
+
+/// A `phoneNumbers` entry Roster may take as the mobile number: typed `mobile`, or untyped.
+fn mobile_candidate(entry: &Value) -> bool {
+    let t = text(entry, &["type"]);
+    t.is_empty() || t.eq_ignore_ascii_case("mobile")
+}
+
+/// The mobile number a document names, in E.164: the first candidate that is a valid number
+/// (national numbers read in `country`); "" when there is none.
+fn mobile_of(doc: &Value, country: &str) -> String {
+    let Some(list) = field(doc, "phoneNumbers").and_then(Value::as_array) else {
+        return String::new();
+    };
+    list.iter()
+        .filter(|e| mobile_candidate(e))
+        .find_map(|e| {
+            let v = text(e, &["value"]);
+            let v = v.trim();
+            let v = v.strip_prefix("tel:").unwrap_or(v);
+            phone::parse_phone("phoneNumbers", country, v)
+                .ok()
+                .flatten()
+        })
+        .unwrap_or_default()
+}
+
+/// `true`/`false`, also as the strings some providers send.
+fn flag(v: Option<&Value>) -> Option<bool> {
+    match v? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// A user as SCIM shows it.
+pub fn user_json(d: &UserDetail, s: &Shown) -> Value {
+    let provided = s.provided.is_some();
+    let doc = s
+        .provided
+        .map(|p| p.document.clone())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}));
+    let mut o = doc.as_object().cloned().unwrap_or_default();
+    let formatted = format!("{} {}", d.first_name, d.last_name)
+        .trim()
+        .to_string();
+
+    let names_kept = text(&doc, &["name", "givenName"]).trim() == d.first_name
+        && text(&doc, &["name", "familyName"]).trim() == d.last_name;
+    if !(provided && names_kept) {
+        let mut name = field(&doc, "name")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        put(&mut name, "givenName", nonempty(&d.first_name));
+        put(&mut name, "familyName", nonempty(&d.last_name));
+        put(&mut name, "formatted", nonempty(&formatted));
+        put(
+            &mut o,
+            "name",
+            (!name.is_empty()).then_some(Value::Object(name)),
+        );
+    }
+
+    if !(provided && text(&doc, &["displayName"]).trim() == d.friendly_name) {
+        let shown = if !d.friendly_name.is_empty() {
+            nonempty(&d.friendly_name)
+        } else if !provided {
+            nonempty(&formatted)
+        } else {
+            None
+        };
+        put(&mut o, "displayName", shown);
+    }
+
+    if !(provided && email_of(&doc) == d.email) {
+        put(
+            &mut o,
+            "emails",
+            Some(json!([{"value": d.email, "type": "work", "primary": true}])),
+        );
+    }
+
+    if !(provided && mobile_of(&doc, s.country) == d.phone) {
+        let mut list: Vec<Value> = field(&doc, "phoneNumbers")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter(|e| !mobile_candidate(e)).cloned().collect())
+            .unwrap_or_default();
+        if !d.phone.is_empty() {
+            let mut entry = json!({"value": d.phone, "type": "mobile"});
+            if list.is_empty() {
+                entry["primary"] = json!(true);
+            }
+            list.insert(0, entry);
+        }
+        put(
+            &mut o,
+            "phoneNumbers",
+            (!list.is_empty()).then_some(Value::Array(list)),
+        );
+    }
+
+    let lang = text(&doc, &["preferredLanguage"]);
+    let lang_kept = match Lang::parse(&lang) {
+        Some(l) => l.code() == d.language,
+        None => lang.is_empty() && d.language == s.default_lang,
+    };
+    if !(provided && lang_kept) {
+        put(&mut o, "preferredLanguage", nonempty(&d.language));
+    }
+
+    let admin = d.user_type == UserType::Administrator;
+    if !(provided && text(&doc, &["userType"]).eq_ignore_ascii_case("administrator") == admin) {
+        put(
+            &mut o,
+            "userType",
+            Some(json!(if admin { "Administrator" } else { "User" })),
+        );
+    }
+
+    let active = d.status != UserStatus::Disabled;
+    let sent = field(&doc, "active");
+    let active_kept = match sent {
+        None => active,
+        Some(Value::Bool(b)) => *b == active,
+        Some(_) => false,
+    };
+    if !(provided && active_kept) {
+        put(&mut o, "active", Some(json!(active)));
+    }
+
+    let user_name = s
+        .provided
+        .map_or(d.email.as_str(), |p| p.user_name.as_str());
+    put(&mut o, "userName", Some(json!(user_name)));
+    put(&mut o, "externalId", s.external_id.map(|e| json!(e)));
+    put(
+        &mut o,
+        "groups",
+        s.group.map(|(id, name)| {
+            json!([{"value": id.to_string(), "$ref": format!("{}/Groups/{id}", s.base),
+                    "display": name, "type": "direct"}])
+        }),
+    );
+    let mut schemas = vec![json!(USER_SCHEMA)];
+    match field(&doc, ENTERPRISE).and_then(Value::as_object) {
+        Some(ext) if !ext.is_empty() => schemas.push(json!(ENTERPRISE)),
+        _ => put(&mut o, ENTERPRISE, None),
+    }
+    o.insert("schemas".into(), Value::Array(schemas));
+    o.insert("id".into(), json!(d.id.0.to_string()));
+    o.insert(
+        "meta".into(),
+        json!({
+            "resourceType": "User",
+            "created": ts(d.created_at),
+            "lastModified": ts(d.updated_at),
+            "version": format!("W/\"v{}\"", d.version),
+            "location": format!("{}/Users/{}", s.base, d.id.0),
+        }),
+    );
+    Value::Object(o)
+}
+
+/// One user in the token's scope, as SCIM JSON, with its version.
+pub async fn get_user(ctx: &Ctx, actor: &Actor, id: Uuid, base: &str) -> Result<(Value, i64)> {
+    let d = user::get_user(ctx, actor, UserId(id)).await?;
+    if d.is_system {
+        return Err(Error::NotFound);
+    }
+    let (provided, external, account) = {
+        let mut conn = ctx.db.conn().await?;
+        let p = store::scim::user_document(conn.ex(), d.id.0).await?;
+        let e = store::scim::external_id(conn.ex(), d.id.0).await?;
+        let a = store::node::get_node(conn.ex(), d.account_id.0).await?;
+        (p, e, a)
+    };
+    let provided = provided.map(|(user_name, document)| Provided {
+        user_name,
+        document: serde_json::from_str(&document).unwrap_or_else(|_| json!({})),
+    });
+    let scope = actor.primary_scope().ok_or(Error::Forbidden)?;
+    let group = (d.node_id != scope.node_id).then_some((d.node_id.0, d.node_name.as_str()));
+    let v = user_json(
+        &d,
+        &Shown {
+            provided: provided.as_ref(),
+            external_id: external.as_deref(),
+            default_lang: &account.default_language,
+            country: country_of(&d, &account),
+            group,
+            base,
+        },
+    );
+    Ok((v, d.version))
+}
+
+/// The country a user's national numbers are read in: theirs, else the account's.
+fn country_of<'a>(d: &'a UserDetail, account: &'a NodeRow) -> &'a str {
+    if d.country_code.is_empty() {
+        &account.default_country
+    } else {
+        &d.country_code
+    }
+}
+
+/// The `[lo, hi)` range of lower-case userNames an index lookup covers.
+fn name_range(lookup: Lookup<'_>) -> Option<(String, String)> {
+    match lookup {
+        Lookup::UserNameEq(s) => {
+            let k = s.trim().to_lowercase();
+            let hi = format!("{k}\u{1}");
+            Some((k, hi))
+        }
+        Lookup::UserNameSw(s) => {
+            let k = s.to_lowercase();
+            let hi = format!("{k}\u{10FFFF}");
+            Some((k, hi))
+        }
+        Lookup::ExternalIdEq(_) => None,
+    }
+}
+
+/// The users matching a filter: (total, the page from `start` (1-based), at most `count`).
+/// `userName eq`, `userName sw` and `externalId eq` start from an index; a filter that is one
+/// of them alone is answered whole by the index (count and page), at any size. Other filters
+/// are applied to the token's subtree (or to what the index found).
+pub async fn list_users(
+    ctx: &Ctx,
+    actor: &Actor,
+    filter: Option<&Filter>,
+    start: usize,
+    count: usize,
+    base: &str,
+) -> Result<(usize, Vec<Value>)> {
+    let scope = actor.primary_scope().ok_or(Error::Forbidden)?.clone();
+    let hint = filter.and_then(Filter::index_hint);
+    let candidates: Vec<Uuid> = match hint {
+        Some(h) => {
+            let mut conn = ctx.db.conn().await?;
+            match (h.lookup, name_range(h.lookup)) {
+                (_, Some((lo, hi))) if h.exact => {
+                    let range = (lo.as_str(), hi.as_str());
+                    let account = actor.account_id.0;
+                    let total =
+                        store::scim::count_by_name_range(conn.ex(), account, &scope.path, range)
+                            .await?;
+                    let page = store::scim::users_by_name_range(
+                        conn.ex(),
+                        account,
+                        &scope.path,
+                        range,
+                        count.min(SCAN_LIMIT) as i64,
+                        start.saturating_sub(1) as i64,
+                    )
+                    .await?;
+                    drop(conn);
+                    let mut out = Vec::with_capacity(page.len());
+                    for id in page {
+                        out.push(get_user(ctx, actor, id, base).await?.0);
+                    }
+                    return Ok((total as usize, out));
+                }
+                (_, Some((lo, hi))) => {
+                    store::scim::users_by_name_range(
+                        conn.ex(),
+                        actor.account_id.0,
+                        &scope.path,
+                        (&lo, &hi),
+                        SCAN_LIMIT as i64,
+                        0,
+                    )
+                    .await?
+                }
+                (Lookup::ExternalIdEq(e), None) => {
+                    store::scim::user_by_external_id(conn.ex(), actor.account_id.0, e)
+                        .await?
+                        .into_iter()
+                        .collect()
+                }
+                _ => vec![],
+            }
+        }
+        None => {
+            let mut ids = vec![];
+            let mut f = user::ListFilter {
+                node: Some(scope.node_id),
+                ..Default::default()
+            };
+            loop {
+                let page = user::list_users(ctx, actor, &f).await?;
+                ids.extend(page.users.iter().filter(|u| !u.is_system).map(|u| u.id.0));
+                match page.next {
+                    Some(n) if ids.len() < SCAN_LIMIT => f.after = Some(n),
+                    _ => break,
+                }
+            }
+            ids
+        }
+    };
+    let mut matching = vec![];
+    for id in candidates {
+        // An id found by external id may lie outside the token's subtree: not shown.
+        let v = match get_user(ctx, actor, id, base).await {
+            Ok((v, _)) => v,
+            Err(Error::NotFound) => continue,
+            Err(e) => return Err(e),
+        };
+        if filter.is_none_or(|f| f.matches(&v)) {
+            matching.push(v);
+        }
+    }
+    let total = matching.len();
+    let page = matching
+        .into_iter()
+        .skip(start.saturating_sub(1))
+        .take(count)
+        .collect();
+    Ok((total, page))
+}
+
+/// A User body as a provider sends it (create and replace).
+#[derive(Debug, Clone, Default)]
+pub struct ScimUserInput {
+    pub user_name: String,
+    /// The primary (else first) `emails` value; without `emails`, a `userName` that is an
+    /// address.
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub display_name: String,
+    pub language: String,
+    pub administrator: bool,
+    pub active: bool,
+    pub external_id: Option<String>,
+    pub invite: bool,
+    /// What Roster keeps as the provider's: the body without the attributes in `NOT_KEPT`.
+    pub document: Value,
+}
+
+impl ScimUserInput {
+    /// Reads a SCIM User body; `userName` is required (RFC 7643 §4.1.1), and an address
+    /// (`emails`) as Roster's users sign in with one.
+    pub fn from_json(v: &Value) -> Result<ScimUserInput> {
+        let Some(body) = v.as_object() else {
+            return Err(Error::field("userName", "field-required"));
+        };
+        let user_name = text(v, &["userName"]).trim().to_string();
+        if user_name.is_empty() {
+            return Err(Error::field("userName", "field-required"));
+        }
+        let mut email = email_of(v);
+        if email.is_empty() && user_name.contains('@') {
+            email = user_name.to_lowercase();
+        }
+        if email.is_empty() {
+            return Err(Error::field("emails", "field-required"));
+        }
+        let document: Map<String, Value> = body
+            .iter()
+            .filter(|(k, _)| !NOT_KEPT.iter().any(|n| k.eq_ignore_ascii_case(n)))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let document = Value::Object(document);
+        if document.to_string().len() > DOCUMENT_MAX {
+            return Err(Error::field("attributes", "scim-document-too-large"));
+        }
+        Ok(ScimUserInput {
+            user_name,
+            email,
+            given_name: text(v, &["name", "givenName"]),
+            family_name: text(v, &["name", "familyName"]),
+            display_name: text(v, &["displayName"]),
+            language: text(v, &["preferredLanguage"]),
+            administrator: text(v, &["userType"]).eq_ignore_ascii_case("administrator"),
+            active: flag(field(v, "active")).unwrap_or(true),
+            external_id: Some(text(v, &["externalId"])).filter(|e| !e.is_empty()),
+            invite: flag(field(v, ROSTER_EXT).and_then(|e| field(e, "sendInvitation")))
+                .unwrap_or(true),
+            document,
+        })
+    }
+
+    /// Roster's profile fields; `phone` is the mobile number already in E.164.
+    fn profile(&self, default_lang: &str, phone: &str) -> ProfileInput {
+        let language = Lang::parse(&self.language)
+            .map(Lang::code)
+            .unwrap_or(default_lang);
+        ProfileInput {
+            first_name: self.given_name.clone(),
+            last_name: self.family_name.clone(),
+            user_type: if self.administrator {
+                "administrator"
+            } else {
+                "user"
+            }
+            .into(),
+            language: language.into(),
+            phone_number: phone.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Refuses a userName another user of the account (in the token's reach or not) already has:
+/// a provider's, or the address of a user no provider named.
+async fn user_name_free(ctx: &Ctx, account: &NodeRow, name: &str, me: Option<Uuid>) -> Result<()> {
+    let Some((lo, hi)) = name_range(Lookup::UserNameEq(name)) else {
+        return Ok(());
+    };
+    let mut conn = ctx.db.conn().await?;
+    let holders =
+        store::scim::users_by_name_range(conn.ex(), account.id, &account.path, (&lo, &hi), 2, 0)
+            .await?;
+    if holders.iter().any(|h| Some(*h) != me) {
+        return Err(Error::field("userName", "scim-username-taken"));
+    }
+    Ok(())
+}
+
+async fn external_id_free(ctx: &Ctx, account: &NodeRow, e: &str, me: Option<Uuid>) -> Result<()> {
+    let mut conn = ctx.db.conn().await?;
+    match store::scim::user_by_external_id(conn.ex(), account.id, e).await? {
+        Some(h) if Some(h) != me => Err(Error::field("externalId", "scim-external-id-taken")),
+        _ => Ok(()),
+    }
+}
+
+/// Stores the provider's side of a user: userName, document, external id.
+async fn keep_provided(ctx: &Ctx, user: Uuid, account: Uuid, input: &ScimUserInput) -> Result<()> {
+    let mut tx = ctx.db.begin().await?;
+    let doc = input.document.to_string();
+    if !store::scim::put_user_document(tx.ex(), user, account, &input.user_name, &doc).await? {
+        return Err(Error::field("userName", "scim-username-taken"));
+    }
+    if !store::scim::set_external_id(tx.ex(), user, account, input.external_id.as_deref()).await? {
+        return Err(Error::field("externalId", "scim-external-id-taken"));
+    }
+    tx.commit().await
+}
+
+async fn account_of(ctx: &Ctx, actor: &Actor) -> Result<NodeRow> {
+    let mut conn = ctx.db.conn().await?;
+    store::node::get_node(conn.ex(), actor.account_id.0).await
+}
+
+/// Provisions a new person user into the token's node.
+pub async fn create_user(ctx: &Ctx, actor: &Actor, input: &ScimUserInput) -> Result<UserId> {
+    let node = actor.primary_scope().ok_or(Error::Forbidden)?.node_id;
+    let account = account_of(ctx, actor).await?;
+    user_name_free(ctx, &account, &input.user_name, None).await?;
+    if let Some(e) = &input.external_id {
+        external_id_free(ctx, &account, e, None).await?;
+    }
+    let phone = mobile_of(&input.document, &account.default_country);
+    let created = user::create_user(
+        ctx,
+        actor,
+        node,
+        &NewUser {
+            system: false,
+            profile: input.profile(&account.default_language, &phone),
+            email: input.email.clone(),
+            login: String::new(),
+            message: String::new(),
+            services: vec![],
+            password: if input.invite {
+                PasswordChoice::Invite
+            } else {
+                PasswordChoice::SetNow(user::generate_password()?)
+            },
+        },
+    )
+    .await?;
+    if let Err(e) = keep_provided(ctx, created.id.0, account.id, input).await {
+        // Another request took the userName or external id meanwhile: the user goes again.
+        user::delete_user(ctx, actor, created.id).await?;
+        return Err(e);
+    }
+    if !input.active || !input.display_name.trim().is_empty() {
+        let d = user::get_user(ctx, actor, created.id).await?;
+        if !input.display_name.trim().is_empty() {
+            save_settings(ctx, actor, &d, input, &phone, &account).await?;
+        }
+        if !input.active {
+            let d = user::get_user(ctx, actor, created.id).await?;
+            user::set_status(ctx, actor, created.id, d.version, false).await?;
+        }
+    }
+    Ok(created.id)
+}
+
+async fn save_settings(
+    ctx: &Ctx,
+    actor: &Actor,
+    d: &UserDetail,
+    input: &ScimUserInput,
+    phone: &str,
+    account: &NodeRow,
+) -> Result<()> {
+    let mut profile = input.profile(&account.default_language, phone);
+    profile.country_code = d.country_code.clone();
+    profile.notifications_enabled = d.notifications_enabled;
+    profile.notify_email = d.notify_email;
+    profile.notify_sms = d.notify_sms && !phone.is_empty();
+    profile.receive_invoices = d.receive_invoices && input.administrator;
+    user::update_settings(
+        ctx,
+        actor,
+        d.id,
+        d.version,
+        &SettingsInput {
+            profile,
+            friendly_name: input.display_name.clone(),
+            mfa_required: d.mfa_required,
+        },
+    )
+    .await
+}
+
+/// Replaces a user's provisioned fields (PUT), or applies a PATCH's result. A new address
+/// applies at once (the provider is the organization's directory); the old one is told.
+pub async fn replace_user(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: Uuid,
+    version: Option<i64>,
+    input: &ScimUserInput,
+) -> Result<()> {
+    let uid = UserId(id);
+    let d = user::get_user(ctx, actor, uid).await?;
+    if d.is_system {
+        return Err(Error::NotFound);
+    }
+    if version.is_some_and(|v| v != d.version) {
+        return Err(Error::Conflict("api-if-match-stale"));
+    }
+    let account = account_of(ctx, actor).await?;
+    user_name_free(ctx, &account, &input.user_name, Some(id)).await?;
+    if let Some(e) = &input.external_id {
+        external_id_free(ctx, &account, e, Some(id)).await?;
+    }
+    let phone = mobile_of(&input.document, country_of(&d, &account));
+    save_settings(ctx, actor, &d, input, &phone, &account).await?;
+    keep_provided(ctx, id, account.id, input).await?;
+    let d = user::get_user(ctx, actor, uid).await?;
+    if (d.status != UserStatus::Disabled) != input.active {
+        user::set_status(ctx, actor, uid, d.version, input.active).await?;
+    }
+    if input.email != d.email {
+        let d = user::get_user(ctx, actor, uid).await?;
+        email::set_email_from_directory(ctx, actor, uid, d.version, &input.email).await?;
+    }
+    Ok(())
+}
+
+/// Deletes a provisioned user (person users only: system users are the API's, not SCIM's).
+pub async fn delete_user(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
+    let d = user::get_user(ctx, actor, UserId(id)).await?;
+    if d.is_system {
+        return Err(Error::NotFound);
+    }
+    user::delete_user(ctx, actor, UserId(id)).await
+}
