@@ -366,6 +366,10 @@ fn snapshots_of_every_message_in_every_language() {
                     "2026-12-02 10:00 UTC",
                 ),
             ),
+            (
+                "email-changed",
+                mail::email_changed(lang, "Nina New", "nina@new.example", "Okta"),
+            ),
         ];
         for (kind, m) in messages {
             let text = format!(

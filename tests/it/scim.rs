@@ -598,3 +598,449 @@ both_engines!(
         );
     }
 );
+
+// scim2-tester (pinned by `scripts/test`) runs every check it has against the real server:
+// discovery, create/read/replace/delete, attribute projection on GET, list and POST /.search,
+// and PATCH add/replace/remove of every attribute the published schemas name, for users and
+// groups. It must report no failure.
+both_engines!(scim2_tester_reports_no_failure, |engine| async move {
+    let python = std::env::var("ROSTER_TEST_PYTHON")
+        .unwrap_or_else(|_| "/opt/roster-test-venv/bin/python".into());
+    assert!(
+        std::path::Path::new(&python).exists(),
+        "{python} is missing: scripts/test installs scim2-tester"
+    );
+    let server = TestServer::with_admin(engine).await;
+    let org = Org::build(&server).await;
+    let token = token_for(&server, org.a).await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/scim_check.py"
+    );
+    let out = tokio::process::Command::new(&python)
+        .args([script, &format!("{}/scim/v2", server.url), &token])
+        .current_dir(crate::support::database::temp_dir("roster-scim2-tester"))
+        .output()
+        .await
+        .expect("run scim2-tester");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains(" checks, 0 failed"), "{report}");
+    // It really ran: users and groups were created and checked.
+    assert!(report.contains("User object_creation"), "{report}");
+    assert!(report.contains("Group check_add_attribute"), "{report}");
+});
+
+fn bjensen() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+        "userName": "bjensen",
+        "password": "t1meMa$heen-never-kept",
+        "emails": [{"value": "Babs@A.test", "type": "work", "primary": true},
+                   {"value": "babs@home.test", "type": "home"}],
+        "phoneNumbers": [{"value": "555-0100", "type": "work"},
+                         {"value": "070-123 45 67", "type": "mobile"}],
+        "title": "Tour Guide",
+        "addresses": [{"locality": "Hollywood", "type": "work"}],
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":
+            {"employeeNumber": "701984", "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}}
+    })
+}
+
+both_engines!(
+    the_providers_user_name_and_attributes_are_kept,
+    |engine| async move {
+        let server = TestServer::with_admin(engine).await;
+        let org = Org::build(&server).await;
+        let token = token_for(&server, org.a).await;
+
+        // A userName that is no address; the address comes from `emails`; every attribute
+        // comes back as sent; Roster's fields are mapped (the national mobile number read in
+        // the account's country, SE); the password is never kept.
+        let made = call(
+            &server,
+            Method::POST,
+            "/Users",
+            &token,
+            Some(bjensen()),
+            &[],
+        )
+        .await;
+        assert_eq!(made.status, 201, "{:?}", made.body);
+        let id = made.body["id"].as_str().unwrap().to_string();
+        let sent = bjensen();
+        assert_eq!(made.body["userName"], "bjensen");
+        for attr in ["emails", "phoneNumbers", "title", "addresses"] {
+            assert_eq!(made.body[attr], sent[attr], "{attr}");
+        }
+        let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        assert_eq!(made.body[ext], sent[ext]);
+        assert!(made.body.get("password").is_none());
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM users WHERE email = 'babs@a.test' AND phone = '+46701234567'")
+                .await,
+            1
+        );
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM scim_users WHERE document LIKE '%t1meMa%'")
+                .await,
+            0,
+            "a password is never stored"
+        );
+
+        // userName is unique per account, without case, also against the addresses of users
+        // no provider named; nothing is created.
+        let mut twin = bjensen();
+        twin["userName"] = json!("BJensen");
+        twin["emails"] = json!([{"value": "twin@a.test"}]);
+        let taken = call(&server, Method::POST, "/Users", &token, Some(twin), &[]).await;
+        assert_eq!(taken.status, 409, "{:?}", taken.body);
+        assert_eq!(taken.body["scimType"], "uniqueness");
+        assert!(taken.body["detail"].as_str().unwrap().contains("userName"));
+        let mut named = bjensen();
+        named["userName"] = json!("Plain@A.test");
+        named["emails"] = json!([{"value": "other@a.test"}]);
+        let clash = call(&server, Method::POST, "/Users", &token, Some(named), &[]).await;
+        assert_eq!(clash.status, 409, "{:?}", clash.body);
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM users WHERE email IN ('twin@a.test', 'other@a.test')")
+                .await,
+            0
+        );
+        // Without an address: 400 naming emails.
+        let bare = call(
+            &server,
+            Method::POST,
+            "/Users",
+            &token,
+            Some(json!({"userName": "noaddress"})),
+            &[],
+        )
+        .await;
+        assert_eq!(bare.status, 400);
+        assert!(bare.body["detail"].as_str().unwrap().contains("emails"));
+        // Too much provider data: 400 naming it, nothing created.
+        let big = call(
+            &server,
+            Method::POST,
+            "/Users",
+            &token,
+            Some(
+                json!({"userName": "big", "emails": [{"value": "big@a.test"}],
+                        "title": "x".repeat(40_000)}),
+            ),
+            &[],
+        )
+        .await;
+        assert_eq!(big.status, 400, "{:?}", big.body);
+        assert!(big.body["detail"].as_str().unwrap().contains("attributes"));
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM users WHERE email = 'big@a.test'")
+                .await,
+            0
+        );
+
+        // Lookups by userName (eq without case, sw) and by externalId.
+        for (filter, n) in [
+            ("userName%20eq%20%22BJENSEN%22", 1),
+            ("userName%20sw%20%22bj%22", 1),
+            ("userName%20sw%20%22plain%22", 1),
+            (
+                "userName%20sw%20%22bj%22%20and%20title%20eq%20%22Tour%20Guide%22",
+                1,
+            ),
+            (
+                "userName%20sw%20%22bj%22%20and%20title%20eq%20%22Chef%22",
+                0,
+            ),
+            ("externalId%20eq%20%22okta-0001%22", 0),
+        ] {
+            let found = call(
+                &server,
+                Method::GET,
+                &format!("/Users?filter={filter}"),
+                &token,
+                None,
+                &[],
+            )
+            .await;
+            assert_eq!(found.status, 200, "{filter}: {:?}", found.body);
+            assert_eq!(found.body["totalResults"], n, "{filter}");
+        }
+        // A token of a unit sees no user outside its subtree, by any lookup.
+        let unit_token = token_for(&server, org.u1).await;
+        for filter in ["userName%20eq%20%22bjensen%22", "userName%20sw%20%22b%22"] {
+            let hidden = call(
+                &server,
+                Method::GET,
+                &format!("/Users?filter={filter}"),
+                &unit_token,
+                None,
+                &[],
+            )
+            .await;
+            assert_eq!(hidden.body["totalResults"], 0, "{filter}");
+        }
+
+        // An unusable mobile number stays the provider's; Roster's number goes.
+        let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "phoneNumbers",
+                            "value": [{"value": "12345", "type": "mobile"}]}]});
+        let patched = call(
+            &server,
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            &token,
+            Some(patch),
+            &[],
+        )
+        .await;
+        assert_eq!(patched.status, 200, "{:?}", patched.body);
+        assert_eq!(
+            patched.body["phoneNumbers"],
+            json!([{"value": "12345", "type": "mobile"}])
+        );
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM users WHERE email = 'babs@a.test' AND (phone IS NULL OR phone = '')")
+                .await,
+            1
+        );
+
+        // A new address from the provider applies at once; the old one is told.
+        let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "emails[type eq \"work\"].value",
+                            "value": "barbara@a.test"}]});
+        let moved = call(
+            &server,
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            &token,
+            Some(patch),
+            &[],
+        )
+        .await;
+        assert_eq!(moved.status, 200, "{:?}", moved.body);
+        assert_eq!(moved.body["emails"][0]["value"], "barbara@a.test");
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM users WHERE email = 'barbara@a.test'")
+                .await,
+            1
+        );
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM outbox WHERE kind = 'email-changed' AND recipient = 'babs@a.test'")
+                .await,
+            1
+        );
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM audit_events WHERE action = 'user.email.set'")
+                .await,
+            1
+        );
+        // Another user's address: 409, nothing changes.
+        let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "emails",
+                            "value": [{"value": "plain@a.test", "primary": true}]}]});
+        let stolen = call(
+            &server,
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            &token,
+            Some(patch),
+            &[],
+        )
+        .await;
+        assert_eq!(stolen.status, 409, "{:?}", stolen.body);
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM users WHERE email = 'barbara@a.test'")
+                .await,
+            1
+        );
+
+        // POST /Users/.search and POST /.search (users and groups).
+        let search = call(
+            &server,
+            Method::POST,
+            "/Users/.search",
+            &token,
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                        "filter": "userName eq \"bjensen\"", "attributes": ["userName"]}),
+            ),
+            &[],
+        )
+        .await;
+        assert_eq!(search.status, 200, "{:?}", search.body);
+        assert_eq!(search.body["totalResults"], 1);
+        assert!(search.body["Resources"][0].get("emails").is_none());
+        let everything = call(
+            &server,
+            Method::POST,
+            "/.search",
+            &token,
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                        "filter": "userName eq \"bjensen\" or displayName eq \"Sales\""}),
+            ),
+            &[],
+        )
+        .await;
+        assert_eq!(everything.status, 200, "{:?}", everything.body);
+        let kinds: Vec<&str> = everything.body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["meta"]["resourceType"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["User", "Group"]);
+    }
+);
+
+both_engines!(groups_nest_and_keep_the_providers_id, |engine| async move {
+    let server = TestServer::with_admin(engine).await;
+    let org = Org::build(&server).await;
+    let token = token_for(&server, org.a).await;
+    let stockholm = org.u2.0.to_string();
+    let sales = org.u.0.to_string();
+
+    // A new group with a group member: the unit moves under it.
+    let made = call(
+        &server,
+        Method::POST,
+        "/Groups",
+        &token,
+        Some(json!({"displayName": "Region", "externalId": "entra-77",
+                        "members": [{"value": stockholm, "type": "Group"}]})),
+        &[],
+    )
+    .await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let region = made.body["id"].as_str().unwrap().to_string();
+    assert_eq!(made.body["externalId"], "entra-77");
+    assert_eq!(made.body["members"][0]["value"], stockholm.as_str());
+    assert_eq!(made.body["members"][0]["type"], "Group");
+    let sales_now = call(
+        &server,
+        Method::GET,
+        &format!("/Groups/{sales}"),
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    let nordics = org.u1.0.to_string();
+    let nordics_now = call(
+        &server,
+        Method::GET,
+        &format!("/Groups/{nordics}"),
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert!(
+        !nordics_now.body["members"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["value"] == stockholm.as_str()),
+        "Stockholm left Nordics"
+    );
+    assert!(
+        sales_now.body["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["value"] == nordics.as_str())
+    );
+    // The external id is the account's: another group cannot take it (409).
+    let twin = call(
+        &server,
+        Method::POST,
+        "/Groups",
+        &token,
+        Some(json!({"displayName": "Twin", "externalId": "entra-77"})),
+        &[],
+    )
+    .await;
+    assert_eq!(twin.status, 409, "{:?}", twin.body);
+    let found = call(
+        &server,
+        Method::GET,
+        "/Groups?filter=externalId%20eq%20%22entra-77%22",
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(found.body["totalResults"], 1);
+    // A unit cannot become a member of its own descendant: 400, nothing moves.
+    let cycle = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "members",
+                            "value": [{"value": sales, "type": "Group"}]}]});
+    let refused = call(
+        &server,
+        Method::PATCH,
+        &format!("/Groups/{nordics}"),
+        &token,
+        Some(cycle),
+        &[],
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{:?}", refused.body);
+    assert!(refused.body["detail"].as_str().unwrap().contains("members"));
+    // Removing the group member moves the unit up to the group's parent (the account).
+    let out = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "remove", "path": format!("members[value eq \"{stockholm}\"]")},
+                           {"op": "remove", "path": "externalId"}]});
+    let removed = call(
+        &server,
+        Method::PATCH,
+        &format!("/Groups/{region}"),
+        &token,
+        Some(out),
+        &[],
+    )
+    .await;
+    assert_eq!(removed.status, 200, "{:?}", removed.body);
+    assert!(removed.body.get("members").is_none());
+    assert!(removed.body.get("externalId").is_none());
+    let stockholm_now =
+        roster_core::domain::node::get_node(&server.ctx, &root_actor(&server), org.u2)
+            .await
+            .unwrap();
+    assert_eq!(stockholm_now.parent_id, Some(org.a));
+    // Another account's token: 404, nothing changes.
+    let other = token_for(&server, org.b).await;
+    let rename = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "displayName", "value": "Taken"}]});
+    let foreign = call(
+        &server,
+        Method::PATCH,
+        &format!("/Groups/{region}"),
+        &other,
+        Some(rename),
+        &[],
+    )
+    .await;
+    assert_eq!(foreign.status, 404);
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM nodes WHERE name = 'Region'")
+            .await,
+        1
+    );
+});

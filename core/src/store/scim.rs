@@ -9,6 +9,7 @@ use crate::error::Result;
 pub(crate) struct ScimTokenRow {
     pub id: Uuid,
     pub node_id: Uuid,
+    pub name: String,
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
 }
@@ -30,7 +31,8 @@ pub(crate) async fn insert_token(
 }
 
 pub(crate) async fn find_token(ex: Ex<'_>, hash: &[u8]) -> Result<Option<ScimTokenRow>> {
-    let sql = "SELECT id, node_id, revoked_at, last_used_at FROM scim_tokens WHERE token_hash = $1";
+    let sql =
+        "SELECT id, node_id, name, revoked_at, last_used_at FROM scim_tokens WHERE token_hash = $1";
     Ok(
         on!(ex, c => sqlx::query_as::<_, ScimTokenRow>(sql).bind(hash).fetch_optional(&mut *c).await)?,
     )

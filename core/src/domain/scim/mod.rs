@@ -92,7 +92,8 @@ pub async fn authenticate(ctx: &Ctx, token: &str, ip: &str) -> Result<Actor> {
     Ok(Actor {
         user_id: UserId(Uuid::nil()),
         email: "scim".into(),
-        display_name: "SCIM".into(),
+        // The token's name (the provider, as its administrator named it) signs its changes.
+        display_name: format!("SCIM: {}", row.name),
         lang: Lang::En,
         node_id: NodeId(node.id),
         account_id: NodeId(node.account_id),
