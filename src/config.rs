@@ -62,6 +62,45 @@ pub enum BenchCommand {
     Users(BenchUsersArgs),
     /// Measure sign-ins per second under concurrent load against the raw argon2id rate.
     Signin(BenchSigninArgs),
+    /// Measure SCIM provisioning (users per second through /Users and /Bulk) and lookups
+    /// (`userName eq` and `sw`: p50/p99).
+    Scim(BenchScimArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchScimArgs {
+    /// Users to create through /Users, and as many again through /Bulk, in a new account.
+    #[arg(long, default_value_t = 10_000)]
+    pub users: usize,
+
+    /// Operations per /Bulk request.
+    #[arg(long, default_value_t = 100)]
+    pub bulk: usize,
+
+    /// Requests in flight at once while provisioning.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+
+    /// Lookups per filter kind (one at a time).
+    #[arg(long, default_value_t = 1000)]
+    pub lookups: usize,
+
+    /// Measure the lookups in this account (e.g. one `roster bench seed` made) instead of the
+    /// new one; with --skip-provisioning, nothing is created.
+    #[arg(long)]
+    pub account: Option<String>,
+
+    /// Give the account's users a provider's userName first (as if a provider had
+    /// provisioned them), so the lookups use the provider's index.
+    #[arg(long)]
+    pub adopt: bool,
+
+    /// Only the lookups.
+    #[arg(long)]
+    pub skip_provisioning: bool,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -49,6 +49,9 @@ fn main() -> std::process::ExitCode {
                 command: BenchCommand::Users(args),
             } => cli::bench::users(args).await,
             Command::Bench {
+                command: BenchCommand::Scim(args),
+            } => cli::bench::scim(args).await,
+            Command::Bench {
                 command: BenchCommand::Signin(args),
             } => cli::bench::signin(args).await,
         }

@@ -214,3 +214,21 @@ pub fn totp_code(secret: &str, at: crate::model::Timestamp) -> Option<String> {
     let totp = totp_rs::Builder::new().with_secret(seed).build().ok()?;
     Some(totp.generate(at.millis().max(0) as u64 / 1000).to_string())
 }
+
+/// Gives every person user of `account` a provider's userName (its address), as if an identity
+/// provider had provisioned them over SCIM; returns how many were adopted.
+pub async fn adopt_for_scim(ctx: &Ctx, account: NodeId) -> Result<u64> {
+    let mut tx = ctx.db.begin().await?;
+    let n = store::scim::adopt_account_users(tx.ex(), account.0).await?;
+    tx.commit().await?;
+    let mut tx = ctx.db.begin().await?;
+    store::stats::analyze(tx.ex()).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Every userName of the account's person users (the provider's, else the address).
+pub async fn user_names(ctx: &Ctx, account: NodeId) -> Result<Vec<String>> {
+    let mut conn = ctx.db.conn().await?;
+    store::scim::all_user_names(conn.ex(), account.0).await
+}

@@ -371,3 +371,290 @@ async fn two_step_sign_in(
     let res = router.clone().oneshot(req).await.ok()?;
     (res.status().as_u16() == 303 && res.headers().get(header::SET_COOKIE).is_some()).then_some(())
 }
+
+/// A small deterministic generator for picking users (no dependency for a benchmark).
+struct Picker(u64);
+
+impl Picker {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
+    }
+}
+
+/// One SCIM request through the router; its status and body.
+async fn scim_call(
+    router: &axum::Router,
+    token: &str,
+    method: axum::http::Method,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> anyhow::Result<(u16, serde_json::Value)> {
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/scim+json")
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))?;
+    let res = router.clone().oneshot(req).await?;
+    let status = res.status().as_u16();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+    Ok((status, serde_json::from_slice(&bytes).unwrap_or_default()))
+}
+
+fn scim_user(i: usize, tag: &str, domain: &str) -> serde_json::Value {
+    let (first, last) = (
+        ["Anna", "Erik", "Maria", "Lars"][i % 4],
+        ["Berg", "Ek", "Lund"][i % 3],
+    );
+    serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": format!("{tag}{i}@{domain}"),
+        "externalId": format!("{tag}-{i}"),
+        "name": {"givenName": first, "familyName": last},
+        "displayName": format!("{first} {last}"),
+        "emails": [{"value": format!("{tag}{i}@{domain}"), "type": "work", "primary": true}],
+        "active": true
+    })
+}
+
+pub async fn scim(args: crate::config::BenchScimArgs) -> anyhow::Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let db = Db::connect(&args.storage.database_url()?).await?;
+    db.migrate().await?;
+    let ctx = context(db.clone());
+    let actor = command_line_actor(&ctx).await?;
+    let router = roster_web::router(AppState::new(ctx.clone()));
+    let tag = roster_core::secret::new_token()?[..6]
+        .to_lowercase()
+        .replace(['-', '_'], "x");
+    println!("SCIM benchmark on {}", db.engine().name());
+
+    let mut fresh = None;
+    if !args.skip_provisioning {
+        let seeded = bench::seed(&ctx, &actor, &format!("Scim{tag}"), 0, 0).await?;
+        let token =
+            roster_core::domain::scim::create_token(&ctx, &actor, seeded.account, "bench").await?;
+        let domain = format!("scim{tag}.test");
+        println!("| provisioning | users | seconds | users per second |");
+        println!("| --- | ---: | ---: | ---: |");
+
+        // POST /Users, `concurrency` requests in flight.
+        let next = Arc::new(AtomicUsize::new(0));
+        let failed = Arc::new(AtomicUsize::new(0));
+        let started = Instant::now();
+        let mut tasks = vec![];
+        for _ in 0..args.concurrency {
+            let (router, token, next, failed, domain) = (
+                router.clone(),
+                token.clone(),
+                next.clone(),
+                failed.clone(),
+                domain.clone(),
+            );
+            let users = args.users;
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= users {
+                        break;
+                    }
+                    let body = scim_user(i, "p", &domain);
+                    let ok = matches!(
+                        scim_call(
+                            &router,
+                            &token,
+                            axum::http::Method::POST,
+                            "/scim/v2/Users",
+                            Some(&body)
+                        )
+                        .await,
+                        Ok((201, _))
+                    );
+                    if !ok {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            t.await?;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            failed.load(Ordering::Relaxed) == 0,
+            "{} creates failed",
+            failed.load(Ordering::Relaxed)
+        );
+        println!(
+            "| POST /Users ({} in flight) | {} | {secs:.1} | {:.0} |",
+            args.concurrency,
+            args.users,
+            args.users as f64 / secs
+        );
+
+        // POST /Bulk, `bulk` creates a request, `concurrency` requests in flight.
+        let batches: Vec<Vec<usize>> = (0..args.users)
+            .collect::<Vec<_>>()
+            .chunks(args.bulk.max(1))
+            .map(|c| c.to_vec())
+            .collect();
+        let batches = Arc::new(batches);
+        let next = Arc::new(AtomicUsize::new(0));
+        let started = Instant::now();
+        let mut tasks = vec![];
+        for _ in 0..args.concurrency {
+            let (router, token, next, failed, domain, batches) = (
+                router.clone(),
+                token.clone(),
+                next.clone(),
+                failed.clone(),
+                domain.clone(),
+                batches.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let b = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(batch) = batches.get(b) else {
+                        break;
+                    };
+                    let ops: Vec<serde_json::Value> = batch
+                        .iter()
+                        .map(|i| {
+                            serde_json::json!({"method": "POST", "path": "/Users",
+                                "bulkId": format!("b{i}"), "data": scim_user(*i, "b", &domain)})
+                        })
+                        .collect();
+                    let body = serde_json::json!({
+                        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                        "Operations": ops});
+                    match scim_call(
+                        &router,
+                        &token,
+                        axum::http::Method::POST,
+                        "/scim/v2/Bulk",
+                        Some(&body),
+                    )
+                    .await
+                    {
+                        Ok((200, answer)) => {
+                            let bad = answer["Operations"]
+                                .as_array()
+                                .map(|o| o.iter().filter(|op| op["status"] != "201").count())
+                                .unwrap_or(batch.len());
+                            failed.fetch_add(bad, Ordering::Relaxed);
+                        }
+                        _ => {
+                            failed.fetch_add(batch.len(), Ordering::Relaxed);
+                        }
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            t.await?;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            failed.load(Ordering::Relaxed) == 0,
+            "{} bulk creates failed",
+            failed.load(Ordering::Relaxed)
+        );
+        println!(
+            "| POST /Bulk ({} operations a request, {} in flight) | {} | {secs:.1} | {:.0} |",
+            args.bulk,
+            args.concurrency,
+            args.users,
+            args.users as f64 / secs
+        );
+        fresh = Some((seeded.account, token));
+    }
+
+    // Lookups, one at a time.
+    let (account, token) = match (&args.account, fresh) {
+        (Some(a), _) => {
+            let account =
+                NodeId::parse(a).ok_or_else(|| anyhow::anyhow!("--account must be an id"))?;
+            let token =
+                roster_core::domain::scim::create_token(&ctx, &actor, account, "bench").await?;
+            (account, token)
+        }
+        (None, Some(f)) => f,
+        (None, None) => anyhow::bail!("--skip-provisioning needs --account"),
+    };
+    if args.adopt {
+        let n = bench::adopt_for_scim(&ctx, account).await?;
+        println!("{n} users given a provider's userName");
+    }
+    let names = bench::user_names(&ctx, account).await?;
+    anyhow::ensure!(!names.is_empty(), "the account has no users");
+    println!(
+        "{} users in the account, {} lookups per filter",
+        names.len(),
+        args.lookups
+    );
+    println!("| filter | matches (last) | p50 ms | p99 ms | max ms |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    let mut pick = Picker(0x9E37_79B9_7F4A_7C15);
+    let enc = |f: &str| {
+        f.replace('%', "%25")
+            .replace(' ', "%20")
+            .replace('"', "%22")
+            .replace('@', "%40")
+            .replace('+', "%2B")
+    };
+    type Make = Box<dyn Fn(&str) -> String>;
+    let kinds: Vec<(&str, Make)> = vec![
+        (
+            "userName eq (a random user)",
+            Box::new(|n: &str| format!("userName eq \"{n}\"")),
+        ),
+        (
+            "userName sw (the name less its last 12 characters)",
+            Box::new(|n: &str| {
+                let cut = n.chars().count().saturating_sub(12).max(1);
+                format!(
+                    "userName sw \"{}\"",
+                    n.chars().take(cut).collect::<String>()
+                )
+            }),
+        ),
+        (
+            "userName sw (up to its first digit: 1 in 9 users)",
+            Box::new(|n: &str| {
+                let cut = n.find(|c: char| c.is_ascii_digit()).map_or(1, |i| i + 1);
+                format!("userName sw \"{}\"", &n[..cut])
+            }),
+        ),
+    ];
+    for (label, make) in kinds {
+        let mut times = Vec::with_capacity(args.lookups);
+        let mut matches = 0;
+        for i in 0..args.lookups + 5 {
+            let name = &names[pick.next(names.len())];
+            let path = format!("/scim/v2/Users?filter={}&count=20", enc(&make(name)));
+            let started = Instant::now();
+            let (status, body) =
+                scim_call(&router, &token, axum::http::Method::GET, &path, None).await?;
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            anyhow::ensure!(status == 200, "{path} answered {status}");
+            matches = body["totalResults"].as_u64().unwrap_or(0);
+            anyhow::ensure!(matches >= 1, "{path} found nothing");
+            if i >= 5 {
+                times.push(ms);
+            }
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "| {label} | {matches} | {:.2} | {:.2} | {:.2} |",
+            percentile(&times, 0.5),
+            percentile(&times, 0.99),
+            times[times.len() - 1]
+        );
+    }
+    db.close().await;
+    Ok(())
+}

@@ -40,6 +40,15 @@ macro_rules! on {
 }
 pub(crate) use on;
 
+/// `$1, $2, …, $n`: the placeholders of an `IN (…)` list of n values (built from a count, never
+/// from input).
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Sqlite,

@@ -44,11 +44,6 @@ pub(crate) async fn touch_token(ex: Ex<'_>, id: Uuid, now: i64) -> Result<()> {
     Ok(())
 }
 
-pub(crate) async fn external_id(ex: Ex<'_>, user: Uuid) -> Result<Option<String>> {
-    let sql = "SELECT external_id FROM scim_external_ids WHERE user_id = $1";
-    Ok(on!(ex, c => sqlx::query_scalar::<_, String>(sql).bind(user).fetch_optional(&mut *c).await)?)
-}
-
 /// Sets (or with None removes) a user's external id; false when another user of the account
 /// has it.
 pub(crate) async fn set_external_id(
@@ -57,38 +52,25 @@ pub(crate) async fn set_external_id(
     account: Uuid,
     external: Option<&str>,
 ) -> Result<bool> {
-    let r = on!(ex, c => {
-        sqlx::query("DELETE FROM scim_external_ids WHERE user_id = $1").bind(user).execute(&mut *c).await?;
-        match external {
-            None => Ok(1),
-            Some(e) => {
-                let taken = sqlx::query_scalar::<_, i64>(
-                    "SELECT COUNT(*) FROM scim_external_ids WHERE account_id = $1 AND external_id = $2")
-                    .bind(account).bind(e).fetch_one(&mut *c).await?;
-                if taken > 0 {
-                    return Ok(false);
-                }
-                sqlx::query("INSERT INTO scim_external_ids (user_id, account_id, external_id) VALUES ($1, $2, $3)")
-                    .bind(user).bind(account).bind(e).execute(&mut *c).await.map(|r| r.rows_affected())
-            }
+    let r = match external {
+        None => on!(ex, c => sqlx::query("DELETE FROM scim_external_ids WHERE user_id = $1")
+            .bind(user).execute(&mut *c).await.map(|r| r.rows_affected())),
+        Some(e) => {
+            let sql = "INSERT INTO scim_external_ids (user_id, account_id, external_id) \
+                       VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE \
+                       SET account_id = excluded.account_id, external_id = excluded.external_id";
+            on!(ex, c => sqlx::query(sql).bind(user).bind(account).bind(e).execute(&mut *c).await.map(|r| r.rows_affected()))
         }
-    });
+    };
     match r {
         Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
 
-/// The provider's side of a provisioned user: its userName and its document (JSON text).
-pub(crate) async fn user_document(ex: Ex<'_>, user: Uuid) -> Result<Option<(String, String)>> {
-    let sql = "SELECT user_name, document FROM scim_users WHERE user_id = $1";
-    Ok(
-        on!(ex, c => sqlx::query_as::<_, (String, String)>(sql).bind(user).fetch_optional(&mut *c).await)?,
-    )
-}
-
-/// Stores a user's userName and document; false when another user of the account has that
-/// userName (compared without case).
+/// Stores a user's userName and document (one statement); false when another user of the
+/// account has that userName (compared without case).
 pub(crate) async fn put_user_document(
     ex: Ex<'_>,
     user: Uuid,
@@ -96,21 +78,18 @@ pub(crate) async fn put_user_document(
     user_name: &str,
     document: &str,
 ) -> Result<bool> {
-    let key = user_name.to_lowercase();
-    on!(ex, c => {
-        let holder = sqlx::query_scalar::<_, Uuid>(
-            "SELECT user_id FROM scim_users WHERE account_id = $1 AND user_name_key = $2")
-            .bind(account).bind(&key).fetch_optional(&mut *c).await?;
-        if holder.is_some_and(|h| h != user) {
-            return Ok(false);
-        }
-        sqlx::query("DELETE FROM scim_users WHERE user_id = $1").bind(user).execute(&mut *c).await?;
-        sqlx::query("INSERT INTO scim_users (user_id, account_id, user_name, user_name_key, document) \
-                     VALUES ($1, $2, $3, $4, $5)")
-            .bind(user).bind(account).bind(user_name).bind(&key).bind(document)
-            .execute(&mut *c).await?;
-        Ok(true)
-    })
+    let sql = "INSERT INTO scim_users (user_id, account_id, user_name, user_name_key, document) \
+               VALUES ($1, $2, $3, $4, $5) \
+               ON CONFLICT (user_id) DO UPDATE SET account_id = excluded.account_id, \
+                 user_name = excluded.user_name, user_name_key = excluded.user_name_key, \
+                 document = excluded.document";
+    let r = on!(ex, c => sqlx::query(sql).bind(user).bind(account).bind(user_name)
+        .bind(user_name.to_lowercase()).bind(document).execute(&mut *c).await.map(|r| r.rows_affected()));
+    match r {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The userName range query: `$email` is the email column as the engine orders it bytewise.
@@ -257,5 +236,48 @@ pub(crate) async fn set_group_external_id(
                 .bind(node).bind(account).bind(e).execute(&mut *c).await?;
         }
         Ok(true)
+    })
+}
+
+/// Benchmarks: gives every person user of an account that has none a provider's userName (its
+/// address) and an empty document, as if a provider had provisioned them; returns how many.
+pub(crate) async fn adopt_account_users(ex: Ex<'_>, account: Uuid) -> Result<u64> {
+    let sql = "INSERT INTO scim_users (user_id, account_id, user_name, user_name_key, document) \
+               SELECT u.id, u.account_id, u.email, u.email, '{}' FROM users u \
+                WHERE u.account_id = $1 AND u.kind = 'person' \
+                  AND NOT EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id)";
+    Ok(
+        on!(ex, c => sqlx::query(sql).bind(account).execute(&mut *c).await.map(|r| r.rows_affected()))?,
+    )
+}
+
+/// Benchmarks: every userName of an account's person users (the provider's, else the address).
+pub(crate) async fn all_user_names(ex: Ex<'_>, account: Uuid) -> Result<Vec<String>> {
+    let sql = "SELECT COALESCE(s.user_name, u.email) FROM users u \
+               LEFT JOIN scim_users s ON s.user_id = u.id \
+               WHERE u.account_id = $1 AND u.kind = 'person'";
+    Ok(on!(ex, c => sqlx::query_scalar::<_, String>(sql).bind(account).fetch_all(&mut *c).await)?)
+}
+
+/// What providers keep beside these users: (user, userName, document, external id).
+pub(crate) type ProvidedRow = (Uuid, Option<String>, Option<String>, Option<String>);
+
+pub(crate) async fn provided_of(ex: Ex<'_>, ids: &[Uuid]) -> Result<Vec<ProvidedRow>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT u.id, s.user_name, s.document, e.external_id FROM users u \
+           LEFT JOIN scim_users s ON s.user_id = u.id \
+           LEFT JOIN scim_external_ids e ON e.user_id = u.id \
+          WHERE u.id IN ({})",
+        super::placeholders(ids.len())
+    );
+    on!(ex, c => {
+        let mut q = sqlx::query_as::<_, ProvidedRow>(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(&mut *c).await?)
     })
 }

@@ -95,6 +95,24 @@ pub(crate) async fn find_user(ex: Ex<'_>, id: Uuid) -> Result<Option<UserRow>> {
     Ok(on!(ex, c => sqlx::query_as::<_, UserRow>(sql).bind(id).fetch_optional(&mut *c).await)?)
 }
 
+/// The users with these ids (any order; unknown ids are left out).
+pub(crate) async fn find_users(ex: Ex<'_>, ids: &[Uuid]) -> Result<Vec<UserRow>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        concat!("SELECT ", columns!(), " FROM users WHERE id IN ({})"),
+        super::placeholders(ids.len())
+    );
+    on!(ex, c => {
+        let mut q = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(&mut *c).await?)
+    })
+}
+
 pub(crate) async fn find_user_by_email(ex: Ex<'_>, email: &str) -> Result<Option<UserRow>> {
     let sql = concat!("SELECT ", columns!(), " FROM users WHERE email = $1");
     Ok(on!(ex, c => sqlx::query_as::<_, UserRow>(sql).bind(email).fetch_optional(&mut *c).await)?)
@@ -132,16 +150,18 @@ pub(crate) async fn replace_terms(
     account: Uuid,
     terms: &[String],
 ) -> Result<()> {
-    on!(ex, c => {
-        sqlx::query("DELETE FROM user_terms WHERE user_id = $1").bind(user).execute(&mut *c).await?;
-        for term in terms {
-            sqlx::query("INSERT INTO user_terms (account_id, term, user_id) VALUES ($1, $2, $3) \
-                         ON CONFLICT DO NOTHING")
-                .bind(account).bind(term).bind(user).execute(&mut *c).await?;
+    let rows: Vec<(Uuid, String)> = terms.iter().map(|t| (user, t.clone())).collect();
+    let delete = "DELETE FROM user_terms WHERE user_id = $1";
+    match ex {
+        Ex::Sqlite(c) => {
+            sqlx::query(delete).bind(user).execute(&mut *c).await?;
+            insert_terms_bulk(Ex::Sqlite(c), account, &rows).await
         }
-        Ok::<(), sqlx::Error>(())
-    })?;
-    Ok(())
+        Ex::Postgres(c) => {
+            sqlx::query(delete).bind(user).execute(&mut *c).await?;
+            insert_terms_bulk(Ex::Postgres(c), account, &rows).await
+        }
+    }
 }
 
 pub(crate) async fn list_services(ex: Ex<'_>, user: Uuid) -> Result<Vec<String>> {
@@ -238,7 +258,7 @@ pub(crate) async fn insert_terms_bulk(
     terms: &[(Uuid, String)],
 ) -> Result<()> {
     on!(ex, c => {
-        for chunk in terms.chunks(1000) {
+        for chunk in terms.chunks(1000).filter(|c| !c.is_empty()) {
             let rows: Vec<String> = (0..chunk.len()).map(|r| format!("(${}, ${}, ${})", r * 3 + 1, r * 3 + 2, r * 3 + 3)).collect();
             let sql = format!("INSERT INTO user_terms (account_id, term, user_id) VALUES {} ON CONFLICT DO NOTHING", rows.join(", "));
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

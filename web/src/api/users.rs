@@ -317,6 +317,7 @@ pub async fn create(
                 user::generate_password().map_err(|e| ApiError::from_core(e, lang))?,
             )
         },
+        friendly_name: String::new(),
     };
     let created = user::create_user(&state.ctx, &caller.actor, NodeId(b.node_id), &input)
         .await

@@ -27,6 +27,7 @@ use crate::model::{Lang, UserId, UserStatus, UserType, phone};
 use crate::scim::filter::{Filter, Lookup};
 use crate::store;
 use crate::store::node::NodeRow;
+use crate::store::{Ex, Tx};
 
 /// A provider's document for one user is at most this long (JSON text).
 const DOCUMENT_MAX: usize = 32 * 1024;
@@ -263,37 +264,80 @@ pub fn user_json(d: &UserDetail, s: &Shown) -> Value {
     Value::Object(o)
 }
 
+/// Users examined a query at most (the `IN` list of one batch).
+const BATCH: usize = 500;
+
+/// The users with these ids that are persons in the token's scope, as SCIM JSON with their
+/// versions, in the order of `ids`; the others are left out. Four queries a batch, whatever
+/// its size.
+async fn load(ctx: &Ctx, actor: &Actor, ids: &[Uuid], base: &str) -> Result<Vec<(Value, i64)>> {
+    use std::collections::HashMap;
+    let scope = actor.primary_scope().ok_or(Error::Forbidden)?;
+    let mut conn = ctx.db.conn().await?;
+    let account = store::node::get_node(conn.ex(), actor.account_id.0).await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH) {
+        let users: HashMap<Uuid, _> = store::user::find_users(conn.ex(), chunk)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let mut node_ids: Vec<Uuid> = users.values().map(|u| u.node_id).collect();
+        node_ids.sort();
+        node_ids.dedup();
+        let nodes: HashMap<Uuid, NodeRow> = store::node::find_nodes(conn.ex(), &node_ids)
+            .await?
+            .into_iter()
+            .map(|n| (n.id, n))
+            .collect();
+        let provided: HashMap<Uuid, (Option<Provided>, Option<String>)> =
+            store::scim::provided_of(conn.ex(), chunk)
+                .await?
+                .into_iter()
+                .map(|(id, name, doc, external)| {
+                    let p = name.map(|user_name| Provided {
+                        user_name,
+                        document: doc
+                            .and_then(|d| serde_json::from_str(&d).ok())
+                            .unwrap_or_else(|| json!({})),
+                    });
+                    (id, (p, external))
+                })
+                .collect();
+        for id in chunk {
+            let Some(u) = users.get(id) else { continue };
+            let Some(node) = nodes.get(&u.node_id) else {
+                continue;
+            };
+            if u.kind != "person" || !actor.administers_path(&node.path) {
+                continue;
+            }
+            let d = user::detail_of(u.clone(), node.name.clone());
+            let (p, external) = provided.get(id).cloned().unwrap_or((None, None));
+            let group = (d.node_id != scope.node_id).then_some((d.node_id.0, d.node_name.as_str()));
+            let v = user_json(
+                &d,
+                &Shown {
+                    provided: p.as_ref(),
+                    external_id: external.as_deref(),
+                    default_lang: &account.default_language,
+                    country: country_of(&d, &account),
+                    group,
+                    base,
+                },
+            );
+            out.push((v, d.version));
+        }
+    }
+    Ok(out)
+}
+
 /// One user in the token's scope, as SCIM JSON, with its version.
 pub async fn get_user(ctx: &Ctx, actor: &Actor, id: Uuid, base: &str) -> Result<(Value, i64)> {
-    let d = user::get_user(ctx, actor, UserId(id)).await?;
-    if d.is_system {
-        return Err(Error::NotFound);
-    }
-    let (provided, external, account) = {
-        let mut conn = ctx.db.conn().await?;
-        let p = store::scim::user_document(conn.ex(), d.id.0).await?;
-        let e = store::scim::external_id(conn.ex(), d.id.0).await?;
-        let a = store::node::get_node(conn.ex(), d.account_id.0).await?;
-        (p, e, a)
-    };
-    let provided = provided.map(|(user_name, document)| Provided {
-        user_name,
-        document: serde_json::from_str(&document).unwrap_or_else(|_| json!({})),
-    });
-    let scope = actor.primary_scope().ok_or(Error::Forbidden)?;
-    let group = (d.node_id != scope.node_id).then_some((d.node_id.0, d.node_name.as_str()));
-    let v = user_json(
-        &d,
-        &Shown {
-            provided: provided.as_ref(),
-            external_id: external.as_deref(),
-            default_lang: &account.default_language,
-            country: country_of(&d, &account),
-            group,
-            base,
-        },
-    );
-    Ok((v, d.version))
+    load(ctx, actor, &[id], base)
+        .await?
+        .pop()
+        .ok_or(Error::NotFound)
 }
 
 /// The country a user's national numbers are read in: theirs, else the account's.
@@ -356,11 +400,8 @@ pub async fn list_users(
                     )
                     .await?;
                     drop(conn);
-                    let mut out = Vec::with_capacity(page.len());
-                    for id in page {
-                        out.push(get_user(ctx, actor, id, base).await?.0);
-                    }
-                    return Ok((total as usize, out));
+                    let out = load(ctx, actor, &page, base).await?;
+                    return Ok((total as usize, out.into_iter().map(|(v, _)| v).collect()));
                 }
                 (_, Some((lo, hi))) => {
                     store::scim::users_by_name_range(
@@ -399,16 +440,13 @@ pub async fn list_users(
             ids
         }
     };
+    // An id found by external id may lie outside the token's subtree: `load` leaves it out.
     let mut matching = vec![];
-    for id in candidates {
-        // An id found by external id may lie outside the token's subtree: not shown.
-        let v = match get_user(ctx, actor, id, base).await {
-            Ok((v, _)) => v,
-            Err(Error::NotFound) => continue,
-            Err(e) => return Err(e),
-        };
-        if filter.is_none_or(|f| f.matches(&v)) {
-            matching.push(v);
+    for chunk in candidates.chunks(BATCH) {
+        for (v, _) in load(ctx, actor, chunk, base).await? {
+            if filter.is_none_or(|f| f.matches(&v)) {
+                matching.push(v);
+            }
         }
     }
     let total = matching.len();
@@ -505,39 +543,36 @@ impl ScimUserInput {
 
 /// Refuses a userName another user of the account (in the token's reach or not) already has:
 /// a provider's, or the address of a user no provider named.
-async fn user_name_free(ctx: &Ctx, account: &NodeRow, name: &str, me: Option<Uuid>) -> Result<()> {
+async fn user_name_free(ex: Ex<'_>, account: &NodeRow, name: &str, me: Option<Uuid>) -> Result<()> {
     let Some((lo, hi)) = name_range(Lookup::UserNameEq(name)) else {
         return Ok(());
     };
-    let mut conn = ctx.db.conn().await?;
     let holders =
-        store::scim::users_by_name_range(conn.ex(), account.id, &account.path, (&lo, &hi), 2, 0)
-            .await?;
+        store::scim::users_by_name_range(ex, account.id, &account.path, (&lo, &hi), 2, 0).await?;
     if holders.iter().any(|h| Some(*h) != me) {
         return Err(Error::field("userName", "scim-username-taken"));
     }
     Ok(())
 }
 
-async fn external_id_free(ctx: &Ctx, account: &NodeRow, e: &str, me: Option<Uuid>) -> Result<()> {
-    let mut conn = ctx.db.conn().await?;
-    match store::scim::user_by_external_id(conn.ex(), account.id, e).await? {
-        Some(h) if Some(h) != me => Err(Error::field("externalId", "scim-external-id-taken")),
-        _ => Ok(()),
-    }
-}
-
-/// Stores the provider's side of a user: userName, document, external id.
-async fn keep_provided(ctx: &Ctx, user: Uuid, account: Uuid, input: &ScimUserInput) -> Result<()> {
-    let mut tx = ctx.db.begin().await?;
+/// Stores the provider's side of a user — userName, document, external id; another user of
+/// the account with the same userName or external id refuses it (the unique indexes).
+async fn keep_provided(
+    tx: &mut Tx,
+    user: Uuid,
+    account: &NodeRow,
+    input: &ScimUserInput,
+) -> Result<()> {
     let doc = input.document.to_string();
-    if !store::scim::put_user_document(tx.ex(), user, account, &input.user_name, &doc).await? {
+    if !store::scim::put_user_document(tx.ex(), user, account.id, &input.user_name, &doc).await? {
         return Err(Error::field("userName", "scim-username-taken"));
     }
-    if !store::scim::set_external_id(tx.ex(), user, account, input.external_id.as_deref()).await? {
+    if !store::scim::set_external_id(tx.ex(), user, account.id, input.external_id.as_deref())
+        .await?
+    {
         return Err(Error::field("externalId", "scim-external-id-taken"));
     }
-    tx.commit().await
+    Ok(())
 }
 
 async fn account_of(ctx: &Ctx, actor: &Actor) -> Result<NodeRow> {
@@ -545,48 +580,34 @@ async fn account_of(ctx: &Ctx, actor: &Actor) -> Result<NodeRow> {
     store::node::get_node(conn.ex(), actor.account_id.0).await
 }
 
-/// Provisions a new person user into the token's node.
+/// Provisions a new person user into the token's node: the user, its invitation (unless the
+/// request says otherwise) and the provider's side, in one transaction.
 pub async fn create_user(ctx: &Ctx, actor: &Actor, input: &ScimUserInput) -> Result<UserId> {
     let node = actor.primary_scope().ok_or(Error::Forbidden)?.node_id;
     let account = account_of(ctx, actor).await?;
-    user_name_free(ctx, &account, &input.user_name, None).await?;
-    if let Some(e) = &input.external_id {
-        external_id_free(ctx, &account, e, None).await?;
-    }
     let phone = mobile_of(&input.document, &account.default_country);
-    let created = user::create_user(
-        ctx,
-        actor,
-        node,
-        &NewUser {
-            system: false,
-            profile: input.profile(&account.default_language, &phone),
-            email: input.email.clone(),
-            login: String::new(),
-            message: String::new(),
-            services: vec![],
-            password: if input.invite {
-                PasswordChoice::Invite
-            } else {
-                PasswordChoice::SetNow(user::generate_password()?)
-            },
+    let new = NewUser {
+        system: false,
+        profile: input.profile(&account.default_language, &phone),
+        email: input.email.clone(),
+        friendly_name: input.display_name.trim().to_string(),
+        password: if input.invite {
+            PasswordChoice::Invite
+        } else {
+            PasswordChoice::SetNow(user::generate_password()?)
         },
-    )
-    .await?;
-    if let Err(e) = keep_provided(ctx, created.id.0, account.id, input).await {
-        // Another request took the userName or external id meanwhile: the user goes again.
-        user::delete_user(ctx, actor, created.id).await?;
-        return Err(e);
-    }
-    if !input.active || !input.display_name.trim().is_empty() {
+        ..Default::default()
+    };
+    let checked = user::check_new_user(ctx, &new).await?;
+    let mut tx = ctx.db.begin().await?;
+    // A userName taken is said before anything else is checked against the database.
+    user_name_free(tx.ex(), &account, &input.user_name, None).await?;
+    let created = user::insert_new_user(&mut tx, ctx, actor, node, &new, checked).await?;
+    keep_provided(&mut tx, created.id.0, &account, input).await?;
+    tx.commit().await?;
+    if !input.active {
         let d = user::get_user(ctx, actor, created.id).await?;
-        if !input.display_name.trim().is_empty() {
-            save_settings(ctx, actor, &d, input, &phone, &account).await?;
-        }
-        if !input.active {
-            let d = user::get_user(ctx, actor, created.id).await?;
-            user::set_status(ctx, actor, created.id, d.version, false).await?;
-        }
+        user::set_status(ctx, actor, created.id, d.version, false).await?;
     }
     Ok(created.id)
 }
@@ -637,13 +658,23 @@ pub async fn replace_user(
         return Err(Error::Conflict("api-if-match-stale"));
     }
     let account = account_of(ctx, actor).await?;
-    user_name_free(ctx, &account, &input.user_name, Some(id)).await?;
-    if let Some(e) = &input.external_id {
-        external_id_free(ctx, &account, e, Some(id)).await?;
+    {
+        // A userName or external id taken is said before anything changes.
+        let mut conn = ctx.db.conn().await?;
+        user_name_free(conn.ex(), &account, &input.user_name, Some(id)).await?;
+        if let Some(e) = &input.external_id
+            && store::scim::user_by_external_id(conn.ex(), account.id, e)
+                .await?
+                .is_some_and(|h| h != id)
+        {
+            return Err(Error::field("externalId", "scim-external-id-taken"));
+        }
     }
     let phone = mobile_of(&input.document, country_of(&d, &account));
     save_settings(ctx, actor, &d, input, &phone, &account).await?;
-    keep_provided(ctx, id, account.id, input).await?;
+    let mut tx = ctx.db.begin().await?;
+    keep_provided(&mut tx, id, &account, input).await?;
+    tx.commit().await?;
     let d = user::get_user(ctx, actor, uid).await?;
     if (d.status != UserStatus::Disabled) != input.active {
         user::set_status(ctx, actor, uid, d.version, input.active).await?;

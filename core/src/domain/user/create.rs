@@ -9,9 +9,11 @@ use crate::context::Ctx;
 use crate::domain::node::node_in_scope;
 use crate::domain::{Actor, audit, auth};
 use crate::error::{Error, Problems, Result};
-use crate::model::{Email, NodeId, NodeKind, UserId, UserType, parse_login, parse_text};
+use crate::model::{
+    Email, NodeId, NodeKind, UserId, UserType, parse_line, parse_login, parse_text,
+};
 use crate::password;
-use crate::store::{self, user::UserRow};
+use crate::store::{self, Tx, user::UserRow};
 
 pub const MESSAGE_MAX: usize = 1000;
 
@@ -36,6 +38,9 @@ pub struct NewUser {
     pub message: String,
     pub services: Vec<String>,
     pub password: PasswordChoice,
+    /// Seed 001's friendly name (the Settings section sets it later; SCIM's `displayName`
+    /// sets it at once).
+    pub friendly_name: String,
 }
 
 #[derive(Debug, Clone)]
@@ -71,7 +76,28 @@ pub async fn create_user(
     node: NodeId,
     input: &NewUser,
 ) -> Result<Created> {
-    let now = ctx.clock.now();
+    let checked = check_new_user(ctx, input).await?;
+    let mut tx = ctx.db.begin().await?;
+    let created = insert_new_user(&mut tx, ctx, actor, node, input, checked).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// A new user's input, checked, with what was derived from it (hashes are made outside any
+/// transaction).
+pub(crate) struct CheckedUser {
+    email: Option<Email>,
+    login: Option<String>,
+    profile: super::profile::Profile,
+    friendly_name: String,
+    message: String,
+    set_now: Option<String>,
+    system_secret: Option<String>,
+    hash: Option<String>,
+}
+
+/// Checks every field of a new user (each problem on its field) and hashes its password.
+pub(crate) async fn check_new_user(ctx: &Ctx, input: &NewUser) -> Result<CheckedUser> {
     let mut p = Problems::default();
     let (email, login) = if input.system {
         (None, p.check(parse_login("login", &input.login)))
@@ -81,6 +107,9 @@ pub async fn create_user(
     let profile = input.profile.check(&mut p, input.system);
     let message = p
         .check(parse_text("message", &input.message, MESSAGE_MAX))
+        .unwrap_or_default();
+    let friendly_name = p
+        .check(parse_line("friendly_name", &input.friendly_name, 100))
         .unwrap_or_default();
     for s in &input.services {
         if !ctx.settings.services.contains(s) {
@@ -109,8 +138,39 @@ pub async fn create_user(
         (Some(pw), _) | (None, Some(pw)) => Some(auth::hash_password(ctx, pw).await?),
         _ => None,
     };
+    Ok(CheckedUser {
+        email,
+        login,
+        profile,
+        friendly_name,
+        message,
+        set_now,
+        system_secret,
+        hash,
+    })
+}
 
-    let mut tx = ctx.db.begin().await?;
+/// Writes a checked new user inside `tx`: scope, uniqueness, the row, its unit's count, its
+/// role, services, search terms, the invitation (through the outbox) and the audit event.
+pub(crate) async fn insert_new_user(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    actor: &Actor,
+    node: NodeId,
+    input: &NewUser,
+    checked: CheckedUser,
+) -> Result<Created> {
+    let CheckedUser {
+        email,
+        login,
+        profile,
+        friendly_name,
+        message,
+        set_now,
+        system_secret,
+        hash,
+    } = checked;
+    let now = ctx.clock.now();
     let node = node_in_scope(tx.ex(), actor, node.0).await?;
     if node.kind == NodeKind::Operator.as_str() && !actor.is_operator() {
         return Err(Error::NotFound);
@@ -145,7 +205,7 @@ pub async fn create_user(
         login: login.clone(),
         first_name: String::new(),
         last_name: String::new(),
-        friendly_name: String::new(),
+        friendly_name,
         sort_name: String::new(),
         phone: None,
         country_code: String::new(),
@@ -195,8 +255,12 @@ pub async fn create_user(
         .filter(|s| input.services.contains(s))
         .cloned()
         .collect();
-    store::user::set_services(tx.ex(), id, &services).await?;
-    store::user::replace_terms(tx.ex(), id, row.account_id, &search_terms(&row)).await?;
+    if !services.is_empty() {
+        store::user::set_services(tx.ex(), id, &services).await?;
+    }
+    // A new user has no terms yet: one insert of them all.
+    let terms: Vec<(Uuid, String)> = search_terms(&row).into_iter().map(|t| (id, t)).collect();
+    store::user::insert_terms_bulk(tx.ex(), row.account_id, &terms).await?;
     if invited {
         let payload = json!({ "user": id.to_string(), "inviter": actor.display_name });
         store::outbox::enqueue_email(
@@ -224,7 +288,6 @@ pub async fn create_user(
         after,
     )
     .await?;
-    tx.commit().await?;
     Ok(Created {
         id: UserId(id),
         secret: system_secret,

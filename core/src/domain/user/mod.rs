@@ -12,6 +12,7 @@ pub use access::{
     remove_node_admin, who_can_administer,
 };
 pub use create::{Created, NewUser, PasswordChoice, create_user, generate_password};
+pub(crate) use create::{check_new_user, insert_new_user};
 pub use edit::{
     SettingsInput, change_own_password, delete_user, move_user, set_notes, set_own_language,
     set_password, set_services, set_status, update_settings,
@@ -138,6 +139,12 @@ pub async fn get_user(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<UserDetail
         actor.administers_path(&node.path),
         actor.administers_path(&tenant.path),
     ))
+}
+
+/// A user's data as the user page has it, without services and photo (which SCIM does not
+/// show), for a user already found in scope.
+pub(crate) fn detail_of(u: UserRow, node_name: String) -> UserDetail {
+    detail(u, node_name, vec![], false, true, false)
 }
 
 fn detail(

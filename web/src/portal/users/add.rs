@@ -151,6 +151,7 @@ pub async fn add_user(
         } else {
             PasswordChoice::Invite
         },
+        friendly_name: String::new(),
     };
     match user::create_user(&state.ctx, &actor, node, &input).await {
         Ok(created) => {
