@@ -421,6 +421,12 @@ fn scim_user(i: usize, tag: &str, domain: &str) -> serde_json::Value {
 }
 
 pub async fn scim(args: crate::config::BenchScimArgs) -> anyhow::Result<()> {
+    // RUST_LOG=sqlx::query=debug shows every statement the measured requests run.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let db = Db::connect(&args.storage.database_url()?).await?;
@@ -435,9 +441,20 @@ pub async fn scim(args: crate::config::BenchScimArgs) -> anyhow::Result<()> {
 
     let mut fresh = None;
     if !args.skip_provisioning {
-        let seeded = bench::seed(&ctx, &actor, &format!("Scim{tag}"), 0, 0).await?;
-        let token =
-            roster_core::domain::scim::create_token(&ctx, &actor, seeded.account, "bench").await?;
+        // A new account as an operator makes it (no statistics refresh: a running server
+        // has none either).
+        let account = roster_core::domain::node::create_account(
+            &ctx,
+            &actor,
+            &roster_core::domain::node::AccountInput {
+                name: format!("Scim{tag}"),
+                default_language: "en".into(),
+                default_country: "SE".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let token = roster_core::domain::scim::create_token(&ctx, &actor, account, "bench").await?;
         let domain = format!("scim{tag}.test");
         println!("| provisioning | users | seconds | users per second |");
         println!("| --- | ---: | ---: | ---: |");
@@ -570,7 +587,7 @@ pub async fn scim(args: crate::config::BenchScimArgs) -> anyhow::Result<()> {
             args.users,
             args.users as f64 / secs
         );
-        fresh = Some((seeded.account, token));
+        fresh = Some((account, token));
     }
 
     // Lookups, one at a time.

@@ -54,24 +54,6 @@ pub(crate) async fn find_node(ex: Ex<'_>, id: Uuid) -> Result<Option<NodeRow>> {
     Ok(on!(ex, c => sqlx::query_as::<_, NodeRow>(sql).bind(id).fetch_optional(&mut *c).await)?)
 }
 
-/// The nodes with these ids (any order; unknown ids are left out).
-pub(crate) async fn find_nodes(ex: Ex<'_>, ids: &[Uuid]) -> Result<Vec<NodeRow>> {
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let sql = format!(
-        concat!("SELECT ", columns!(), " FROM nodes WHERE id IN ({})"),
-        super::placeholders(ids.len())
-    );
-    on!(ex, c => {
-        let mut q = sqlx::query_as::<_, NodeRow>(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            q = q.bind(*id);
-        }
-        Ok(q.fetch_all(&mut *c).await?)
-    })
-}
-
 pub(crate) async fn get_node(ex: Ex<'_>, id: Uuid) -> Result<NodeRow> {
     let sql = concat!("SELECT ", columns!(), " FROM nodes WHERE id = $1");
     Ok(on!(ex, c => sqlx::query_as::<_, NodeRow>(sql).bind(id).fetch_one(&mut *c).await)?)

@@ -12,6 +12,11 @@ pub(crate) struct ScimTokenRow {
     pub name: String,
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    // The token's node, read with it.
+    pub node_kind: String,
+    pub node_name: String,
+    pub node_path: String,
+    pub account_id: Uuid,
 }
 
 pub(crate) async fn insert_token(
@@ -31,8 +36,9 @@ pub(crate) async fn insert_token(
 }
 
 pub(crate) async fn find_token(ex: Ex<'_>, hash: &[u8]) -> Result<Option<ScimTokenRow>> {
-    let sql =
-        "SELECT id, node_id, name, revoked_at, last_used_at FROM scim_tokens WHERE token_hash = $1";
+    let sql = "SELECT t.id, t.node_id, t.name, t.revoked_at, t.last_used_at, n.kind AS node_kind, \
+               n.name AS node_name, n.path AS node_path, n.account_id \
+               FROM scim_tokens t JOIN nodes n ON n.id = t.node_id WHERE t.token_hash = $1";
     Ok(
         on!(ex, c => sqlx::query_as::<_, ScimTokenRow>(sql).bind(hash).fetch_optional(&mut *c).await)?,
     )
@@ -44,50 +50,35 @@ pub(crate) async fn touch_token(ex: Ex<'_>, id: Uuid, now: i64) -> Result<()> {
     Ok(())
 }
 
-/// Sets (or with None removes) a user's external id; false when another user of the account
-/// has it.
-pub(crate) async fn set_external_id(
-    ex: Ex<'_>,
-    user: Uuid,
-    account: Uuid,
-    external: Option<&str>,
-) -> Result<bool> {
-    let r = match external {
-        None => on!(ex, c => sqlx::query("DELETE FROM scim_external_ids WHERE user_id = $1")
-            .bind(user).execute(&mut *c).await.map(|r| r.rows_affected())),
-        Some(e) => {
-            let sql = "INSERT INTO scim_external_ids (user_id, account_id, external_id) \
-                       VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE \
-                       SET account_id = excluded.account_id, external_id = excluded.external_id";
-            on!(ex, c => sqlx::query(sql).bind(user).bind(account).bind(e).execute(&mut *c).await.map(|r| r.rows_affected()))
-        }
-    };
-    match r {
-        Ok(_) => Ok(true),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+/// How storing the provider's side of a user went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kept {
+    Yes,
+    /// Another user of the account has the userName (without case) or the external id.
+    Taken,
 }
 
-/// Stores a user's userName and document (one statement); false when another user of the
-/// account has that userName (compared without case).
+/// Stores a user's userName, external id and document, in one statement.
 pub(crate) async fn put_user_document(
     ex: Ex<'_>,
     user: Uuid,
     account: Uuid,
     user_name: &str,
+    external_id: Option<&str>,
     document: &str,
-) -> Result<bool> {
-    let sql = "INSERT INTO scim_users (user_id, account_id, user_name, user_name_key, document) \
-               VALUES ($1, $2, $3, $4, $5) \
+) -> Result<Kept> {
+    let sql = "INSERT INTO scim_users \
+                 (user_id, account_id, user_name, user_name_key, external_id, document) \
+               VALUES ($1, $2, $3, $4, $5, $6) \
                ON CONFLICT (user_id) DO UPDATE SET account_id = excluded.account_id, \
                  user_name = excluded.user_name, user_name_key = excluded.user_name_key, \
-                 document = excluded.document";
+                 external_id = excluded.external_id, document = excluded.document";
     let r = on!(ex, c => sqlx::query(sql).bind(user).bind(account).bind(user_name)
-        .bind(user_name.to_lowercase()).bind(document).execute(&mut *c).await.map(|r| r.rows_affected()));
+        .bind(user_name.to_lowercase()).bind(external_id).bind(document).execute(&mut *c).await
+        .map(|r| r.rows_affected()));
     match r {
-        Ok(_) => Ok(true),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Ok(_) => Ok(Kept::Yes),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Kept::Taken),
         Err(e) => Err(e.into()),
     }
 }
@@ -202,7 +193,7 @@ pub(crate) async fn user_by_external_id(
     account: Uuid,
     external: &str,
 ) -> Result<Option<Uuid>> {
-    let sql = "SELECT user_id FROM scim_external_ids WHERE account_id = $1 AND external_id = $2";
+    let sql = "SELECT user_id FROM scim_users WHERE account_id = $1 AND external_id = $2";
     Ok(
         on!(ex, c => sqlx::query_scalar::<_, Uuid>(sql).bind(account).bind(external).fetch_optional(&mut *c).await)?,
     )
@@ -257,27 +248,4 @@ pub(crate) async fn all_user_names(ex: Ex<'_>, account: Uuid) -> Result<Vec<Stri
                LEFT JOIN scim_users s ON s.user_id = u.id \
                WHERE u.account_id = $1 AND u.kind = 'person'";
     Ok(on!(ex, c => sqlx::query_scalar::<_, String>(sql).bind(account).fetch_all(&mut *c).await)?)
-}
-
-/// What providers keep beside these users: (user, userName, document, external id).
-pub(crate) type ProvidedRow = (Uuid, Option<String>, Option<String>, Option<String>);
-
-pub(crate) async fn provided_of(ex: Ex<'_>, ids: &[Uuid]) -> Result<Vec<ProvidedRow>> {
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let sql = format!(
-        "SELECT u.id, s.user_name, s.document, e.external_id FROM users u \
-           LEFT JOIN scim_users s ON s.user_id = u.id \
-           LEFT JOIN scim_external_ids e ON e.user_id = u.id \
-          WHERE u.id IN ({})",
-        super::placeholders(ids.len())
-    );
-    on!(ex, c => {
-        let mut q = sqlx::query_as::<_, ProvidedRow>(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            q = q.bind(*id);
-        }
-        Ok(q.fetch_all(&mut *c).await?)
-    })
 }

@@ -95,17 +95,40 @@ pub(crate) async fn find_user(ex: Ex<'_>, id: Uuid) -> Result<Option<UserRow>> {
     Ok(on!(ex, c => sqlx::query_as::<_, UserRow>(sql).bind(id).fetch_optional(&mut *c).await)?)
 }
 
-/// The users with these ids (any order; unknown ids are left out).
-pub(crate) async fn find_users(ex: Ex<'_>, ids: &[Uuid]) -> Result<Vec<UserRow>> {
+/// A user as SCIM shows it: the row, its unit, and what the provider keeps beside it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ScimView {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub node_name: String,
+    pub node_path: String,
+    pub scim_user_name: Option<String>,
+    pub scim_document: Option<String>,
+    pub scim_external_id: Option<String>,
+}
+
+/// The users with these ids as SCIM shows them, in one query (any order; unknown ids are left
+/// out).
+pub(crate) async fn scim_views(ex: Ex<'_>, ids: &[Uuid]) -> Result<Vec<ScimView>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
     let sql = format!(
-        concat!("SELECT ", columns!(), " FROM users WHERE id IN ({})"),
+        concat!(
+            "SELECT ",
+            columns!(),
+            ", ",
+            "(SELECT n.name FROM nodes n WHERE n.id = users.node_id) AS node_name, ",
+            "(SELECT n.path FROM nodes n WHERE n.id = users.node_id) AS node_path, ",
+            "(SELECT s.user_name FROM scim_users s WHERE s.user_id = users.id) AS scim_user_name, ",
+            "(SELECT s.document FROM scim_users s WHERE s.user_id = users.id) AS scim_document, ",
+            "(SELECT s.external_id FROM scim_users s WHERE s.user_id = users.id) ",
+            "AS scim_external_id FROM users WHERE id IN ({})"
+        ),
         super::placeholders(ids.len())
     );
     on!(ex, c => {
-        let mut q = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql));
+        let mut q = sqlx::query_as::<_, ScimView>(sqlx::AssertSqlSafe(sql));
         for id in ids {
             q = q.bind(*id);
         }

@@ -82,7 +82,6 @@ pub async fn authenticate(ctx: &Ctx, token: &str, ip: &str) -> Result<Actor> {
         .await?
         .filter(|r| r.revoked_at.is_none())
         .ok_or(Error::Unauthenticated("api-auth-failed"))?;
-    let node = store::node::get_node(conn.ex(), row.node_id).await?;
     drop(conn);
     if row.last_used_at.is_none_or(|t| now.millis() - t >= 60_000) {
         let mut tx = ctx.db.begin().await?;
@@ -95,13 +94,13 @@ pub async fn authenticate(ctx: &Ctx, token: &str, ip: &str) -> Result<Actor> {
         // The token's name (the provider, as its administrator named it) signs its changes.
         display_name: format!("SCIM: {}", row.name),
         lang: Lang::En,
-        node_id: NodeId(node.id),
-        account_id: NodeId(node.account_id),
+        node_id: NodeId(row.node_id),
+        account_id: NodeId(row.account_id),
         scopes: vec![Scope {
-            node_id: NodeId(node.id),
-            kind: NodeKind::parse(&node.kind).unwrap_or(NodeKind::Unit),
-            name: node.name.clone(),
-            path: node.path.clone(),
+            node_id: NodeId(row.node_id),
+            kind: NodeKind::parse(&row.node_kind).unwrap_or(NodeKind::Unit),
+            name: row.node_name.clone(),
+            path: row.node_path.clone(),
         }],
         user_grants: vec![],
         csrf_token: String::new(),

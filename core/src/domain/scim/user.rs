@@ -268,8 +268,8 @@ pub fn user_json(d: &UserDetail, s: &Shown) -> Value {
 const BATCH: usize = 500;
 
 /// The users with these ids that are persons in the token's scope, as SCIM JSON with their
-/// versions, in the order of `ids`; the others are left out. Four queries a batch, whatever
-/// its size.
+/// versions, in the order of `ids`; the others are left out. One query a batch, whatever its
+/// size (and one for the account).
 async fn load(ctx: &Ctx, actor: &Actor, ids: &[Uuid], base: &str) -> Result<Vec<(Value, i64)>> {
     use std::collections::HashMap;
     let scope = actor.primary_scope().ok_or(Error::Forbidden)?;
@@ -277,49 +277,31 @@ async fn load(ctx: &Ctx, actor: &Actor, ids: &[Uuid], base: &str) -> Result<Vec<
     let account = store::node::get_node(conn.ex(), actor.account_id.0).await?;
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
-        let users: HashMap<Uuid, _> = store::user::find_users(conn.ex(), chunk)
+        let views: HashMap<Uuid, store::user::ScimView> = store::user::scim_views(conn.ex(), chunk)
             .await?
             .into_iter()
-            .map(|u| (u.id, u))
+            .map(|v| (v.user.id, v))
             .collect();
-        let mut node_ids: Vec<Uuid> = users.values().map(|u| u.node_id).collect();
-        node_ids.sort();
-        node_ids.dedup();
-        let nodes: HashMap<Uuid, NodeRow> = store::node::find_nodes(conn.ex(), &node_ids)
-            .await?
-            .into_iter()
-            .map(|n| (n.id, n))
-            .collect();
-        let provided: HashMap<Uuid, (Option<Provided>, Option<String>)> =
-            store::scim::provided_of(conn.ex(), chunk)
-                .await?
-                .into_iter()
-                .map(|(id, name, doc, external)| {
-                    let p = name.map(|user_name| Provided {
-                        user_name,
-                        document: doc
-                            .and_then(|d| serde_json::from_str(&d).ok())
-                            .unwrap_or_else(|| json!({})),
-                    });
-                    (id, (p, external))
-                })
-                .collect();
         for id in chunk {
-            let Some(u) = users.get(id) else { continue };
-            let Some(node) = nodes.get(&u.node_id) else {
-                continue;
-            };
-            if u.kind != "person" || !actor.administers_path(&node.path) {
+            let Some(view) = views.get(id) else { continue };
+            if view.user.kind != "person" || !actor.administers_path(&view.node_path) {
                 continue;
             }
-            let d = user::detail_of(u.clone(), node.name.clone());
-            let (p, external) = provided.get(id).cloned().unwrap_or((None, None));
+            let provided = view.scim_user_name.as_ref().map(|user_name| Provided {
+                user_name: user_name.clone(),
+                document: view
+                    .scim_document
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str(d).ok())
+                    .unwrap_or_else(|| json!({})),
+            });
+            let d = user::detail_of(view.user.clone(), view.node_name.clone());
             let group = (d.node_id != scope.node_id).then_some((d.node_id.0, d.node_name.as_str()));
             let v = user_json(
                 &d,
                 &Shown {
-                    provided: p.as_ref(),
-                    external_id: external.as_deref(),
+                    provided: provided.as_ref(),
+                    external_id: view.scim_external_id.as_deref(),
                     default_lang: &account.default_language,
                     country: country_of(&d, &account),
                     group,
@@ -555,8 +537,9 @@ async fn user_name_free(ex: Ex<'_>, account: &NodeRow, name: &str, me: Option<Uu
     Ok(())
 }
 
-/// Stores the provider's side of a user — userName, document, external id; another user of
-/// the account with the same userName or external id refuses it (the unique indexes).
+/// Stores the provider's side of a user — userName, external id, document; another user of
+/// the account with the same userName or external id refuses it (the unique indexes; the
+/// caller says which, see `which_taken`).
 async fn keep_provided(
     tx: &mut Tx,
     user: Uuid,
@@ -564,15 +547,57 @@ async fn keep_provided(
     input: &ScimUserInput,
 ) -> Result<()> {
     let doc = input.document.to_string();
-    if !store::scim::put_user_document(tx.ex(), user, account.id, &input.user_name, &doc).await? {
-        return Err(Error::field("userName", "scim-username-taken"));
-    }
-    if !store::scim::set_external_id(tx.ex(), user, account.id, input.external_id.as_deref())
-        .await?
-    {
-        return Err(Error::field("externalId", "scim-external-id-taken"));
+    let kept = store::scim::put_user_document(
+        tx.ex(),
+        user,
+        account.id,
+        &input.user_name,
+        input.external_id.as_deref(),
+        &doc,
+    )
+    .await?;
+    if kept == store::scim::Kept::Taken {
+        return Err(Error::Conflict("scim-taken"));
     }
     Ok(())
+}
+
+/// After the unique indexes refused the provider's side (the transaction rolled back): the
+/// field another user of the account has.
+async fn which_taken(
+    ctx: &Ctx,
+    account: &NodeRow,
+    input: &ScimUserInput,
+    me: Option<Uuid>,
+) -> Error {
+    if let Some(e) = &input.external_id
+        && let Ok(mut conn) = ctx.db.conn().await
+        && let Ok(Some(holder)) = store::scim::user_by_external_id(conn.ex(), account.id, e).await
+        && Some(holder) != me
+    {
+        return Error::field("externalId", "scim-external-id-taken");
+    }
+    Error::field("userName", "scim-username-taken")
+}
+
+/// `keep_provided` in its own transaction, its refusal named.
+async fn keep_provided_now(
+    ctx: &Ctx,
+    user: Uuid,
+    account: &NodeRow,
+    input: &ScimUserInput,
+) -> Result<()> {
+    let mut tx = ctx.db.begin().await?;
+    match keep_provided(&mut tx, user, account, input).await {
+        Err(Error::Conflict("scim-taken")) => {
+            drop(tx);
+            Err(which_taken(ctx, account, input, Some(user)).await)
+        }
+        other => {
+            other?;
+            tx.commit().await
+        }
+    }
 }
 
 async fn account_of(ctx: &Ctx, actor: &Actor) -> Result<NodeRow> {
@@ -599,11 +624,21 @@ pub async fn create_user(ctx: &Ctx, actor: &Actor, input: &ScimUserInput) -> Res
         ..Default::default()
     };
     let checked = user::check_new_user(ctx, &new).await?;
+    {
+        // A userName taken is said before anything is written (the unique index stands behind
+        // this check for a provider's userName).
+        let mut conn = ctx.db.conn().await?;
+        user_name_free(conn.ex(), &account, &input.user_name, None).await?;
+    }
     let mut tx = ctx.db.begin().await?;
-    // A userName taken is said before anything else is checked against the database.
-    user_name_free(tx.ex(), &account, &input.user_name, None).await?;
     let created = user::insert_new_user(&mut tx, ctx, actor, node, &new, checked).await?;
-    keep_provided(&mut tx, created.id.0, &account, input).await?;
+    if let Err(e) = keep_provided(&mut tx, created.id.0, &account, input).await {
+        drop(tx);
+        return Err(match e {
+            Error::Conflict("scim-taken") => which_taken(ctx, &account, input, None).await,
+            other => other,
+        });
+    }
     tx.commit().await?;
     if !input.active {
         let d = user::get_user(ctx, actor, created.id).await?;
@@ -672,9 +707,7 @@ pub async fn replace_user(
     }
     let phone = mobile_of(&input.document, country_of(&d, &account));
     save_settings(ctx, actor, &d, input, &phone, &account).await?;
-    let mut tx = ctx.db.begin().await?;
-    keep_provided(&mut tx, id, &account, input).await?;
-    tx.commit().await?;
+    keep_provided_now(ctx, id, &account, input).await?;
     let d = user::get_user(ctx, actor, uid).await?;
     if (d.status != UserStatus::Disabled) != input.active {
         user::set_status(ctx, actor, uid, d.version, input.active).await?;

@@ -175,23 +175,16 @@ pub(crate) async fn insert_new_user(
     if node.kind == NodeKind::Operator.as_str() && !actor.is_operator() {
         return Err(Error::NotFound);
     }
-    let tenant = store::node::get_node(tx.ex(), node.account_id).await?;
+    let tenant = if node.id == node.account_id {
+        node.clone()
+    } else {
+        store::node::get_node(tx.ex(), node.account_id).await?
+    };
     let user_type = profile.user_type;
     if user_type == UserType::Administrator && !actor.administers_path(&tenant.path) {
         return Err(Error::Forbidden);
     }
-    if let Some(e) = &email
-        && store::user::find_user_by_email(tx.ex(), e.as_str())
-            .await?
-            .is_some()
-    {
-        return Err(Error::field("email", "error-email-taken"));
-    }
-    if let Some(l) = &login
-        && store::user::find_user_by_login(tx.ex(), l).await?.is_some()
-    {
-        return Err(Error::field("login", "error-login-taken"));
-    }
+    // A taken address or login is refused by the unique index at the insert below.
     let id = Uuid::now_v7();
     let invited = !input.system && set_now.is_none();
     let mut row = UserRow {
@@ -228,7 +221,7 @@ pub(crate) async fn insert_new_user(
     profile.apply(&mut row);
     let result = store::user::insert_user(tx.ex(), &row).await;
     if let Err(Error::Conflict(_)) = result {
-        // A concurrent add took the address or login between the check and the insert.
+        // The unique index refuses an address or login another user has.
         return Err(if input.system {
             Error::field("login", "error-login-taken")
         } else {
@@ -236,7 +229,6 @@ pub(crate) async fn insert_new_user(
         });
     }
     result?;
-    store::node::adjust_user_count(tx.ex(), node.id, 1).await?;
     if user_type == UserType::Administrator {
         store::grant::insert_node_grant(
             tx.ex(),
@@ -288,6 +280,8 @@ pub(crate) async fn insert_new_user(
         after,
     )
     .await?;
+    // Last: the unit's row stays locked (PostgreSQL) only until the commit that follows.
+    store::node::adjust_user_count(tx.ex(), node.id, 1).await?;
     Ok(Created {
         id: UserId(id),
         secret: system_secret,
