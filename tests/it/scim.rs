@@ -1044,3 +1044,76 @@ both_engines!(groups_nest_and_keep_the_providers_id, |engine| async move {
         1
     );
 });
+
+// A run of user creates in /Bulk goes in one transaction when all of them succeed; when one
+// would fail, each runs on its own: the others are created, the failure is told on its own
+// operation, and nothing of it is written.
+both_engines!(bulk_runs_of_creates, |engine| async move {
+    let server = TestServer::with_admin(engine).await;
+    let org = Org::build(&server).await;
+    let token = token_for(&server, org.a).await;
+    let create = |name: &str, bulk: &str| {
+        json!({"method": "POST", "path": "/Users", "bulkId": bulk,
+               "data": {"userName": name, "emails": [{"value": format!("{name}@a.test")}],
+                        "externalId": format!("x-{name}")}})
+    };
+    let all_good = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [create("ann", "a"), create("bob", "b"), create("cid", "c"),
+            {"method": "PATCH", "path": "/Users/bulkId:b",
+             "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                      "Operations": [{"op": "replace", "path": "title", "value": "Chef"}]}}]
+    });
+    let res = call(&server, Method::POST, "/Bulk", &token, Some(all_good), &[]).await;
+    assert_eq!(res.status, 200, "{:?}", res.body);
+    let ops = res.body["Operations"].as_array().unwrap();
+    let statuses: Vec<&str> = ops.iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["201", "201", "201", "200"], "{ops:?}");
+    let bob = call(
+        &server,
+        Method::GET,
+        "/Users?filter=userName%20eq%20%22bob%22",
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(bob.body["Resources"][0]["title"], "Chef");
+    assert_eq!(bob.body["Resources"][0]["externalId"], "x-bob");
+    assert_eq!(
+        ops[1]["location"].as_str().unwrap(),
+        bob.body["Resources"][0]["meta"]["location"]
+            .as_str()
+            .unwrap()
+    );
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND recipient IN ('ann@a.test', 'bob@a.test', 'cid@a.test')")
+            .await,
+        3
+    );
+
+    // The same userName twice in a run, and one taken already: each told on its own.
+    let mixed = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [create("dan", "d"), create("ANN", "a2"), create("eve", "e"),
+                       create("eve", "e2")]
+    });
+    let res = call(&server, Method::POST, "/Bulk", &token, Some(mixed), &[]).await;
+    let ops = res.body["Operations"].as_array().unwrap();
+    let statuses: Vec<&str> = ops.iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["201", "409", "201", "409"], "{ops:?}");
+    assert_eq!(ops[1]["response"]["scimType"], "uniqueness");
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM users WHERE email IN ('dan@a.test', 'eve@a.test')")
+            .await,
+        2
+    );
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM scim_users WHERE user_name_key IN ('ann', 'dan', 'eve')")
+            .await,
+        3
+    );
+});

@@ -1380,13 +1380,129 @@ fn substitute(v: &mut Value, ids: &std::collections::HashMap<String, String>) {
     }
 }
 
+/// An operation that creates a user (`POST /Users` with a body).
+fn creates_user(op: &Value) -> bool {
+    op["method"]
+        .as_str()
+        .is_some_and(|m| m.eq_ignore_ascii_case("POST"))
+        && op["path"].as_str() == Some("/Users")
+        && op["data"].is_object()
+}
+
+fn mentions_bulk_id(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.starts_with("bulkId:"),
+        Value::Array(items) => items.iter().any(mentions_bulk_id),
+        Value::Object(map) => map.values().any(mentions_bulk_id),
+        _ => false,
+    }
+}
+
+/// A run of user creates at once, in one transaction: their results, or None when any of them
+/// would fail (they then run one by one, so each failure is told on its own operation).
+async fn create_run(
+    state: &AppState,
+    actor: &Actor,
+    run: &[Value],
+    ids: &std::collections::HashMap<String, String>,
+) -> Option<Vec<(Option<String>, Uuid)>> {
+    let mut inputs = Vec::with_capacity(run.len());
+    for op in run {
+        let mut data = op["data"].clone();
+        substitute(&mut data, ids);
+        if mentions_bulk_id(&data) {
+            return None;
+        }
+        inputs.push(ScimUserInput::from_json(&data).ok()?);
+    }
+    let created = scim::create_users(&state.ctx, actor, &inputs).await.ok()?;
+    Some(
+        run.iter()
+            .zip(created)
+            .map(|(op, id)| (op["bulkId"].as_str().map(str::to_string), id.0))
+            .collect(),
+    )
+}
+
+/// One operation through the router, as a single request with the same token: its status,
+/// location and (for an error) body.
+async fn run_operation(
+    router: &axum::Router,
+    auth: Option<&HeaderValue>,
+    op: &Value,
+    ids: &mut std::collections::HashMap<String, String>,
+) -> Result<(u16, String, Option<Value>), ScimError> {
+    use tower::ServiceExt as _;
+    let method = op["method"].as_str().unwrap_or("").to_ascii_uppercase();
+    let bulk_id = op["bulkId"].as_str().map(str::to_string);
+    let mut path = op["path"].as_str().unwrap_or("").to_string();
+    if let Some(rest) = path.split('/').find_map(|seg| seg.strip_prefix("bulkId:"))
+        && let Some(id) = ids.get(rest)
+    {
+        path = path.replace(&format!("bulkId:{rest}"), id);
+    }
+    let mut data = op.get("data").cloned().unwrap_or(Value::Null);
+    substitute(&mut data, ids);
+    let allowed = matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
+        && (path.starts_with("/Users") || path.starts_with("/Groups"))
+        && !path.contains("..");
+    if !allowed {
+        return Ok((
+            400,
+            String::new(),
+            Some(json!({"schemas": [ERROR_SCHEMA], "status": "400",
+                        "scimType": "invalidSyntax",
+                        "detail": "method and path of an operation"})),
+        ));
+    }
+    let mut req = axum::http::Request::builder()
+        .method(method.as_str())
+        .uri(format!("/scim/v2{path}"))
+        .header(header::CONTENT_TYPE, "application/scim+json");
+    if let Some(a) = auth {
+        req = req.header(header::AUTHORIZATION, a.clone());
+    }
+    if let Some(version) = op["version"].as_str() {
+        req = req.header(header::IF_MATCH, version);
+    }
+    let body = if data.is_null() {
+        String::new()
+    } else {
+        data.to_string()
+    };
+    let req = req
+        .body(axum::body::Body::from(body))
+        .map_err(|_| ScimError::new(StatusCode::BAD_REQUEST, Some("invalidSyntax"), "operation"))?;
+    let res =
+        router.clone().oneshot(req).await.map_err(|_| {
+            ScimError::new(StatusCode::INTERNAL_SERVER_ERROR, None, "Internal error")
+        })?;
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let bytes = axum::body::to_bytes(res.into_body(), MAX_BULK_BYTES)
+        .await
+        .unwrap_or_default();
+    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
+    if let (Some(b), Some(p)) = (&bulk_id, &parsed)
+        && status == 201
+        && let Some(id) = p["id"].as_str()
+    {
+        ids.insert(b.clone(), id.to_string());
+    }
+    Ok((status, location, if status >= 400 { parsed } else { None }))
+}
+
 async fn bulk(
     State(state): State<AppState>,
-    Provider(_): Provider,
+    Provider(actor): Provider,
     headers: HeaderMap,
     body: Bytes,
 ) -> ScimResult {
-    use tower::ServiceExt as _;
     // The token is checked here, and again by each operation (same rules as a single request).
     if body.len() > MAX_BULK_BYTES {
         return Err(ScimError::new(
@@ -1419,81 +1535,41 @@ async fn bulk(
     let mut ids: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut results = vec![];
     let mut errors = 0;
-    for op in ops {
+    let base = base(&state);
+    // Runs of user creates go in one transaction when none of them fails; a run that would
+    // fail runs one operation at a time like everything else.
+    let mut one_by_one_until = 0;
+    let mut i = 0;
+    while i < ops.len() {
         if fail_on.is_some_and(|n| n > 0 && errors >= n) {
             break;
         }
-        let method = op["method"].as_str().unwrap_or("").to_ascii_uppercase();
-        let bulk_id = op["bulkId"].as_str().map(str::to_string);
-        let mut path = op["path"].as_str().unwrap_or("").to_string();
-        if let Some(rest) = path.split('/').find_map(|seg| seg.strip_prefix("bulkId:"))
-            && let Some(id) = ids.get(rest)
-        {
-            path = path.replace(&format!("bulkId:{rest}"), id);
+        let run = ops[i..].iter().take_while(|op| creates_user(op)).count();
+        if run >= 2 && i >= one_by_one_until {
+            if let Some(created) = create_run(&state, &actor, &ops[i..i + run], &ids).await {
+                for (bulk_id, id) in created {
+                    let mut r = json!({"method": "POST", "status": "201",
+                                       "location": format!("{base}/Users/{id}")});
+                    if let Some(b) = bulk_id {
+                        r["bulkId"] = json!(b);
+                        ids.insert(b, id.to_string());
+                    }
+                    results.push(r);
+                }
+                i += run;
+                continue;
+            }
+            one_by_one_until = i + run;
         }
-        let mut data = op.get("data").cloned().unwrap_or(Value::Null);
-        substitute(&mut data, &ids);
-        let allowed = matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
-            && (path.starts_with("/Users") || path.starts_with("/Groups"))
-            && !path.contains("..");
-        let (status, location, response) = if !allowed {
-            (
-                400,
-                String::new(),
-                Some(json!({"schemas": [ERROR_SCHEMA], "status": "400",
-                                               "scimType": "invalidSyntax",
-                                               "detail": "method and path of an operation"})),
-            )
-        } else {
-            let mut req = axum::http::Request::builder()
-                .method(method.as_str())
-                .uri(format!("/scim/v2{path}"))
-                .header(header::CONTENT_TYPE, "application/scim+json");
-            if let Some(a) = &auth {
-                req = req.header(header::AUTHORIZATION, a.clone());
-            }
-            if let Some(version) = op["version"].as_str() {
-                req = req.header(header::IF_MATCH, version);
-            }
-            let body = if data.is_null() {
-                String::new()
-            } else {
-                data.to_string()
-            };
-            let Ok(req) = req.body(axum::body::Body::from(body)) else {
-                return Err(ScimError::new(
-                    StatusCode::BAD_REQUEST,
-                    Some("invalidSyntax"),
-                    "operation",
-                ));
-            };
-            let res = router.clone().oneshot(req).await.map_err(|_| {
-                ScimError::new(StatusCode::INTERNAL_SERVER_ERROR, None, "Internal error")
-            })?;
-            let status = res.status().as_u16();
-            let location = res
-                .headers()
-                .get(header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
-            let bytes = axum::body::to_bytes(res.into_body(), MAX_BULK_BYTES)
-                .await
-                .unwrap_or_default();
-            let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
-            if let (Some(b), Some(p)) = (&bulk_id, &parsed)
-                && status == 201
-                && let Some(id) = p["id"].as_str()
-            {
-                ids.insert(b.clone(), id.to_string());
-            }
-            (status, location, if status >= 400 { parsed } else { None })
-        };
+        let op = &ops[i];
+        let (status, location, response) =
+            run_operation(&router, auth.as_ref(), op, &mut ids).await?;
         if status >= 400 {
             errors += 1;
         }
+        let method = op["method"].as_str().unwrap_or("").to_ascii_uppercase();
         let mut r = json!({"method": method, "status": status.to_string()});
-        if let Some(b) = &bulk_id {
+        if let Some(b) = op["bulkId"].as_str() {
             r["bulkId"] = json!(b);
         }
         if !location.is_empty() {
@@ -1503,6 +1579,7 @@ async fn bulk(
             r["response"] = resp;
         }
         results.push(r);
+        i += 1;
     }
     Ok(scim(
         StatusCode::OK,

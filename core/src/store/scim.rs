@@ -249,3 +249,32 @@ pub(crate) async fn all_user_names(ex: Ex<'_>, account: Uuid) -> Result<Vec<Stri
                WHERE u.account_id = $1 AND u.kind = 'person'";
     Ok(on!(ex, c => sqlx::query_scalar::<_, String>(sql).bind(account).fetch_all(&mut *c).await)?)
 }
+
+/// Whether any of these userNames (in lower case) is taken in the account: a provider's, or the
+/// address of a user no provider named.
+pub(crate) async fn any_user_name_taken(
+    ex: Ex<'_>,
+    account: Uuid,
+    keys: &[String],
+) -> Result<bool> {
+    if keys.is_empty() {
+        return Ok(false);
+    }
+    let list = (2..keys.len() + 2)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM scim_users WHERE account_id = $1 AND user_name_key IN ({list})) \
+             OR EXISTS (SELECT 1 FROM users u WHERE u.account_id = $1 AND u.email IN ({list}) \
+                        AND u.kind = 'person' \
+                        AND NOT EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id))"
+    );
+    on!(ex, c => {
+        let mut q = sqlx::query_scalar::<_, bool>(sqlx::AssertSqlSafe(sql)).bind(account);
+        for k in keys {
+            q = q.bind(k);
+        }
+        Ok(q.fetch_one(&mut *c).await?)
+    })
+}

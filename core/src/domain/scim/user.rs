@@ -647,6 +647,58 @@ pub async fn create_user(ctx: &Ctx, actor: &Actor, input: &ScimUserInput) -> Res
     Ok(created.id)
 }
 
+/// Provisions many users at once, all or none, in one transaction (`/Bulk` runs of creates).
+/// Any refusal — a field, a userName or address taken, also within the batch — gives the
+/// error and writes nothing: the caller then creates them one by one to say which failed.
+pub async fn create_users(
+    ctx: &Ctx,
+    actor: &Actor,
+    inputs: &[ScimUserInput],
+) -> Result<Vec<UserId>> {
+    let node = actor.primary_scope().ok_or(Error::Forbidden)?.node_id;
+    let account = account_of(ctx, actor).await?;
+    let mut news = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let phone = mobile_of(&input.document, &account.default_country);
+        let new = NewUser {
+            system: false,
+            profile: input.profile(&account.default_language, &phone),
+            email: input.email.clone(),
+            friendly_name: input.display_name.trim().to_string(),
+            password: if input.invite {
+                PasswordChoice::Invite
+            } else {
+                PasswordChoice::SetNow(user::generate_password()?)
+            },
+            ..Default::default()
+        };
+        let checked = user::check_new_user(ctx, &new).await?;
+        news.push((new, checked));
+    }
+    {
+        let mut conn = ctx.db.conn().await?;
+        let keys: Vec<String> = inputs.iter().map(|i| i.user_name.to_lowercase()).collect();
+        if store::scim::any_user_name_taken(conn.ex(), account.id, &keys).await? {
+            return Err(Error::field("userName", "scim-username-taken"));
+        }
+    }
+    let mut tx = ctx.db.begin().await?;
+    let mut ids = Vec::with_capacity(inputs.len());
+    for ((new, checked), input) in news.into_iter().zip(inputs) {
+        let created = user::insert_new_user(&mut tx, ctx, actor, node, &new, checked).await?;
+        keep_provided(&mut tx, created.id.0, &account, input).await?;
+        ids.push(created.id);
+    }
+    tx.commit().await?;
+    for (id, input) in ids.iter().zip(inputs) {
+        if !input.active {
+            let d = user::get_user(ctx, actor, *id).await?;
+            user::set_status(ctx, actor, *id, d.version, false).await?;
+        }
+    }
+    Ok(ids)
+}
+
 async fn save_settings(
     ctx: &Ctx,
     actor: &Actor,
