@@ -29,5 +29,7 @@ CREATE TABLE scim_groups (
 );
 CREATE UNIQUE INDEX scim_groups_external ON scim_groups (account_id, external_id);
 
--- userName of users no provider named = their email address: prefix lookups need byte order.
-CREATE INDEX users_account_email_c ON users (account_id, email COLLATE "C");
+-- The userName of a user no provider named is their email address: prefix lookups (sw) need
+-- the account's addresses in byte order, as SQLite's index has them.
+DROP INDEX users_account_email;
+CREATE INDEX users_account_email ON users (account_id, email COLLATE "C");
