@@ -83,108 +83,133 @@ pub(crate) async fn put_user_document(
     }
 }
 
-/// The userName range query: `$email` is the email column as the engine orders it bytewise.
+/// The userName range query. `$email` is the email column as the engine orders it bytewise;
+/// `$join`/`$scope` narrow to a subtree (empty for a token of the whole account, which then
+/// reads two indexes and nothing else).
 macro_rules! name_range {
-    ($email:literal, $what:literal, $tail:literal) => {
+    ($email:literal, $join:literal, $scope:literal, $what:literal, $tail:expr) => {
         concat!(
             "SELECT ",
             $what,
             " FROM (",
             "SELECT s.user_id AS id, s.user_name_key AS k FROM scim_users s ",
-            "JOIN users u ON u.id = s.user_id JOIN nodes n ON n.id = u.node_id ",
+            $join,
             "WHERE s.account_id = $1 AND s.user_name_key >= $2 AND s.user_name_key < $3 ",
-            "AND n.path LIKE $4 ",
+            $scope,
             "UNION ALL ",
-            "SELECT u.id AS id, u.email AS k FROM users u JOIN nodes n ON n.id = u.node_id ",
-            "WHERE u.account_id = $1 AND ",
+            "SELECT u.id AS id, u.email AS k FROM users u ",
+            "WHERE u.account_id = $1 AND u.scim_named = FALSE AND ",
             $email,
             " >= $2 AND ",
             $email,
-            " < $3 ",
-            "AND u.kind = 'person' AND n.path LIKE $4 ",
-            "AND NOT EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id)",
+            " < $3 AND u.kind = 'person' ",
+            $scope,
             ") m ",
             $tail
         )
     };
 }
 
-/// Users of an account below `path` whose userName (in lower case) lies in `[lo, hi)`, in
-/// userName order: those a provider named by their stored userName, the others by their email
-/// address. Both come from an index, at any size.
+/// The four shapes of the range query for one engine: (subtree, account) × (page, count). The
+/// page's limit and offset follow the last other parameter.
+macro_rules! name_range_sqls {
+    ($email:literal, $order:literal) => {
+        [
+            [
+                name_range!(
+                    $email,
+                    "JOIN users u ON u.id = s.user_id ",
+                    "AND EXISTS (SELECT 1 FROM nodes n WHERE n.id = u.node_id AND n.path LIKE $4) ",
+                    "id",
+                    concat!($order, " LIMIT $5 OFFSET $6")
+                ),
+                name_range!(
+                    $email,
+                    "JOIN users u ON u.id = s.user_id ",
+                    "AND EXISTS (SELECT 1 FROM nodes n WHERE n.id = u.node_id AND n.path LIKE $4) ",
+                    "COUNT(*)",
+                    ""
+                ),
+            ],
+            [
+                name_range!($email, "", "", "id", concat!($order, " LIMIT $4 OFFSET $5")),
+                name_range!($email, "", "", "COUNT(*)", ""),
+            ],
+        ]
+    };
+}
+
+const SQLITE_RANGE: [[&str; 2]; 2] = name_range_sqls!("u.email", "ORDER BY k");
+const POSTGRES_RANGE: [[&str; 2]; 2] =
+    name_range_sqls!("(u.email COLLATE \"C\")", "ORDER BY k COLLATE \"C\"");
+
+/// Where a range lookup looks: a subtree (a unit's token), or the whole account.
+#[derive(Clone, Copy)]
+pub(crate) enum Within<'a> {
+    Subtree(&'a str),
+    Account,
+}
+
+/// Users of an account whose userName (in lower case) lies in `[lo, hi)`, in userName order:
+/// those a provider named by their stored userName, the others by their email address. Both
+/// come from an index, at any size.
 pub(crate) async fn users_by_name_range(
     ex: Ex<'_>,
     account: Uuid,
-    path: &str,
+    within: Within<'_>,
     (lo, hi): (&str, &str),
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Uuid>> {
-    let like = format!("{path}%");
-    let rows = match ex {
-        Ex::Sqlite(c) => {
-            sqlx::query_scalar::<_, Uuid>(name_range!(
-                "u.email",
-                "id",
-                "ORDER BY k LIMIT $5 OFFSET $6"
-            ))
-            .bind(account)
-            .bind(lo)
-            .bind(hi)
-            .bind(&like)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&mut *c)
-            .await?
-        }
-        Ex::Postgres(c) => {
-            sqlx::query_scalar::<_, Uuid>(name_range!(
-                "(u.email COLLATE \"C\")",
-                "id",
-                "ORDER BY k COLLATE \"C\" LIMIT $5 OFFSET $6"
-            ))
-            .bind(account)
-            .bind(lo)
-            .bind(hi)
-            .bind(&like)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&mut *c)
-            .await?
-        }
-    };
-    Ok(rows)
+    macro_rules! run {
+        ($c:expr, $sqls:expr) => {{
+            let q = match within {
+                Within::Subtree(path) => sqlx::query_scalar::<_, Uuid>($sqls[0][0])
+                    .bind(account)
+                    .bind(lo)
+                    .bind(hi)
+                    .bind(format!("{path}%")),
+                Within::Account => sqlx::query_scalar::<_, Uuid>($sqls[1][0])
+                    .bind(account)
+                    .bind(lo)
+                    .bind(hi),
+            };
+            q.bind(limit).bind(offset).fetch_all(&mut *$c).await?
+        }};
+    }
+    Ok(match ex {
+        Ex::Sqlite(c) => run!(c, SQLITE_RANGE),
+        Ex::Postgres(c) => run!(c, POSTGRES_RANGE),
+    })
 }
 
 /// How many users `users_by_name_range` would give without a limit.
 pub(crate) async fn count_by_name_range(
     ex: Ex<'_>,
     account: Uuid,
-    path: &str,
+    within: Within<'_>,
     (lo, hi): (&str, &str),
 ) -> Result<i64> {
-    let like = format!("{path}%");
-    let n = match ex {
-        Ex::Sqlite(c) => {
-            sqlx::query_scalar::<_, i64>(name_range!("u.email", "COUNT(*)", ""))
-                .bind(account)
-                .bind(lo)
-                .bind(hi)
-                .bind(&like)
-                .fetch_one(&mut *c)
-                .await?
-        }
-        Ex::Postgres(c) => {
-            sqlx::query_scalar::<_, i64>(name_range!("(u.email COLLATE \"C\")", "COUNT(*)", ""))
-                .bind(account)
-                .bind(lo)
-                .bind(hi)
-                .bind(&like)
-                .fetch_one(&mut *c)
-                .await?
-        }
-    };
-    Ok(n)
+    macro_rules! run {
+        ($c:expr, $sqls:expr) => {{
+            let q = match within {
+                Within::Subtree(path) => sqlx::query_scalar::<_, i64>($sqls[0][1])
+                    .bind(account)
+                    .bind(lo)
+                    .bind(hi)
+                    .bind(format!("{path}%")),
+                Within::Account => sqlx::query_scalar::<_, i64>($sqls[1][1])
+                    .bind(account)
+                    .bind(lo)
+                    .bind(hi),
+            };
+            q.fetch_one(&mut *$c).await?
+        }};
+    }
+    Ok(match ex {
+        Ex::Sqlite(c) => run!(c, SQLITE_RANGE),
+        Ex::Postgres(c) => run!(c, POSTGRES_RANGE),
+    })
 }
 
 /// The user of an account a provider gave this external id.
@@ -266,9 +291,8 @@ pub(crate) async fn any_user_name_taken(
         .join(", ");
     let sql = format!(
         "SELECT EXISTS (SELECT 1 FROM scim_users WHERE account_id = $1 AND user_name_key IN ({list})) \
-             OR EXISTS (SELECT 1 FROM users u WHERE u.account_id = $1 AND u.email IN ({list}) \
-                        AND u.kind = 'person' \
-                        AND NOT EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id))"
+             OR EXISTS (SELECT 1 FROM users u WHERE u.email IN ({list}) \
+                        AND u.account_id = $1 AND u.kind = 'person' AND u.scim_named = FALSE)"
     );
     on!(ex, c => {
         let mut q = sqlx::query_scalar::<_, bool>(sqlx::AssertSqlSafe(sql)).bind(account);

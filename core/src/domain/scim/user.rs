@@ -27,6 +27,7 @@ use crate::model::{Lang, UserId, UserStatus, UserType, phone};
 use crate::scim::filter::{Filter, Lookup};
 use crate::store;
 use crate::store::node::NodeRow;
+use crate::store::scim::Within;
 use crate::store::{Ex, Tx};
 
 /// A provider's document for one user is at most this long (JSON text).
@@ -362,6 +363,12 @@ pub async fn list_users(
 ) -> Result<(usize, Vec<Value>)> {
     let scope = actor.primary_scope().ok_or(Error::Forbidden)?.clone();
     let hint = filter.and_then(Filter::index_hint);
+    // A token of the whole account needs no subtree check in the lookups.
+    let within = if scope.node_id == actor.account_id {
+        Within::Account
+    } else {
+        Within::Subtree(&scope.path)
+    };
     let candidates: Vec<Uuid> = match hint {
         Some(h) => {
             let mut conn = ctx.db.conn().await?;
@@ -370,12 +377,11 @@ pub async fn list_users(
                     let range = (lo.as_str(), hi.as_str());
                     let account = actor.account_id.0;
                     let total =
-                        store::scim::count_by_name_range(conn.ex(), account, &scope.path, range)
-                            .await?;
+                        store::scim::count_by_name_range(conn.ex(), account, within, range).await?;
                     let page = store::scim::users_by_name_range(
                         conn.ex(),
                         account,
-                        &scope.path,
+                        within,
                         range,
                         count.min(SCAN_LIMIT) as i64,
                         start.saturating_sub(1) as i64,
@@ -389,7 +395,7 @@ pub async fn list_users(
                     store::scim::users_by_name_range(
                         conn.ex(),
                         actor.account_id.0,
-                        &scope.path,
+                        within,
                         (&lo, &hi),
                         SCAN_LIMIT as i64,
                         0,
@@ -530,7 +536,7 @@ async fn user_name_free(ex: Ex<'_>, account: &NodeRow, name: &str, me: Option<Uu
         return Ok(());
     };
     let holders =
-        store::scim::users_by_name_range(ex, account.id, &account.path, (&lo, &hi), 2, 0).await?;
+        store::scim::users_by_name_range(ex, account.id, Within::Account, (&lo, &hi), 2, 0).await?;
     if holders.iter().any(|h| Some(*h) != me) {
         return Err(Error::field("userName", "scim-username-taken"));
     }

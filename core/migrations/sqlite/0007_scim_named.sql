@@ -1,0 +1,12 @@
+-- Whether a provider named the user (it has a row in scim_users). The userName of the others
+-- is their address; this flag, kept by the trigger, lets an index find those users without
+-- passing every provisioned one.
+
+ALTER TABLE users ADD COLUMN scim_named BOOLEAN NOT NULL DEFAULT FALSE;
+UPDATE users SET scim_named = TRUE WHERE id IN (SELECT user_id FROM scim_users);
+CREATE INDEX users_unnamed_email ON users (account_id, email) WHERE scim_named = FALSE;
+
+CREATE TRIGGER scim_users_named AFTER INSERT ON scim_users
+BEGIN
+    UPDATE users SET scim_named = TRUE WHERE id = NEW.user_id;
+END;
