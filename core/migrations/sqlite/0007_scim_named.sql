@@ -1,6 +1,7 @@
 -- Whether a provider named the user (it has a row in scim_users). The userName of the others
--- is their address; this flag, kept by the trigger, lets an index find those users without
--- passing every provisioned one.
+-- is their address; this flag lets an index find those users without passing every provisioned
+-- one. A user created by a provider has it from its insert; the trigger sets it for a user a
+-- provider names later.
 
 ALTER TABLE users ADD COLUMN scim_named BOOLEAN NOT NULL DEFAULT FALSE;
 UPDATE users SET scim_named = TRUE WHERE id IN (SELECT user_id FROM scim_users);
@@ -8,5 +9,5 @@ CREATE INDEX users_unnamed_email ON users (account_id, email) WHERE scim_named =
 
 CREATE TRIGGER scim_users_named AFTER INSERT ON scim_users
 BEGIN
-    UPDATE users SET scim_named = TRUE WHERE id = NEW.user_id;
+    UPDATE users SET scim_named = TRUE WHERE id = NEW.user_id AND scim_named = FALSE;
 END;

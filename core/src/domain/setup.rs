@@ -239,7 +239,7 @@ async fn insert_operator_admin(
         created_at: now.millis(),
         updated_at: now.millis(),
     };
-    store::user::insert_user(tx.ex(), &row).await?;
+    store::user::insert_user(tx.ex(), &row, false).await?;
     store::node::adjust_user_count(tx.ex(), root, 1).await?;
     store::user::replace_terms(tx.ex(), id, root, &super::user::search_terms_of(&row)).await?;
     store::grant::insert_node_grant(tx.ex(), id, "administrator", root, None, now.millis()).await?;

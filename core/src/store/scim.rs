@@ -258,13 +258,17 @@ pub(crate) async fn set_group_external_id(
 /// Benchmarks: gives every person user of an account that has none a provider's userName (its
 /// address) and an empty document, as if a provider had provisioned them; returns how many.
 pub(crate) async fn adopt_account_users(ex: Ex<'_>, account: Uuid) -> Result<u64> {
+    // The flag first, in one statement (the trigger then has nothing to do row by row).
+    let flag = "UPDATE users SET scim_named = TRUE \
+                WHERE account_id = $1 AND kind = 'person' AND scim_named = FALSE";
     let sql = "INSERT INTO scim_users (user_id, account_id, user_name, user_name_key, document) \
                SELECT u.id, u.account_id, u.email, u.email, '{}' FROM users u \
                 WHERE u.account_id = $1 AND u.kind = 'person' \
                   AND NOT EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id)";
-    Ok(
-        on!(ex, c => sqlx::query(sql).bind(account).execute(&mut *c).await.map(|r| r.rows_affected()))?,
-    )
+    Ok(on!(ex, c => {
+        sqlx::query(flag).bind(account).execute(&mut *c).await?;
+        sqlx::query(sql).bind(account).execute(&mut *c).await.map(|r| r.rows_affected())
+    })?)
 }
 
 /// Benchmarks: every userName of an account's person users (the provider's, else the address).

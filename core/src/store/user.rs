@@ -45,12 +45,15 @@ macro_rules! columns {
     };
 }
 
-pub(crate) async fn insert_user(ex: Ex<'_>, u: &UserRow) -> Result<()> {
+/// Inserts a user; `scim_named` says an identity provider names it (its userName is the
+/// provider's, kept in `scim_users`).
+pub(crate) async fn insert_user(ex: Ex<'_>, u: &UserRow, scim_named: bool) -> Result<()> {
     let sql = concat!(
         "INSERT INTO users (",
         columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
+        ", scim_named) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, \
+         $30)"
     );
     on!(ex, c => sqlx::query(sql)
         .bind(u.id).bind(u.node_id).bind(u.account_id).bind(&u.kind).bind(&u.email)
@@ -60,7 +63,7 @@ pub(crate) async fn insert_user(ex: Ex<'_>, u: &UserRow) -> Result<()> {
         .bind(&u.password_hash).bind(u.password_must_change).bind(&u.notes)
         .bind(u.receive_invoices).bind(u.notifications_enabled).bind(u.notify_email)
         .bind(u.notify_sms).bind(u.mfa_required).bind(&u.invite_message).bind(u.version)
-        .bind(u.created_at).bind(u.updated_at)
+        .bind(u.created_at).bind(u.updated_at).bind(scim_named)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -318,6 +318,7 @@ pub async fn create(
             )
         },
         friendly_name: String::new(),
+        provider_named: false,
     };
     let created = user::create_user(&state.ctx, &caller.actor, NodeId(b.node_id), &input)
         .await

@@ -622,6 +622,7 @@ pub async fn create_user(ctx: &Ctx, actor: &Actor, input: &ScimUserInput) -> Res
         profile: input.profile(&account.default_language, &phone),
         email: input.email.clone(),
         friendly_name: input.display_name.trim().to_string(),
+        provider_named: true,
         password: if input.invite {
             PasswordChoice::Invite
         } else {
@@ -671,6 +672,7 @@ pub async fn create_users(
             profile: input.profile(&account.default_language, &phone),
             email: input.email.clone(),
             friendly_name: input.display_name.trim().to_string(),
+            provider_named: true,
             password: if input.invite {
                 PasswordChoice::Invite
             } else {

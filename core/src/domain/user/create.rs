@@ -41,6 +41,9 @@ pub struct NewUser {
     /// Seed 001's friendly name (the Settings section sets it later; SCIM's `displayName`
     /// sets it at once).
     pub friendly_name: String,
+    /// An identity provider creates this user and names it (SCIM): its userName is the
+    /// provider's, kept beside the user.
+    pub provider_named: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -219,7 +222,7 @@ pub(crate) async fn insert_new_user(
         updated_at: now.millis(),
     };
     profile.apply(&mut row);
-    let result = store::user::insert_user(tx.ex(), &row).await;
+    let result = store::user::insert_user(tx.ex(), &row, input.provider_named).await;
     if let Err(Error::Conflict(_)) = result {
         // The unique index refuses an address or login another user has.
         return Err(if input.system {

@@ -152,6 +152,7 @@ pub async fn add_user(
             PasswordChoice::Invite
         },
         friendly_name: String::new(),
+        provider_named: false,
     };
     match user::create_user(&state.ctx, &actor, node, &input).await {
         Ok(created) => {
