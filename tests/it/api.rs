@@ -563,7 +563,9 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
     let out = tokio::process::Command::new(&st)
         .args(["run", &url, "-H", &format!("Authorization: {auth}")])
         .args(["--exclude-operation-id", "tokens_revoke"])
-        .args(["--max-examples", "25", "--seed", "1", "--workers", "2"])
+        // One worker: with two, hypothesis sometimes trips over its own lambda parsing in
+        // threads ("AST constructor recursion depth mismatch", an error of the tool, not of Roster).
+        .args(["--max-examples", "25", "--seed", "1", "--workers", "1"])
         .args([
             "--checks",
             "not_a_server_error,status_code_conformance,content_type_conformance,\
