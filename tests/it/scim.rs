@@ -1043,6 +1043,41 @@ both_engines!(groups_nest_and_keep_the_providers_id, |engine| async move {
             .await,
         1
     );
+    // Deleting a group moves its members up first, units included.
+    let back = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members",
+                        "value": [{"value": stockholm, "type": "Group"}]}]});
+    let added = call(
+        &server,
+        Method::PATCH,
+        &format!("/Groups/{region}"),
+        &token,
+        Some(back),
+        &[],
+    )
+    .await;
+    assert_eq!(added.status, 200, "{:?}", added.body);
+    let gone = call(
+        &server,
+        Method::DELETE,
+        &format!("/Groups/{region}"),
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(gone.status, 204);
+    let stockholm_now =
+        roster_core::domain::node::get_node(&server.ctx, &root_actor(&server), org.u2)
+            .await
+            .unwrap();
+    assert_eq!(stockholm_now.parent_id, Some(org.a));
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM nodes WHERE name = 'Region'")
+            .await,
+        0
+    );
 });
 
 // A run of user creates in /Bulk goes in one transaction when all of them succeed; when one
