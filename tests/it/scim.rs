@@ -849,26 +849,31 @@ both_engines!(
                 .await,
             1
         );
-        // Another user's address: 409, nothing changes.
-        let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-            "Operations": [{"op": "replace", "path": "emails",
-                            "value": [{"value": "plain@a.test", "primary": true}]}]});
-        let stolen = call(
-            &server,
-            Method::PATCH,
-            &format!("/Users/{id}"),
-            &token,
-            Some(patch),
-            &[],
-        )
-        .await;
-        assert_eq!(stolen.status, 409, "{:?}", stolen.body);
-        assert_eq!(
-            server
-                .count("SELECT COUNT(*) FROM users WHERE email = 'barbara@a.test'")
-                .await,
-            1
-        );
+        // Another user's address: 409; not an address: 400 naming emails. Nothing changes,
+        // not even the other attributes of the same request.
+        for (address, status) in [("plain@a.test", 409), ("not-an-address", 400)] {
+            let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "name.givenName", "value": "Mallory"},
+                               {"op": "replace", "path": "emails",
+                                "value": [{"value": address, "primary": true}]}]});
+            let refused = call(
+                &server,
+                Method::PATCH,
+                &format!("/Users/{id}"),
+                &token,
+                Some(patch),
+                &[],
+            )
+            .await;
+            assert_eq!(refused.status, status, "{:?}", refused.body);
+            assert!(refused.body["detail"].as_str().unwrap().contains("emails"));
+            assert_eq!(
+                server
+                    .count("SELECT COUNT(*) FROM users WHERE email = 'barbara@a.test' AND first_name <> 'Mallory'")
+                    .await,
+                1
+            );
+        }
 
         // POST /Users/.search and POST /.search (users and groups).
         let search = call(

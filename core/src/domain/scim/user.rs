@@ -23,7 +23,7 @@ use crate::context::Ctx;
 use crate::domain::user::{self, NewUser, PasswordChoice, ProfileInput, SettingsInput, UserDetail};
 use crate::domain::{Actor, email};
 use crate::error::{Error, Result};
-use crate::model::{Lang, UserId, UserStatus, UserType, phone};
+use crate::model::{Email, Lang, UserId, UserStatus, UserType, phone};
 use crate::scim::filter::{Filter, Lookup};
 use crate::store;
 use crate::store::node::NodeRow;
@@ -483,6 +483,8 @@ impl ScimUserInput {
         if email.is_empty() {
             return Err(Error::field("emails", "field-required"));
         }
+        // Checked here, so a bad address changes nothing (a PUT or PATCH applies it last).
+        let email = Email::parse("emails", &email)?.as_str().to_string();
         let document: Map<String, Value> = body
             .iter()
             .filter(|(k, _)| !NOT_KEPT.iter().any(|n| k.eq_ignore_ascii_case(n)))
@@ -754,9 +756,16 @@ pub async fn replace_user(
     }
     let account = account_of(ctx, actor).await?;
     {
-        // A userName or external id taken is said before anything changes.
+        // A userName, external id or address taken is said before anything changes.
         let mut conn = ctx.db.conn().await?;
         user_name_free(conn.ex(), &account, &input.user_name, Some(id)).await?;
+        if input.email != d.email
+            && store::user::find_user_by_email(conn.ex(), &input.email)
+                .await?
+                .is_some()
+        {
+            return Err(Error::field("emails", "error-email-taken"));
+        }
         if let Some(e) = &input.external_id
             && store::scim::user_by_external_id(conn.ex(), account.id, e)
                 .await?
