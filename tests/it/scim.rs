@@ -911,6 +911,22 @@ both_engines!(
             .map(|r| r["meta"]["resourceType"].as_str().unwrap())
             .collect();
         assert_eq!(kinds, ["User", "Group"]);
+        // Another account's token finds nothing of this one, by search either.
+        let other = token_for(&server, org.b).await;
+        let foreign = call(
+            &server,
+            Method::POST,
+            "/.search",
+            &other,
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                        "filter": "userName eq \"bjensen\" or displayName eq \"Sales\""}),
+            ),
+            &[],
+        )
+        .await;
+        assert_eq!(foreign.status, 200);
+        assert_eq!(foreign.body["totalResults"], 0);
     }
 );
 

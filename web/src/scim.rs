@@ -721,13 +721,29 @@ async fn patch_user(
     headers: HeaderMap,
     body: Bytes,
 ) -> ScimResult {
-    let version = if_match(&headers)?;
-    let patch = json_body(&body)?;
-    let ops = patch_ops(&patch)?;
-    let (mut current, now_version) = scim::get_user(&state.ctx, &actor, id, &base(&state))
+    let current = scim::get_user(&state.ctx, &actor, id, &base(&state))
         .await
         .map_err(ScimError::from_core)?;
-    if version.is_some_and(|v| v != now_version) {
+    let (patched, now_version) = patched(current, &headers, &body)?;
+    let input = ScimUserInput::from_json(&patched).map_err(ScimError::from_core)?;
+    scim::replace_user(&state.ctx, &actor, id, Some(now_version), &input)
+        .await
+        .map_err(ScimError::from_core)?;
+    answer_user(&state, &actor, id, StatusCode::OK).await
+}
+
+/// A PATCH request (RFC 7644 §3.5.2) applied to a resource's current JSON, after its
+/// `If-Match` (if any) is checked against the current version: what the resource becomes, and
+/// the version it was read at.
+fn patched(
+    (mut current, version): (Value, i64),
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Value, i64), ScimError> {
+    let wanted = if_match(headers)?;
+    let patch = json_body(body)?;
+    let ops = patch_ops(&patch)?;
+    if wanted.is_some_and(|v| v != version) {
         return Err(ScimError::new(
             StatusCode::PRECONDITION_FAILED,
             None,
@@ -737,11 +753,7 @@ async fn patch_user(
     for op in ops {
         apply(&mut current, op)?;
     }
-    let input = ScimUserInput::from_json(&current).map_err(ScimError::from_core)?;
-    scim::replace_user(&state.ctx, &actor, id, Some(now_version), &input)
-        .await
-        .map_err(ScimError::from_core)?;
-    answer_user(&state, &actor, id, StatusCode::OK).await
+    Ok((current, version))
 }
 
 async fn delete_user(
@@ -1328,23 +1340,11 @@ async fn patch_group(
     headers: HeaderMap,
     body: Bytes,
 ) -> ScimResult {
-    let version = if_match(&headers)?;
-    let patch = json_body(&body)?;
-    let ops = patch_ops(&patch)?;
-    let (mut current, now_version) = scim::get_group(&state.ctx, &actor, id, &base(&state))
+    let current = scim::get_group(&state.ctx, &actor, id, &base(&state))
         .await
         .map_err(ScimError::from_core)?;
-    if version.is_some_and(|v| v != now_version) {
-        return Err(ScimError::new(
-            StatusCode::PRECONDITION_FAILED,
-            None,
-            "The resource has changed",
-        ));
-    }
-    for op in ops {
-        apply(&mut current, op)?;
-    }
-    let input = GroupInput::from_json(&current).map_err(ScimError::from_core)?;
+    let (patched, now_version) = patched(current, &headers, &body)?;
+    let input = GroupInput::from_json(&patched).map_err(ScimError::from_core)?;
     scim::set_group(&state.ctx, &actor, id, Some(now_version), &input)
         .await
         .map_err(ScimError::from_core)?;

@@ -9,12 +9,20 @@ use super::{Actor, audit, links};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{Email, UserId};
-use crate::store::{self, audit::NewAuditEvent};
+use crate::store::{self, Ex, audit::NewAuditEvent};
 
 pub const VERIFY: &str = "email-verify";
 pub const CANCEL: &str = "email-cancel";
 /// Confirmation and cancel links live this long.
 pub const LINK_SECS: i64 = 7 * 24 * 3600;
+
+/// Refuses an address another user has (people sign in with it).
+pub(crate) async fn address_free(ex: Ex<'_>, address: &str) -> Result<()> {
+    match store::user::find_user_by_email(ex, address).await? {
+        Some(_) => Err(Error::field("email", "error-email-taken")),
+        None => Ok(()),
+    }
+}
 
 /// An administrator (or later the user) asks to move a user to a new address.
 pub async fn request_email_change(
@@ -42,12 +50,7 @@ pub async fn request_email_change(
     if before.email.as_deref() == Some(new.as_str()) {
         return Err(Error::field("email", "email-unchanged"));
     }
-    if store::user::find_user_by_email(tx.ex(), new.as_str())
-        .await?
-        .is_some()
-    {
-        return Err(Error::field("email", "error-email-taken"));
-    }
+    address_free(tx.ex(), new.as_str()).await?;
     let mut after = before.clone();
     after.email_pending = Some(new.as_str().to_string());
     after.updated_at = now.millis();
@@ -207,12 +210,7 @@ pub async fn set_email_from_directory(
     if before.email.as_deref() == Some(new.as_str()) {
         return Ok(());
     }
-    if store::user::find_user_by_email(tx.ex(), new.as_str())
-        .await?
-        .is_some()
-    {
-        return Err(Error::field("email", "error-email-taken"));
-    }
+    address_free(tx.ex(), new.as_str()).await?;
     let mut after = before.clone();
     after.email = Some(new.as_str().to_string());
     after.email_pending = None;

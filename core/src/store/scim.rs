@@ -279,27 +279,32 @@ pub(crate) async fn all_user_names(ex: Ex<'_>, account: Uuid) -> Result<Vec<Stri
     Ok(on!(ex, c => sqlx::query_scalar::<_, String>(sql).bind(account).fetch_all(&mut *c).await)?)
 }
 
-/// Whether any of these userNames (in lower case) is taken in the account: a provider's, or the
-/// address of a user no provider named.
+/// Whether any of these userNames (in lower case) is taken in the account by a user other than
+/// `except`: a provider's userName, or the address of a user no provider named.
 pub(crate) async fn any_user_name_taken(
     ex: Ex<'_>,
     account: Uuid,
     keys: &[String],
+    except: Option<Uuid>,
 ) -> Result<bool> {
     if keys.is_empty() {
         return Ok(false);
     }
-    let list = (2..keys.len() + 2)
+    let list = (3..keys.len() + 3)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT EXISTS (SELECT 1 FROM scim_users WHERE account_id = $1 AND user_name_key IN ({list})) \
+        "SELECT EXISTS (SELECT 1 FROM scim_users WHERE account_id = $1 AND user_name_key IN ({list}) \
+                        AND user_id <> $2) \
              OR EXISTS (SELECT 1 FROM users u WHERE u.email IN ({list}) \
-                        AND u.account_id = $1 AND u.kind = 'person' AND u.scim_named = FALSE)"
+                        AND u.account_id = $1 AND u.kind = 'person' AND u.scim_named = FALSE \
+                        AND u.id <> $2)"
     );
     on!(ex, c => {
-        let mut q = sqlx::query_scalar::<_, bool>(sqlx::AssertSqlSafe(sql)).bind(account);
+        let mut q = sqlx::query_scalar::<_, bool>(sqlx::AssertSqlSafe(sql))
+            .bind(account)
+            .bind(except.unwrap_or(Uuid::nil()));
         for k in keys {
             q = q.bind(k);
         }

@@ -26,9 +26,9 @@ use crate::error::{Error, Result};
 use crate::model::{Email, Lang, UserId, UserStatus, UserType, phone};
 use crate::scim::filter::{Filter, Lookup};
 use crate::store;
+use crate::store::Tx;
 use crate::store::node::NodeRow;
 use crate::store::scim::Within;
-use crate::store::{Ex, Tx};
 
 /// A provider's document for one user is at most this long (JSON text).
 const DOCUMENT_MAX: usize = 32 * 1024;
@@ -531,15 +531,17 @@ impl ScimUserInput {
     }
 }
 
-/// Refuses a userName another user of the account (in the token's reach or not) already has:
+/// Refuses userNames another user of the account (in the token's reach or not) already has:
 /// a provider's, or the address of a user no provider named.
-async fn user_name_free(ex: Ex<'_>, account: &NodeRow, name: &str, me: Option<Uuid>) -> Result<()> {
-    let Some((lo, hi)) = name_range(Lookup::UserNameEq(name)) else {
-        return Ok(());
-    };
-    let holders =
-        store::scim::users_by_name_range(ex, account.id, Within::Account, (&lo, &hi), 2, 0).await?;
-    if holders.iter().any(|h| Some(*h) != me) {
+async fn user_names_free(
+    ctx: &Ctx,
+    account: &NodeRow,
+    names: &[&str],
+    me: Option<Uuid>,
+) -> Result<()> {
+    let keys: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    let mut conn = ctx.db.conn().await?;
+    if store::scim::any_user_name_taken(conn.ex(), account.id, &keys, me).await? {
         return Err(Error::field("userName", "scim-username-taken"));
     }
     Ok(())
@@ -616,49 +618,14 @@ async fn account_of(ctx: &Ctx, actor: &Actor) -> Result<NodeRow> {
 /// Provisions a new person user into the token's node: the user, its invitation (unless the
 /// request says otherwise) and the provider's side, in one transaction.
 pub async fn create_user(ctx: &Ctx, actor: &Actor, input: &ScimUserInput) -> Result<UserId> {
-    let node = actor.primary_scope().ok_or(Error::Forbidden)?.node_id;
-    let account = account_of(ctx, actor).await?;
-    let phone = mobile_of(&input.document, &account.default_country);
-    let new = NewUser {
-        system: false,
-        profile: input.profile(&account.default_language, &phone),
-        email: input.email.clone(),
-        friendly_name: input.display_name.trim().to_string(),
-        provider_named: true,
-        password: if input.invite {
-            PasswordChoice::Invite
-        } else {
-            PasswordChoice::SetNow(user::generate_password()?)
-        },
-        ..Default::default()
-    };
-    let checked = user::check_new_user(ctx, &new).await?;
-    {
-        // A userName taken is said before anything is written (the unique index stands behind
-        // this check for a provider's userName).
-        let mut conn = ctx.db.conn().await?;
-        user_name_free(conn.ex(), &account, &input.user_name, None).await?;
-    }
-    let mut tx = ctx.db.begin().await?;
-    let created = user::insert_new_user(&mut tx, ctx, actor, node, &new, checked).await?;
-    if let Err(e) = keep_provided(&mut tx, created.id.0, &account, input).await {
-        drop(tx);
-        return Err(match e {
-            Error::Conflict("scim-taken") => which_taken(ctx, &account, input, None).await,
-            other => other,
-        });
-    }
-    tx.commit().await?;
-    if !input.active {
-        let d = user::get_user(ctx, actor, created.id).await?;
-        user::set_status(ctx, actor, created.id, d.version, false).await?;
-    }
-    Ok(created.id)
+    let mut ids = create_users(ctx, actor, std::slice::from_ref(input)).await?;
+    ids.pop().ok_or(Error::NotFound)
 }
 
-/// Provisions many users at once, all or none, in one transaction (`/Bulk` runs of creates).
-/// Any refusal — a field, a userName or address taken, also within the batch — gives the
-/// error and writes nothing: the caller then creates them one by one to say which failed.
+/// Provisions users into the token's node, all or none, in one transaction (one user, or a
+/// `/Bulk` run of creates). Any refusal — a field, a userName or address taken, also within
+/// the batch — gives the error and writes nothing (a `/Bulk` run then goes one by one, so each
+/// failure is told on its own operation).
 pub async fn create_users(
     ctx: &Ctx,
     actor: &Actor,
@@ -685,18 +652,21 @@ pub async fn create_users(
         let checked = user::check_new_user(ctx, &new).await?;
         news.push((new, checked));
     }
-    {
-        let mut conn = ctx.db.conn().await?;
-        let keys: Vec<String> = inputs.iter().map(|i| i.user_name.to_lowercase()).collect();
-        if store::scim::any_user_name_taken(conn.ex(), account.id, &keys).await? {
-            return Err(Error::field("userName", "scim-username-taken"));
-        }
-    }
+    // A userName taken is said before anything is written (the unique index stands behind
+    // this check for a provider's userName).
+    let names: Vec<&str> = inputs.iter().map(|i| i.user_name.as_str()).collect();
+    user_names_free(ctx, &account, &names, None).await?;
     let mut tx = ctx.db.begin().await?;
     let mut ids = Vec::with_capacity(inputs.len());
     for ((new, checked), input) in news.into_iter().zip(inputs) {
         let created = user::insert_new_user(&mut tx, ctx, actor, node, &new, checked).await?;
-        keep_provided(&mut tx, created.id.0, &account, input).await?;
+        if let Err(e) = keep_provided(&mut tx, created.id.0, &account, input).await {
+            drop(tx);
+            return Err(match e {
+                Error::Conflict("scim-taken") => which_taken(ctx, &account, input, None).await,
+                other => other,
+            });
+        }
         ids.push(created.id);
     }
     tx.commit().await?;
@@ -757,14 +727,10 @@ pub async fn replace_user(
     let account = account_of(ctx, actor).await?;
     {
         // A userName, external id or address taken is said before anything changes.
+        user_names_free(ctx, &account, &[&input.user_name], Some(id)).await?;
         let mut conn = ctx.db.conn().await?;
-        user_name_free(conn.ex(), &account, &input.user_name, Some(id)).await?;
-        if input.email != d.email
-            && store::user::find_user_by_email(conn.ex(), &input.email)
-                .await?
-                .is_some()
-        {
-            return Err(Error::field("emails", "error-email-taken"));
+        if input.email != d.email {
+            email::address_free(conn.ex(), &input.email).await?;
         }
         if let Some(e) = &input.external_id
             && store::scim::user_by_external_id(conn.ex(), account.id, e)
