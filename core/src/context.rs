@@ -75,6 +75,9 @@ pub struct Ctx {
     pub(crate) hashing: Arc<Semaphore>,
     /// How long a password check waits for its turn before the request is refused as busy.
     pub(crate) hash_queue: std::time::Duration,
+    /// Photo decodes at once: a decoded picture may take up to `photo::MAX_ALLOC` bytes, so
+    /// they run one at a time and a queue of uploads waits here.
+    pub(crate) decoding: Arc<Semaphore>,
     /// Passkey ceremonies for the public address; None when that address has no domain name
     /// (browsers refuse passkeys for a bare IP address).
     pub(crate) webauthn: Option<Arc<Webauthn>>,
@@ -93,6 +96,7 @@ impl Ctx {
             settings,
             hashing: Arc::new(Semaphore::new(permits)),
             hash_queue: std::time::Duration::from_secs(5),
+            decoding: Arc::new(Semaphore::new(1)),
             webauthn,
         }
     }

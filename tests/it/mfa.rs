@@ -62,7 +62,7 @@ fn recovery_codes(html: &str) -> Vec<String> {
 
 /// Adds an authenticator app from the toolbox (or the enrolment page); returns its secret and
 /// the page that follows the right code (recovery codes for a first factor).
-async fn add_totp(server: &TestServer, client: &Client, from: &str) -> (String, String) {
+pub async fn add_totp(server: &TestServer, client: &Client, from: &str) -> (String, String) {
     let page = client.get(from).await;
     let started = client
         .post_form("/toolbox/factors/totp", &page.body, &[])

@@ -1,6 +1,7 @@
 //! Layers every response passes through: request id and log line, security headers, and the
 //! session behind the request's cookie.
 
+use roster_core::model::log_safe;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
@@ -22,7 +23,7 @@ pub async fn trace_request(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     // The path only: queries may carry link tokens, which never reach the logs.
-    let path = req.uri().path().to_string();
+    let path = log_safe(req.uri().path()).into_owned();
     let started = Instant::now();
     let mut res = next.run(req).await;
     let status = res.status().as_u16();
@@ -37,6 +38,19 @@ pub async fn trace_request(mut req: Request, next: Next) -> Response {
             .insert(HeaderName::from_static("x-request-id"), v);
     }
     res
+}
+
+/// A request (its body included) that takes longer than the server's request timeout is cut
+/// off with 408; whatever it had begun is rolled back with its transaction.
+pub async fn request_timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.timeouts.request, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => (
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            [(header::CONNECTION, "close")],
+        )
+            .into_response(),
+    }
 }
 
 fn rand_u64() -> u64 {

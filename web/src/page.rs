@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use roster_core::domain::Actor;
 use roster_core::i18n;
 use roster_core::model::Lang;
+use roster_core::model::log_safe;
 use roster_core::{Error, FieldError};
 
 use crate::middleware::RequestId;
@@ -120,7 +121,7 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "template failed");
+            tracing::error!(error = %log_safe(&e.to_string()), "template failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
     }
@@ -190,7 +191,7 @@ impl PageError {
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::Internal(detail) => {
                 let id = request_id.as_ref().map(|r| r.0.as_str()).unwrap_or("");
-                tracing::error!(request_id = id, error = %detail, "internal error");
+                tracing::error!(request_id = id, error = %log_safe(detail), "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };

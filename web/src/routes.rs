@@ -171,6 +171,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::scim::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            middleware::request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::security_headers,
         ))
         .layer(axum::middleware::from_fn(middleware::trace_request))

@@ -11,6 +11,7 @@ use axum::routing::get;
 use roster_core::Error;
 use roster_core::domain::Actor;
 use roster_core::domain::scim::{self, GroupInput, LIST_SCHEMA, ScimUserInput};
+use roster_core::model::log_safe;
 use roster_core::scim::filter;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -110,7 +111,12 @@ impl ScimError {
                     })
                     .collect::<Vec<_>>()
                     .join("; ");
-                let taken = fields.iter().any(|f| f.code.contains("taken"));
+                if fields.iter().any(|f| f.code == "scim-too-many") {
+                    return ScimError::new(StatusCode::BAD_REQUEST, Some("tooMany"), detail);
+                }
+                let taken = fields
+                    .iter()
+                    .any(|f| f.code.contains("taken") || f.code == "error-email-unavailable");
                 if taken {
                     ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), detail)
                 } else {
@@ -137,7 +143,7 @@ impl ScimError {
                 ScimError::new(StatusCode::UNAUTHORIZED, None, "Invalid credentials")
             }
             Error::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error (SCIM)");
+                tracing::error!(error = %log_safe(&detail), "internal error (SCIM)");
                 ScimError::new(StatusCode::INTERNAL_SERVER_ERROR, None, "Internal error")
             }
         }
@@ -272,6 +278,12 @@ impl ListParams {
         (start, count)
     }
 
+    fn descending(&self) -> bool {
+        self.sort_order
+            .as_deref()
+            .is_some_and(|o| o.eq_ignore_ascii_case("descending"))
+    }
+
     fn sorts(&self) -> bool {
         self.sort_by
             .as_deref()
@@ -282,11 +294,8 @@ impl ListParams {
     /// projected. Missing sort values come last in either order.
     fn answer(&self, total: usize, mut items: Vec<Value>, whole: bool) -> Response {
         let (start, count) = self.window();
-        if let Some(by) = self.sort_by.as_deref().filter(|_| self.sorts()) {
-            let descending = self
-                .sort_order
-                .as_deref()
-                .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
+        if let Some(by) = self.sort_by.as_deref().filter(|_| self.sorts() && whole) {
+            let descending = self.descending();
             items.sort_by(|a, b| {
                 let (ka, kb) = (sort_key(a, by), sort_key(b, by));
                 match (&ka, &kb) {
@@ -574,17 +583,34 @@ async fn list_users(
 async fn users_page(state: &AppState, actor: &Actor, p: &ListParams) -> ScimResult {
     let filter = p.parsed_filter()?;
     let (start, count) = p.window();
-    // Sorting needs every match; without it, only the page is built.
-    let (from, n) = if p.sorts() {
-        (1, usize::MAX)
+    // userName order is the index's; any other order needs every match (a bounded number).
+    let by_name = p
+        .sort_by
+        .as_deref()
+        .is_none_or(|b| b.trim().is_empty() || sort_is_user_name(b));
+    let want = if by_name {
+        scim::Want::Page {
+            start,
+            count,
+            descending: p.descending(),
+        }
     } else {
-        (start, count)
+        scim::Want::All
     };
-    let (total, users) =
-        scim::list_users(&state.ctx, actor, filter.as_ref(), from, n, &base(state))
-            .await
-            .map_err(ScimError::from_core)?;
-    Ok(p.answer(total, users, p.sorts()))
+    let (total, users) = scim::list_users(&state.ctx, actor, filter.as_ref(), want, &base(state))
+        .await
+        .map_err(ScimError::from_core)?;
+    Ok(p.answer(total, users, want == scim::Want::All))
+}
+
+/// `userName`, as `sortBy` may write it (any case, with or without the schema).
+fn sort_is_user_name(by: &str) -> bool {
+    let by = by.trim();
+    let name = by
+        .strip_prefix(scim::USER_SCHEMA)
+        .and_then(|r| r.strip_prefix(':'))
+        .unwrap_or(by);
+    name.eq_ignore_ascii_case("userName")
 }
 
 /// A `/.search` body (RFC 7644 §3.4.3): the list parameters, attribute lists as arrays.
@@ -658,8 +684,7 @@ async fn search_all(
         &state.ctx,
         &actor,
         filter.as_ref(),
-        1,
-        usize::MAX,
+        scim::Want::All,
         &base(&state),
     )
     .await
@@ -1443,9 +1468,11 @@ async fn run_operation(
     }
     let mut data = op.get("data").cloned().unwrap_or(Value::Null);
     substitute(&mut data, ids);
+    // Writes only: a search inside a bulk request would multiply its cost by the operations.
     let allowed = matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
         && (path.starts_with("/Users") || path.starts_with("/Groups"))
-        && !path.contains("..");
+        && !path.contains("..")
+        && !path.contains(".search");
     if !allowed {
         return Ok((
             400,

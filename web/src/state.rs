@@ -22,6 +22,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<crate::extract::Network>,
     /// The API's per-credential request windows (this node's memory).
     pub api_limits: std::sync::Arc<crate::api::limits::RateLimiter>,
+    /// How long a client may take.
+    pub timeouts: crate::Timeouts,
 }
 
 impl AppState {
@@ -51,7 +53,14 @@ impl AppState {
             mail_configured: false,
             trusted_proxies: vec![],
             api_limits: std::sync::Arc::new(crate::api::limits::RateLimiter::new(rate)),
+            timeouts: crate::Timeouts::default(),
         }
+    }
+
+    /// Cuts slow clients off after these times.
+    pub fn with_timeouts(mut self, timeouts: crate::Timeouts) -> AppState {
+        self.timeouts = timeouts;
+        self
     }
 
     /// Believes `X-Forwarded-For` from these proxies (addresses or networks).

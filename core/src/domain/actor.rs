@@ -40,6 +40,41 @@ impl Stage {
     }
 }
 
+/// How the actor proved who they are for this request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// A sign-in session of the portal.
+    Session,
+    /// An API token: its limits bind every token it creates.
+    ApiToken(TokenLimits),
+    /// HTTP Basic with a system user's login and secret.
+    Basic,
+    /// An identity provider's SCIM token, named by the administrator who made it.
+    Scim { token_id: uuid::Uuid, name: String },
+    /// `roster` commands on the server itself.
+    CommandLine,
+}
+
+/// What an API token may do, as it was made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenLimits {
+    pub id: uuid::Uuid,
+    pub node: Option<NodeId>,
+    pub read_only: bool,
+    pub expires_at: Option<Timestamp>,
+}
+
+impl Credential {
+    /// The id of the token behind the request, for the audit trail.
+    pub fn token_id(&self) -> Option<uuid::Uuid> {
+        match self {
+            Credential::ApiToken(t) => Some(t.id),
+            Credential::Scim { token_id, .. } => Some(*token_id),
+            _ => None,
+        }
+    }
+}
+
 /// The signed-in user behind a request, built from their session on every request.
 #[derive(Clone, Debug)]
 pub struct Actor {
@@ -66,6 +101,8 @@ pub struct Actor {
     pub must_change_password: bool,
     /// Anything but `Full` opens only the rest of sign-in.
     pub stage: Stage,
+    /// How this request was authenticated.
+    pub credential: Credential,
     /// The public handle of the session (binds sign-in codes to this attempt).
     pub(crate) session_ref: uuid::Uuid,
     pub(crate) session_hash: Vec<u8>,
@@ -114,6 +151,7 @@ impl Actor {
             ip: String::new(),
             must_change_password: false,
             stage: Stage::Full,
+            credential: Credential::CommandLine,
             session_ref: uuid::Uuid::nil(),
             session_hash: vec![],
         }

@@ -446,6 +446,7 @@ pub(crate) fn actor_of(user: store::user::UserRow, grants: Vec<store::grant::Hel
         ip: String::new(),
         must_change_password: user.password_must_change,
         stage: Stage::Full,
+        credential: super::actor::Credential::Session,
         session_ref: Uuid::nil(),
         csrf_token: String::new(),
         signed_in_at: Timestamp::from_millis(0),

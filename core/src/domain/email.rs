@@ -4,7 +4,8 @@
 
 use serde_json::json;
 
-use super::user::{save, search_terms_of, user_in_scope};
+use super::rank::{Need, user_to_change};
+use super::user::{save, search_terms_of};
 use super::{Actor, audit, links};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -16,11 +17,23 @@ pub const CANCEL: &str = "email-cancel";
 /// Confirmation and cancel links live this long.
 pub const LINK_SECS: i64 = 7 * 24 * 3600;
 
-/// Refuses an address another user has (people sign in with it).
-pub(crate) async fn address_free(ex: Ex<'_>, address: &str) -> Result<()> {
+/// Refuses an address another user has: people sign in with it, so an address is one user in
+/// the whole deployment.
+pub(crate) async fn address_free(ex: Ex<'_>, actor: &Actor, address: &str) -> Result<()> {
     match store::user::find_user_by_email(ex, address).await? {
-        Some(_) => Err(Error::field("email", "error-email-taken")),
+        Some(_) => Err(address_taken(actor)),
         None => Ok(()),
+    }
+}
+
+/// The answer to an address another user has. Only operator staff, who see every account, are
+/// told it is taken; anyone else hears what any unusable address gets, so that an account's
+/// administrators never learn that an address lives in another account.
+pub(crate) fn address_taken(actor: &Actor) -> Error {
+    if actor.is_operator() {
+        Error::field("email", "error-email-taken")
+    } else {
+        Error::field("email", "error-email-unavailable")
     }
 }
 
@@ -42,7 +55,9 @@ pub async fn request_email_change(
             .await?
             .ok_or(Error::NotFound)?
     } else {
-        user_in_scope(&mut tx, actor, id.0).await?.0
+        user_to_change(&mut tx, actor, id.0, Need::Any, now.millis())
+            .await?
+            .0
     };
     if before.kind != "person" {
         return Err(Error::NotFound);
@@ -50,7 +65,7 @@ pub async fn request_email_change(
     if before.email.as_deref() == Some(new.as_str()) {
         return Err(Error::field("email", "email-unchanged"));
     }
-    address_free(tx.ex(), new.as_str()).await?;
+    address_free(tx.ex(), actor, new.as_str()).await?;
     let mut after = before.clone();
     after.email_pending = Some(new.as_str().to_string());
     after.updated_at = now.millis();
@@ -203,14 +218,16 @@ pub async fn set_email_from_directory(
     let new = Email::parse("email", new_email)?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let before = user_in_scope(&mut tx, actor, id.0).await?.0;
+    let before = user_to_change(&mut tx, actor, id.0, Need::Any, now.millis())
+        .await?
+        .0;
     if before.kind != "person" {
         return Err(Error::NotFound);
     }
     if before.email.as_deref() == Some(new.as_str()) {
         return Ok(());
     }
-    address_free(tx.ex(), new.as_str()).await?;
+    address_free(tx.ex(), actor, new.as_str()).await?;
     let mut after = before.clone();
     after.email = Some(new.as_str().to_string());
     after.email_pending = None;

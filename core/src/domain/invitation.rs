@@ -78,7 +78,9 @@ pub async fn accept_invitation(
 pub async fn resend_invitation(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let (user, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    let (user, _) =
+        super::rank::user_to_change(&mut tx, actor, id.0, super::rank::Need::Any, now.millis())
+            .await?;
     if user.status != "invited" {
         return Err(Error::Conflict("invitation-not-invited"));
     }

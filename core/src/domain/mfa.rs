@@ -42,8 +42,8 @@ const THROTTLE_CAP_SECS: i64 = 5 * 60;
 /// Letters and digits that cannot be mistaken for each other (no I, O, 0, 1).
 const RECOVERY_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
-/// Who must use a second factor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Who must use a second factor, from the least to the most demanding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Require {
     /// Only the users an administrator switched on one by one (an operator-wide choice).
     Users,
@@ -147,23 +147,50 @@ impl Policy {
     }
 }
 
+/// The policy in force at `node`. An account (and the operator root) chooses for itself, over
+/// the operator's default; a unit only tightens what it inherits: it may require more, never
+/// less, and allow only some of the factors allowed above it (should a parent later narrow its
+/// factors to none the unit allows, the parent's stand).
 async fn policy_at(h: &mut impl Handle, ctx: &Ctx, node: Uuid) -> Result<Policy> {
     let rows = store::node::mfa_settings_up(h.ex(), node).await?;
-    let own = rows.first().cloned().unwrap_or((None, None));
-    let require = rows
-        .iter()
-        .find_map(|(p, _)| p.as_deref().and_then(Require::parse))
-        .unwrap_or(ctx.settings.mfa_default);
-    let factors = rows
-        .iter()
-        .find_map(|(_, f)| f.as_deref().map(parse_factors))
-        .unwrap_or_else(|| FactorKind::ALL.to_vec());
+    let own = rows
+        .first()
+        .map(|(_, p, f)| (p.clone(), f.clone()))
+        .unwrap_or((None, None));
+    let (require, factors) = inherited(ctx.settings.mfa_default, rows.iter().rev());
     Ok(Policy {
         require,
         factors,
         own_require: own.0.as_deref().and_then(Require::parse),
         own_factors: own.1.as_deref().map(parse_factors),
     })
+}
+
+/// Folds the settings of a chain of nodes, root first, into the policy at its end.
+fn inherited<'a>(
+    default: Require,
+    top_down: impl Iterator<Item = &'a (String, Option<String>, Option<String>)>,
+) -> (Require, Vec<FactorKind>) {
+    let mut require = default;
+    let mut factors = FactorKind::ALL.to_vec();
+    for (kind, own_require, own_factors) in top_down {
+        let unit = kind == "unit";
+        if let Some(r) = own_require.as_deref().and_then(Require::parse) {
+            require = if unit { require.max(r) } else { r };
+        }
+        if let Some(f) = own_factors.as_deref().map(parse_factors) {
+            if !unit {
+                factors = f;
+            } else {
+                let narrowed: Vec<FactorKind> =
+                    factors.iter().copied().filter(|k| f.contains(k)).collect();
+                if !narrowed.is_empty() {
+                    factors = narrowed;
+                }
+            }
+        }
+    }
+    (require, factors)
 }
 
 /// Whether a user must use a second factor, with the policy that says so.
@@ -1213,13 +1240,18 @@ pub async fn overview(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<Overview> 
 pub async fn reset_factors(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let (user, node) = super::user::user_in_scope(&mut tx, actor, id.0).await?;
     if id == actor.user_id {
         return Err(Error::Forbidden);
     }
+    let (user, node) =
+        super::rank::user_to_change(&mut tx, actor, id.0, super::rank::Need::Any, now.millis())
+            .await?;
     let removed = store::factor::delete_factors_of(tx.ex(), user.id, None).await?;
     store::factor::delete_recovery_codes(tx.ex(), user.id).await?;
     store::session::delete_sessions_of(tx.ex(), user.id).await?;
+    if user.kind == "person" {
+        store::api_token::revoke_tokens_of(tx.ex(), user.id, now.millis()).await?;
+    }
     notify(tx.ex(), &user, "reset", "", now).await?;
     audit::record(
         tx.ex(),
@@ -1287,6 +1319,20 @@ pub async fn set_policy(
             Some(factors_text(&kinds))
         }
     };
+    // A unit only tightens the policy above it.
+    if row.kind == "unit"
+        && let Some(parent) = row.parent_id
+    {
+        let above = policy_at(&mut tx, ctx, parent).await?;
+        if require.is_some_and(|r| r < above.require) {
+            return Err(Error::field("mfa_policy", "mfa-policy-weaker"));
+        }
+        if let Some(list) = &factors
+            && parse_factors(list).iter().any(|k| !above.allows(*k))
+        {
+            return Err(Error::field("mfa_factors", "mfa-factors-wider"));
+        }
+    }
     let before = (row.mfa_policy.clone(), row.mfa_factors.clone());
     store::node::set_mfa_settings(
         tx.ex(),

@@ -12,6 +12,7 @@ pub(crate) mod links;
 pub mod mfa;
 pub mod node;
 pub mod phone;
+pub(crate) mod rank;
 pub mod reset;
 pub mod scim;
 pub mod session;
@@ -21,4 +22,4 @@ pub mod token;
 pub mod toolbox;
 pub mod user;
 
-pub use actor::{Actor, Scope, Stage};
+pub use actor::{Actor, Credential, Scope, Stage, TokenLimits};

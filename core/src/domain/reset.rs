@@ -115,7 +115,9 @@ pub async fn complete_reset(
     after.password_must_change = false;
     after.updated_at = now.millis();
     super::user::save(tx.ex(), &after, before.version).await?;
+    // Whoever knew the old password is out: every session ends, every personal token dies.
     store::session::delete_sessions_of(tx.ex(), user_id).await?;
+    store::api_token::revoke_tokens_of(tx.ex(), user_id, now.millis()).await?;
     store::audit::insert_audit_event(
         tx.ex(),
         NewAuditEvent {

@@ -6,8 +6,8 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::actor::Scope;
-use super::{Actor, audit, auth};
+use super::actor::{Credential, Scope, TokenLimits};
+use super::{Actor, audit, auth, rank};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{NodeId, NodeKind, Timestamp, UserId, parse_line};
@@ -21,6 +21,8 @@ const FREE_FAILURES: i64 = 10;
 const DELAY_CAP_SECS: i64 = 15 * 60;
 /// The last-used time is written at most this often.
 const TOUCH_EVERY_MS: i64 = 60_000;
+/// The longest a token may live, in days.
+const MAX_DAYS: i64 = 3650;
 
 #[derive(Debug, Clone)]
 pub struct NewToken {
@@ -53,17 +55,13 @@ pub struct TokenView {
     pub revoked: bool,
 }
 
-/// Whose tokens the actor may see and manage: their own, and those of system users in scope.
+/// Whose tokens the actor may see: their own, and those of system users in scope.
 async fn token_owner(h: &mut impl Handle, actor: &Actor, user: UserId) -> Result<()> {
-    if user == actor.user_id {
-        return Ok(());
-    }
-    // `roster token create` on the server itself: any user.
-    if actor.user_id.0.is_nil() && actor.is_operator() {
-        store::user::find_user(h.ex(), user.0)
+    if user == actor.user_id || actor.credential == Credential::CommandLine {
+        return store::user::find_user(h.ex(), user.0)
             .await?
-            .ok_or(Error::NotFound)?;
-        return Ok(());
+            .map(|_| ())
+            .ok_or(Error::NotFound);
     }
     let (row, _) = super::user::user_in_scope(h, actor, user.0).await?;
     if row.kind == "system" {
@@ -73,10 +71,69 @@ async fn token_owner(h: &mut impl Handle, actor: &Actor, user: UserId) -> Result
     }
 }
 
+/// Whose tokens the actor may make and revoke: their own, and those of system users the actor
+/// outranks through a node scope (a delegate never manages a system user's credentials).
+async fn token_manager(h: &mut impl Handle, actor: &Actor, user: UserId, now: i64) -> Result<()> {
+    if user == actor.user_id || actor.credential == Credential::CommandLine {
+        return token_owner(h, actor, user).await;
+    }
+    let (row, _) = rank::user_to_change(h, actor, user.0, rank::Need::Scope, now).await?;
+    if row.kind == "system" {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+/// The limits of a new token: what was asked, within what the creating token may do (a token
+/// made with a token is never wider, longer-lived or more writable than its parent; what is not
+/// asked is inherited from it).
+fn derived_limits(
+    parent: Option<&TokenLimits>,
+    input: &NewToken,
+    now: Timestamp,
+    p: &mut crate::error::Problems,
+) -> (Option<NodeId>, bool, Option<i64>) {
+    let asked_expiry = match input.expires_days {
+        None => None,
+        Some(d) if (1..=MAX_DAYS).contains(&d) => Some(now.plus_secs(d * 86_400).millis()),
+        Some(_) => {
+            p.add("expires_days", "token-expiry-invalid");
+            None
+        }
+    };
+    let Some(parent) = parent else {
+        return (input.node, input.read_only, asked_expiry);
+    };
+    let parent_expiry = parent.expires_at.map(Timestamp::millis);
+    let expires_at = match (asked_expiry, parent_expiry) {
+        (Some(a), Some(limit)) if a > limit => {
+            p.add("expires_days", "token-outlives-parent");
+            None
+        }
+        (None, limit) => limit,
+        (asked, _) => asked,
+    };
+    (
+        input.node.or(parent.node),
+        input.read_only || parent.read_only,
+        expires_at,
+    )
+}
+
+/// Makes a token. In the portal this needs a recent proof of identity; a token made with a
+/// token stays within that token's limits.
 pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<CreatedToken> {
     let now = ctx.clock.now();
+    if actor.credential == Credential::Session {
+        auth::require_recent_auth(ctx, actor)?;
+    }
+    let parent = match &actor.credential {
+        Credential::ApiToken(limits) => Some(limits),
+        _ => None,
+    };
     let mut tx = ctx.db.begin().await?;
-    token_owner(&mut tx, actor, input.user).await?;
+    token_manager(&mut tx, actor, input.user, now.millis()).await?;
     let mut p = crate::error::Problems::default();
     let name = p
         .check(parse_line("name", &input.name, 100))
@@ -84,23 +141,17 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
     if name.is_empty() {
         p.add("name", "field-required");
     }
-    let expires_at = match input.expires_days {
-        None => None,
-        Some(d) if (1..=3650).contains(&d) => Some(now.plus_secs(d * 86_400).millis()),
-        Some(_) => {
-            p.add("expires_days", "token-expiry-invalid");
-            None
-        }
-    };
-    p.finish()?;
-    if let Some(node) = input.node {
-        let row = store::node::find_node(tx.ex(), node.0)
-            .await?
-            .ok_or(Error::field("node", "error-not-found"))?;
-        if !actor.administers_path(&row.path) {
-            return Err(Error::field("node", "error-not-found"));
+    let (node, read_only, expires_at) = derived_limits(parent, input, now, &mut p);
+    if let Some(node) = node {
+        let within = match store::node::find_node(tx.ex(), node.0).await? {
+            Some(row) => actor.administers_path(&row.path),
+            None => false,
+        };
+        if !within {
+            p.add("node_id", "error-not-found");
         }
     }
+    p.finish()?;
     let token = format!("{PREFIX}{}", secret::new_token()?);
     let id = Uuid::now_v7();
     store::api_token::insert_api_token(
@@ -109,9 +160,9 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
             id,
             token_hash: secret::hash_token(&token),
             user_id: input.user.0,
-            node_id: input.node.map(|n| n.0),
+            node_id: node.map(|n| n.0),
             name: name.clone(),
-            read_only: input.read_only,
+            read_only,
             created_by: actor.audit_id(),
             created_at: now.millis(),
             expires_at,
@@ -127,10 +178,10 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
         "token.create",
         "user",
         input.user.0,
-        input.node.map(|n| n.0),
+        node.map(|n| n.0),
         json!(null),
-        json!({ "token": id.to_string(), "name": name, "read_only": input.read_only,
-                "node": input.node.map(|n| n.0.to_string()), "expires_at": expires_at }),
+        json!({ "token": id.to_string(), "name": name, "read_only": read_only,
+                "node": node.map(|n| n.0.to_string()), "expires_at": expires_at }),
     )
     .await?;
     tx.commit().await?;
@@ -167,6 +218,7 @@ pub async fn revoke_token(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
     token_owner(&mut tx, actor, UserId(row.user_id))
         .await
         .map_err(|_| Error::NotFound)?;
+    token_manager(&mut tx, actor, UserId(row.user_id), now.millis()).await?;
     store::api_token::revoke_api_token(tx.ex(), id, now.millis()).await?;
     audit::record(
         tx.ex(),
@@ -279,6 +331,12 @@ pub async fn authenticate_bearer(ctx: &Ctx, token: &str, ip: &str) -> Result<Api
     drop(conn);
     actor.ip = ip.to_string();
     actor.authenticated_at = now;
+    actor.credential = Credential::ApiToken(TokenLimits {
+        id: row.id,
+        node: row.node_id.map(NodeId),
+        read_only: row.read_only,
+        expires_at: row.expires_at.map(Timestamp::from_millis),
+    });
     if row
         .last_used_at
         .is_none_or(|t| now.millis() - t >= TOUCH_EVERY_MS)
@@ -341,6 +399,7 @@ pub async fn authenticate_basic(
     let mut actor = auth::actor_of(user, grants);
     actor.ip = ip.to_string();
     actor.authenticated_at = now;
+    actor.credential = Credential::Basic;
     Ok(ApiCaller {
         actor,
         read_only: false,

@@ -261,10 +261,14 @@ pub async fn end_session(ctx: &Ctx, actor: &Actor, user: UserId, session: Uuid) 
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
     if user != actor.user_id {
-        let (_, node) = user_in_scope(&mut tx, actor, user.0).await?;
-        if !actor.administers_path(&node.path) {
-            return Err(Error::Forbidden);
-        }
+        super::rank::user_to_change(
+            &mut tx,
+            actor,
+            user.0,
+            super::rank::Need::Scope,
+            now.millis(),
+        )
+        .await?;
     }
     if !store::session::delete_session_by_ref(tx.ex(), user.0, session).await? {
         return Err(Error::NotFound);
@@ -284,12 +288,14 @@ pub async fn end_session(ctx: &Ctx, actor: &Actor, user: UserId, session: Uuid) 
     tx.commit().await
 }
 
-/// Sign out everywhere else: every session of the actor but this one ends.
-pub async fn end_other_sessions(ctx: &Ctx, actor: &Actor) -> Result<u64> {
+/// Sign out everywhere else: every session of the actor but this one ends, and their personal
+/// API tokens are revoked. Returns (sessions ended, tokens revoked).
+pub async fn end_other_sessions(ctx: &Ctx, actor: &Actor) -> Result<(u64, u64)> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
     let n = store::session::delete_other_sessions(tx.ex(), actor.user_id.0, &actor.session_hash)
         .await?;
+    let tokens = store::api_token::revoke_tokens_of(tx.ex(), actor.user_id.0, now.millis()).await?;
     audit::record(
         tx.ex(),
         actor,
@@ -299,11 +305,11 @@ pub async fn end_other_sessions(ctx: &Ctx, actor: &Actor) -> Result<u64> {
         actor.user_id.0,
         None,
         json!(null),
-        json!({"ended": n}),
+        json!({"ended": n, "tokens_revoked": tokens}),
     )
     .await?;
     tx.commit().await?;
-    Ok(n)
+    Ok((n, tokens))
 }
 
 /// For the toolbox's phone field: the stored number split for the form.

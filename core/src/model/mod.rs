@@ -3,6 +3,7 @@
 mod email;
 mod ids;
 mod lang;
+mod log;
 mod login;
 pub mod phone;
 mod time;
@@ -10,6 +11,7 @@ mod time;
 pub use email::Email;
 pub use ids::{NodeId, UserId};
 pub use lang::Lang;
+pub use log::log_safe;
 pub use login::{parse_line, parse_login, parse_text};
 pub use time::Timestamp;
 

@@ -3,6 +3,7 @@
 //! before recording leaves the lease to expire and the message is sent again: delivery is at
 //! least once, and exactly once whenever the node lives from send to record.
 
+use crate::model::log_safe;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
@@ -150,7 +151,7 @@ pub async fn deliver_due(ctx: &Ctx, transport: &Transport, node: &str) -> Result
                     send_sms(gateway, row.id, &row.recipient, &text).await
                 }
                 Some(SmsDriver::Log) => {
-                    tracing::info!(message = %row.id, to = %row.recipient, %text, "SMS (log driver)");
+                    tracing::info!(message = %row.id, to = %log_safe(&row.recipient), text = %log_safe(&text), "SMS (log driver)");
                     Ok(())
                 }
                 None => Err("no SMS gateway".to_string()),
@@ -166,7 +167,7 @@ pub async fn deliver_due(ctx: &Ctx, transport: &Transport, node: &str) -> Result
                 sent += 1;
             }
             Err(error) => {
-                tracing::warn!(message = %row.id, kind = %row.kind, attempt = row.attempts + 1, %error, "delivery failed");
+                tracing::warn!(message = %row.id, kind = %row.kind, attempt = row.attempts + 1, error = %log_safe(&error), "delivery failed");
                 let last = row.attempts + 1 >= ctx.settings.outbox_max_attempts
                     || error.starts_with("obsolete");
                 let next = (!last).then(|| {

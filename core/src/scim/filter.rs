@@ -19,6 +19,11 @@ use serde_json::Value;
 
 /// Filters nest at most this deep (a bound against stack exhaustion).
 const MAX_DEPTH: usize = 32;
+/// A filter holds at most this many comparisons and operators together, so that evaluating,
+/// printing and dropping it stay small whatever was sent (a long `or` chain is a deep tree).
+pub const MAX_TERMS: usize = 100;
+/// The longest filter text read, in bytes.
+pub const MAX_LEN: usize = 8 * 1024;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Filter {
@@ -111,14 +116,24 @@ struct Parser<'a> {
     text: &'a str,
     pos: usize,
     depth: usize,
+    /// Comparisons and operators read so far.
+    terms: usize,
 }
 
-/// Parses a filter; any input gives a filter or an error, never a panic.
+/// Parses a filter; any input gives a filter or an error, never a panic, in time and memory
+/// bounded by `MAX_LEN` and `MAX_TERMS`.
 pub fn parse(text: &str) -> Result<Filter, FilterError> {
+    if text.len() > MAX_LEN {
+        return Err(FilterError {
+            at: MAX_LEN,
+            what: "filter too long",
+        });
+    }
     let mut p = Parser {
         text,
         pos: 0,
         depth: 0,
+        terms: 0,
     };
     let f = p.or()?;
     p.skip_space();
@@ -177,6 +192,15 @@ impl<'a> Parser<'a> {
         false
     }
 
+    /// Counts one comparison or operator against `MAX_TERMS`.
+    fn term(&mut self) -> Result<(), FilterError> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(self.err("filter has too many terms"));
+        }
+        Ok(())
+    }
+
     fn nested<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, FilterError>,
@@ -193,6 +217,7 @@ impl<'a> Parser<'a> {
     fn or(&mut self) -> Result<Filter, FilterError> {
         let mut left = self.and()?;
         while self.eat_keyword("or") {
+            self.term()?;
             let right = self.and()?;
             left = Filter::Or(Box::new(left), Box::new(right));
         }
@@ -202,6 +227,7 @@ impl<'a> Parser<'a> {
     fn and(&mut self) -> Result<Filter, FilterError> {
         let mut left = self.not()?;
         while self.eat_keyword("and") {
+            self.term()?;
             let right = self.not()?;
             left = Filter::And(Box::new(left), Box::new(right));
         }
@@ -210,6 +236,7 @@ impl<'a> Parser<'a> {
 
     fn not(&mut self) -> Result<Filter, FilterError> {
         if self.eat_keyword("not") {
+            self.term()?;
             if !self.eat_char('(') {
                 return Err(self.err("expected ( after not"));
             }
@@ -230,6 +257,7 @@ impl<'a> Parser<'a> {
             }
             return Ok(inner);
         }
+        self.term()?;
         let path = self.path()?;
         if self.eat_char('[') {
             if path.sub.is_some() {
@@ -679,6 +707,69 @@ mod tests {
             let f = random_filter(&mut next, 0);
             let text = f.to_string();
             assert_eq!(parse(&text).as_ref(), Ok(&f), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_number_of_terms_and_the_length_are_bounded() {
+        let chain = |n: usize, op: &str| vec!["title pr"; n].join(&format!(" {op} "));
+        // 50 comparisons and 49 operators: 99 terms.
+        assert!(parse(&chain(50, "or")).is_ok());
+        for op in ["or", "and"] {
+            let e = parse(&chain(51, op)).unwrap_err();
+            assert_eq!(e.what, "filter has too many terms", "{op}");
+        }
+        let e = parse(&chain(60_000, "or")).unwrap_err();
+        assert_eq!(e.what, "filter too long");
+        let nots = "not (".repeat(60) + "title pr" + &")".repeat(60);
+        assert!(parse(&nots).is_err());
+        let mixed = vec![r#"emails[type eq "work" or value pr]"#; 30].join(" and ");
+        assert!(parse(&mixed).is_err());
+    }
+
+    /// Long generated chains of every shape: never a panic or an abort, each answered within a
+    /// bounded time, and what parses evaluates and prints without deep recursion.
+    #[test]
+    fn fuzz_long_chains_stay_bounded() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pieces = [
+            "userName pr",
+            " or ",
+            " and ",
+            "not (",
+            ")",
+            "(",
+            "emails[",
+            "]",
+            r#"title eq "x""#,
+            " ",
+            "value co \"@\"",
+            "active eq true",
+        ];
+        let user = serde_json::json!({"userName": "a", "emails": [{"value": "a@b"}]});
+        for _ in 0..300 {
+            let len = (next() % 20_000) as usize;
+            let mut text = String::with_capacity(len * 8);
+            while text.len() < len {
+                text.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            let started = std::time::Instant::now();
+            if let Ok(f) = parse(&text) {
+                f.matches(&user);
+                let _ = f.index_hint();
+                let _ = f.to_string();
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_millis(500),
+                "{}",
+                text.len()
+            );
         }
     }
 

@@ -76,3 +76,20 @@ pub(crate) async fn touch_api_token(ex: Ex<'_>, id: Uuid, now: i64) -> Result<()
     on!(ex, c => sqlx::query(sql).bind(id).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Whether a user holds a token that still works (not revoked, not expired).
+pub(crate) async fn has_live_tokens(ex: Ex<'_>, user: Uuid, now: i64) -> Result<bool> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL \
+               AND (expires_at IS NULL OR expires_at > $2))";
+    Ok(
+        on!(ex, c => sqlx::query_scalar::<_, bool>(sql).bind(user).bind(now).fetch_one(&mut *c).await)?,
+    )
+}
+
+/// Revokes every live token of a user (a password reset, "sign out everywhere"); how many.
+pub(crate) async fn revoke_tokens_of(ex: Ex<'_>, user: Uuid, now: i64) -> Result<u64> {
+    let sql = "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
+    Ok(
+        on!(ex, c => sqlx::query(sql).bind(user).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?,
+    )
+}

@@ -124,3 +124,21 @@ pub(crate) async fn holds_grants(ex: Ex<'_>, subject: Uuid) -> Result<bool> {
     let sql = "SELECT EXISTS (SELECT 1 FROM grants WHERE subject_user_id = $1)";
     Ok(on!(ex, c => sqlx::query_scalar::<_, bool>(sql).bind(subject).fetch_one(&mut *c).await)?)
 }
+
+/// What one grant of a user reaches: the path of the node it administers, or the path of the
+/// node of the single user it gives Access to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Reach {
+    pub node_path: Option<String>,
+    pub user_node_path: Option<String>,
+}
+
+/// Everything `subject` administers, as node paths (see [`Reach`]).
+pub(crate) async fn list_reach_of(ex: Ex<'_>, subject: Uuid) -> Result<Vec<Reach>> {
+    let sql = "SELECT n.path AS node_path, un.path AS user_node_path FROM grants g \
+               LEFT JOIN nodes n ON n.id = g.target_node_id \
+               LEFT JOIN users u ON u.id = g.target_user_id \
+               LEFT JOIN nodes un ON un.id = u.node_id \
+               WHERE g.subject_user_id = $1";
+    Ok(on!(ex, c => sqlx::query_as::<_, Reach>(sql).bind(subject).fetch_all(&mut *c).await)?)
+}

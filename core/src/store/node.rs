@@ -191,15 +191,15 @@ pub(crate) async fn list_children(ex: Ex<'_>, id: Uuid) -> Result<Vec<NodeRow>> 
 pub(crate) async fn mfa_settings_up(
     ex: Ex<'_>,
     node: Uuid,
-) -> Result<Vec<(Option<String>, Option<String>)>> {
-    let sql = "WITH RECURSIVE up (id, parent_id, depth, mfa_policy, mfa_factors) AS ( \
-                 SELECT id, parent_id, depth, mfa_policy, mfa_factors FROM nodes WHERE id = $1 \
+) -> Result<Vec<(String, Option<String>, Option<String>)>> {
+    let sql = "WITH RECURSIVE up (id, parent_id, depth, kind, mfa_policy, mfa_factors) AS ( \
+                 SELECT id, parent_id, depth, kind, mfa_policy, mfa_factors FROM nodes WHERE id = $1 \
                  UNION ALL \
-                 SELECT n.id, n.parent_id, n.depth, n.mfa_policy, n.mfa_factors \
+                 SELECT n.id, n.parent_id, n.depth, n.kind, n.mfa_policy, n.mfa_factors \
                  FROM nodes n JOIN up ON n.id = up.parent_id) \
-               SELECT mfa_policy, mfa_factors FROM up ORDER BY depth DESC";
+               SELECT kind, mfa_policy, mfa_factors FROM up ORDER BY depth DESC";
     Ok(
-        on!(ex, c => sqlx::query_as::<_, (Option<String>, Option<String>)>(sql).bind(node).fetch_all(&mut *c).await)?,
+        on!(ex, c => sqlx::query_as::<_, (String, Option<String>, Option<String>)>(sql).bind(node).fetch_all(&mut *c).await)?,
     )
 }
 

@@ -34,10 +34,11 @@ struct Case {
 /// What a destructive row acts on, made anew for every actor: a user in U2 (`{victim}`) to
 /// whom the plain user has Access (so in those rows the plain user is the victim's delegate:
 /// they may edit settings and photo, never disable, delete or hand out rights), and a unit
-/// under U2 (`{vunit}`) that the victim administers.
+/// under U2 (`{vunit}`) with its own administrator (`{vadmin}`).
 struct Fresh {
     victim: String,
     vunit: String,
+    vadmin: String,
 }
 
 async fn fresh(server: &TestServer, org: &Org, n: usize) -> Fresh {
@@ -50,13 +51,23 @@ async fn fresh(server: &TestServer, org: &Org, n: usize) -> Fresh {
     let vunit = node::create_unit(&server.ctx, &op, org.u2, &format!("Fresh {n}"))
         .await
         .unwrap();
-    user::add_node_admin(&server.ctx, &op, vunit, &email)
+    let admin_email = format!("vadmin{n}@a.test");
+    let vadmin = person(server, &op, org.u2, &admin_email, false).await;
+    user::add_node_admin(&server.ctx, &op, vunit, &admin_email)
         .await
         .unwrap();
     Fresh {
         victim: victim.to_string(),
         vunit: vunit.to_string(),
+        vadmin: vadmin.to_string(),
     }
+}
+
+/// A path with the fresh fixture's ids in it.
+fn with_fresh(path: &str, f: &Fresh) -> String {
+    path.replace("{victim}", &f.victim)
+        .replace("{vunit}", &f.vunit)
+        .replace("{vadmin}", &f.vadmin)
 }
 
 /// The table: what, method, path, form fields, needs the target's version, and the expected
@@ -93,7 +104,7 @@ fn cases(org: &Org, invitee: roster_core::model::UserId) -> Vec<Case> {
         row("add unit under U1",            "POST", "/units".into(),                      f(&[("parent", &u1.to_string()), ("name", "Unit {who}")]),             false,  "Y  Y    Y    N   N     N"),
         row("add unit under the account",   "POST", "/units".into(),                      f(&[("parent", &a.to_string()), ("name", "Top {who}")]),               false,  "Y  Y    N    N   N     N"),
         row("make target admin of U2",      "POST", format!("/nodes/{u2}/admins"),        f(&[("email", "target@a.test")]),                                      false,  "Y  Y    Y    N   N     N"),
-        row("give plain Access to target",  "POST", format!("/users/{t}/access"),         f(&[("email", "plain@a.test")]),                                       false,  "Y  Y    F    N   N     N"),
+        row("give delegate Access to victim","POST", "/users/{victim}/access".into(),     f(&[("email", "delegate@a.test")]),                                    false,  "Y  Y    F    N   N     N"),
         row("make a new user account admin","POST", format!("/nodes/{a}/admins"),         f(&[("email", "new-operator@a.test")]),                                false,  "Y  Y    N    N   N     N"),
         row("edit account A",               "POST", format!("/account/{a}"),              f(&[("name", "Acme"), ("default_language", "en"), ("default_country", "SE"), ("version", "{node_version}")]), false, "Y  Y    N    N   N     N"),
         row("victim's settings",            "POST", "/users/{victim}/settings".into(),    f(&[("first_name", "V"), ("user_type", "user"), ("language", "nl"), ("version", "1")]), false, "Y  Y    Y    N   Y     N"),
@@ -104,7 +115,7 @@ fn cases(org: &Org, invitee: roster_core::model::UserId) -> Vec<Case> {
         row("rename a unit in U2",          "POST", "/units/{vunit}/rename".into(),       f(&[("name", "Renamed {who}"), ("version", "1")]),                           false,  "Y  Y    Y    N   N     N"),
         row("move a unit in U2 to U1",      "POST", "/units/{vunit}/move".into(),         f(&[("parent", &u1.to_string()), ("version", "1")]),                   false,  "Y  Y    Y    N   N     N"),
         row("delete a unit in U2",          "POST", "/units/{vunit}/delete".into(),       vec![],                                                                false,  "Y  Y    Y    N   N     N"),
-        row("remove a unit's administrator","POST", "/nodes/{vunit}/admins/{victim}/remove".into(), vec![],                                              false,  "Y  Y    Y    N   N     N"),
+        row("remove a unit's administrator","POST", "/nodes/{vunit}/admins/{vadmin}/remove".into(), vec![],                                              false,  "Y  Y    Y    N   N     N"),
         row("deliveries",                   "GET",  "/management/deliveries".into(),      vec![],                                                                false,  "Y  Y    Y    N   N     Y"),
         row("resend the invitation",        "POST", format!("/users/{invitee}/invitation"), vec![],                                                             false,  "Y  Y    Y    N   N     N"),
         row("change the victim's email",    "POST", "/users/{victim}/email".into(),       f(&[("email", "changed-{who}@a.test"), ("version", "1")]),             false,  "Y  Y    Y    N   Y     N"),
@@ -174,12 +185,9 @@ both_engines!(authorization_matrix, |engine| async move {
         assert_eq!(expect.len(), ACTORS.len(), "{}", case.what);
         for (i, client) in clients.iter().enumerate() {
             let who = ACTORS[i].replace(' ', "-");
-            let path = if case.path.contains("{victim}") || case.path.contains("{vunit}") {
+            let path = if case.path.contains("{v") {
                 counter += 1;
-                let f = fresh(&server, &org, counter).await;
-                case.path
-                    .replace("{victim}", &f.victim)
-                    .replace("{vunit}", &f.vunit)
+                with_fresh(&case.path, &fresh(&server, &org, counter).await)
             } else {
                 case.path.clone()
             };
@@ -241,12 +249,9 @@ both_engines!(authorization_matrix, |engine| async move {
                 );
             }
         }
-        let path = if case.path.contains("{victim}") || case.path.contains("{vunit}") {
+        let path = if case.path.contains("{v") {
             counter += 1;
-            let f = fresh(&server, &org, counter).await;
-            case.path
-                .replace("{victim}", &f.victim)
-                .replace("{vunit}", &f.vunit)
+            with_fresh(&case.path, &fresh(&server, &org, counter).await)
         } else {
             case.path.clone()
         };

@@ -266,7 +266,11 @@ both_engines!(
             )
             .await;
         assert_eq!(taken.status, 422);
-        assert!(taken.body.contains("This email address is already in use."));
+        assert!(
+            taken
+                .body
+                .contains("This email address cannot be used. Choose another one.")
+        );
         let ok = plain
             .post_form(
                 "/toolbox/email",

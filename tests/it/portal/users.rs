@@ -68,10 +68,23 @@ both_engines!(
                 .await,
             9
         );
-        // The same address again is refused on its field.
+        // The same address again is refused on its field; so is an address of another
+        // account, with the same words: an account's administrators never learn where an
+        // address lives. Operator staff are told it is taken.
         let again = post_add(&admin, &add_form(&org.u2.to_string(), "nina@a.test")).await;
         assert_eq!(again.status, 422);
-        assert!(again.body.contains("This email address is already in use."));
+        let unusable = "This email address cannot be used. Choose another one.";
+        assert!(again.body.contains(unusable), "{}", again.body);
+        let before = server.fingerprint().await;
+        let elsewhere = post_add(&admin, &add_form(&org.u2.to_string(), "buser@b.test")).await;
+        assert_eq!(elsewhere.status, 422);
+        assert!(elsewhere.body.contains(unusable));
+        assert!(!elsewhere.body.contains("already in use"));
+        assert_eq!(server.fingerprint().await, before);
+        let operator = server.admin_client().await;
+        let taken = post_add(&operator, &add_form(&org.u2.to_string(), "buser@b.test")).await;
+        assert_eq!(taken.status, 422);
+        assert!(taken.body.contains("This email address is already in use."));
     }
 );
 

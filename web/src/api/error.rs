@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use roster_core::model::Lang;
+use roster_core::model::log_safe;
 use roster_core::{Error, i18n};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -61,7 +62,7 @@ impl ApiError {
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, e.code()),
             Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, e.code()),
             Error::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error (API)");
+                tracing::error!(error = %log_safe(detail), "internal error (API)");
                 (StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
             }
         };

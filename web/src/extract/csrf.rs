@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
+use roster_core::model::log_safe;
 use roster_core::secret;
 use serde::de::DeserializeOwned;
 
@@ -99,7 +100,7 @@ async fn checked_form<T: DeserializeOwned>(
     anon_token: Option<&str>,
 ) -> Result<T, Response> {
     if !same_origin(&parts.headers, state) {
-        tracing::warn!(path = parts.uri.path(), "cross-site form post refused");
+        tracing::warn!(path = %log_safe(parts.uri.path()), "cross-site form post refused");
         return Err(forbidden(parts, state));
     }
     let is_form = parts
@@ -134,7 +135,7 @@ async fn checked_form<T: DeserializeOwned>(
     let matches = |expected: Option<&str>| matches!((expected, sent.as_deref()), (Some(e), Some(s)) if secret::constant_time_eq(e.as_bytes(), s.as_bytes()));
     if !(matches(session_token) || matches(anon_token)) {
         tracing::warn!(
-            path = parts.uri.path(),
+            path = %log_safe(parts.uri.path()),
             "form post without a valid CSRF token refused"
         );
         return Err(forbidden(parts, state));
@@ -143,7 +144,7 @@ async fn checked_form<T: DeserializeOwned>(
     let rest =
         serde_urlencoded::to_string(&pairs).map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
     serde_urlencoded::from_str(&rest).map_err(|e| {
-        tracing::info!(path = parts.uri.path(), error = %e, "form refused");
+        tracing::info!(path = %log_safe(parts.uri.path()), error = %log_safe(&e.to_string()), "form refused");
         StatusCode::BAD_REQUEST.into_response()
     })
 }

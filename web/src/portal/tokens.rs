@@ -64,6 +64,9 @@ pub async fn create_own(
             )
             .await
         }
+        Err(Error::Unauthenticated("reauth-required")) => {
+            crate::portal::auth::reauth::ask("/toolbox#tokens")
+        }
         Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
     }
 }
@@ -83,6 +86,9 @@ pub async fn create_for_user(
             Ok((status, r)) => (None, Some(r), status),
             Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
         },
+        Err(Error::Unauthenticated("reauth-required")) => {
+            return crate::portal::auth::reauth::ask(&format!("/users/{id}#tokens"));
+        }
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
     match build_with_token(&state, &actor, id, "", rejected, new_token).await {

@@ -285,7 +285,7 @@ pub async fn end_other_sessions(
     let result = toolbox::end_other_sessions(&state.ctx, &actor)
         .await
         .map(|_| ());
-    after(&state, &actor, "sessions", "sessions", result).await
+    after(&state, &actor, "sessions", "sessions-others", result).await
 }
 
 pub async fn send_phone_code(

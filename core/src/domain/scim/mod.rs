@@ -13,7 +13,7 @@ pub use user::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::actor::{Scope, Stage};
+use super::actor::{Credential, Scope, Stage};
 
 use super::{Actor, audit};
 use crate::context::Ctx;
@@ -109,6 +109,10 @@ pub async fn authenticate(ctx: &Ctx, token: &str, ip: &str) -> Result<Actor> {
         ip: ip.to_string(),
         must_change_password: false,
         stage: Stage::Full,
+        credential: Credential::Scim {
+            token_id: row.id,
+            name: row.name.clone(),
+        },
         session_ref: Uuid::nil(),
         session_hash: vec![],
     })

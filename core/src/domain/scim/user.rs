@@ -32,8 +32,9 @@ use crate::store::scim::Within;
 
 /// A provider's document for one user is at most this long (JSON text).
 const DOCUMENT_MAX: usize = 32 * 1024;
-/// Users examined for a filter that no index answers whole.
-const SCAN_LIMIT: usize = 100_000;
+/// Users examined at most for a filter that no index answers whole (or a list sorted by
+/// something else than userName); more is refused as too many.
+pub const SCAN_LIMIT: usize = 10_000;
 /// Attributes of a body that are not the provider's data: Roster sets them, keeps them
 /// elsewhere, or ignores them (a password: users set their own).
 const NOT_KEPT: [&str; 8] = [
@@ -349,16 +350,35 @@ fn name_range(lookup: Lookup<'_>) -> Option<(String, String)> {
     }
 }
 
-/// The users matching a filter: (total, the page from `start` (1-based), at most `count`).
-/// `userName eq`, `userName sw` and `externalId eq` start from an index; a filter that is one
-/// of them alone is answered whole by the index (count and page), at any size. Other filters
-/// are applied to the token's subtree (or to what the index found).
+/// Every userName: the range of an unfiltered list.
+fn all_names() -> (String, String) {
+    (String::new(), "\u{10FFFF}".into())
+}
+
+/// What a list asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Want {
+    /// One page from `start` (1-based), at most `count`, in userName order (descending when
+    /// asked).
+    Page {
+        start: usize,
+        count: usize,
+        descending: bool,
+    },
+    /// Every match, for the caller to sort and cut (at most `SCAN_LIMIT` users examined).
+    All,
+}
+
+/// The users matching a filter: (total, the users asked for). An unfiltered list, and a filter
+/// that is `userName eq` or `userName sw` alone, are answered whole by an index (count and
+/// page, in userName order, at any size). Any other filter, and every `Want::All`, examines at
+/// most `SCAN_LIMIT` users of the token's scope (starting from an index when the filter has an
+/// `and` with one); more is refused as too many, so no request costs more than that.
 pub async fn list_users(
     ctx: &Ctx,
     actor: &Actor,
     filter: Option<&Filter>,
-    start: usize,
-    count: usize,
+    want: Want,
     base: &str,
 ) -> Result<(usize, Vec<Value>)> {
     let scope = actor.primary_scope().ok_or(Error::Forbidden)?.clone();
@@ -369,63 +389,60 @@ pub async fn list_users(
     } else {
         Within::Subtree(&scope.path)
     };
-    let candidates: Vec<Uuid> = match hint {
-        Some(h) => {
-            let mut conn = ctx.db.conn().await?;
-            match (h.lookup, name_range(h.lookup)) {
-                (_, Some((lo, hi))) if h.exact => {
-                    let range = (lo.as_str(), hi.as_str());
-                    let account = actor.account_id.0;
-                    let total =
-                        store::scim::count_by_name_range(conn.ex(), account, within, range).await?;
-                    let page = store::scim::users_by_name_range(
-                        conn.ex(),
-                        account,
-                        within,
-                        range,
-                        count.min(SCAN_LIMIT) as i64,
-                        start.saturating_sub(1) as i64,
-                    )
-                    .await?;
-                    drop(conn);
-                    let out = load(ctx, actor, &page, base).await?;
-                    return Ok((total as usize, out.into_iter().map(|(v, _)| v).collect()));
-                }
-                (_, Some((lo, hi))) => {
-                    store::scim::users_by_name_range(
-                        conn.ex(),
-                        actor.account_id.0,
-                        within,
-                        (&lo, &hi),
-                        SCAN_LIMIT as i64,
-                        0,
-                    )
-                    .await?
-                }
-                (Lookup::ExternalIdEq(e), None) => {
-                    store::scim::user_by_external_id(conn.ex(), actor.account_id.0, e)
-                        .await?
-                        .into_iter()
-                        .collect()
-                }
-                _ => vec![],
-            }
+    let account = actor.account_id.0;
+    let exact_range = match (filter, hint) {
+        (None, _) => Some(all_names()),
+        (Some(_), Some(h)) if h.exact => name_range(h.lookup),
+        _ => None,
+    };
+    if let (
+        Some((lo, hi)),
+        Want::Page {
+            start,
+            count,
+            descending,
+        },
+    ) = (&exact_range, want)
+    {
+        let range = (lo.as_str(), hi.as_str());
+        let mut conn = ctx.db.conn().await?;
+        let total = store::scim::count_by_name_range(conn.ex(), account, within, range).await?;
+        let (limit, offset) = window(total as usize, start, count, descending);
+        let mut page =
+            store::scim::users_by_name_range(conn.ex(), account, within, range, limit, offset)
+                .await?;
+        drop(conn);
+        if descending {
+            page.reverse();
         }
-        None => {
-            let mut ids = vec![];
-            let mut f = user::ListFilter {
-                node: Some(scope.node_id),
-                ..Default::default()
-            };
-            loop {
-                let page = user::list_users(ctx, actor, &f).await?;
-                ids.extend(page.users.iter().filter(|u| !u.is_system).map(|u| u.id.0));
-                match page.next {
-                    Some(n) if ids.len() < SCAN_LIMIT => f.after = Some(n),
-                    _ => break,
-                }
+        let out = load(ctx, actor, &page, base).await?;
+        return Ok((total as usize, out.into_iter().map(|(v, _)| v).collect()));
+    }
+    let candidates: Vec<Uuid> = {
+        let mut conn = ctx.db.conn().await?;
+        match hint.map(|h| h.lookup) {
+            Some(Lookup::ExternalIdEq(e)) => {
+                store::scim::user_by_external_id(conn.ex(), account, e)
+                    .await?
+                    .into_iter()
+                    .collect()
             }
-            ids
+            lookup => {
+                let (lo, hi) = lookup.and_then(name_range).unwrap_or_else(all_names);
+                let ids = store::scim::users_by_name_range(
+                    conn.ex(),
+                    account,
+                    within,
+                    (&lo, &hi),
+                    SCAN_LIMIT as i64 + 1,
+                    0,
+                )
+                .await?;
+                if ids.len() > SCAN_LIMIT {
+                    return Err(Error::field("filter", "scim-too-many"));
+                }
+                ids
+            }
         }
     };
     // An id found by external id may lie outside the token's subtree: `load` leaves it out.
@@ -438,12 +455,36 @@ pub async fn list_users(
         }
     }
     let total = matching.len();
-    let page = matching
-        .into_iter()
-        .skip(start.saturating_sub(1))
-        .take(count)
-        .collect();
-    Ok((total, page))
+    Ok(match want {
+        Want::All => (total, matching),
+        Want::Page {
+            start,
+            count,
+            descending,
+        } => {
+            if descending {
+                matching.reverse();
+            }
+            let page = matching
+                .into_iter()
+                .skip(start.saturating_sub(1))
+                .take(count)
+                .collect();
+            (total, page)
+        }
+    })
+}
+
+/// The limit and offset of a page from `start` (1-based) of `count` among `total` in index
+/// order; descending pages count from the end (the caller reverses what comes back).
+fn window(total: usize, start: usize, count: usize, descending: bool) -> (i64, i64) {
+    let skip = start.saturating_sub(1);
+    if !descending {
+        return (count as i64, skip as i64);
+    }
+    let end = total.saturating_sub(skip);
+    let begin = end.saturating_sub(count);
+    ((end - begin) as i64, begin as i64)
 }
 
 /// A User body as a provider sends it (create and replace).
@@ -730,7 +771,7 @@ pub async fn replace_user(
         user_names_free(ctx, &account, &[&input.user_name], Some(id)).await?;
         let mut conn = ctx.db.conn().await?;
         if input.email != d.email {
-            email::address_free(conn.ex(), &input.email).await?;
+            email::address_free(conn.ex(), actor, &input.email).await?;
         }
         if let Some(e) = &input.external_id
             && store::scim::user_by_external_id(conn.ex(), account.id, e)

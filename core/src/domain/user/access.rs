@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{keep_an_admin, user_in_scope};
 use crate::context::Ctx;
 use crate::domain::node::node_in_scope;
+use crate::domain::rank::{Need, require_outranks, user_to_change};
 use crate::domain::{Actor, audit};
 use crate::error::{Error, Result};
 use crate::model::{Email, NodeId, NodeKind, UserId};
@@ -66,6 +67,7 @@ pub async fn add_node_admin(ctx: &Ctx, actor: &Actor, node: NodeId, email: &str)
     if subject.account_id != node.account_id {
         return Err(Error::field("email", "access-user-not-found"));
     }
+    require_outranks(&mut tx, actor, &subject, now.millis()).await?;
     let existing = store::grant::list_node_admins(tx.ex(), &[node.id]).await?;
     if existing.iter().any(|g| g.subject_user_id == subject.id) {
         return Ok(());
@@ -114,6 +116,7 @@ pub async fn remove_node_admin(
     let user = store::user::find_user(tx.ex(), subject.0)
         .await?
         .ok_or(Error::NotFound)?;
+    require_outranks(&mut tx, actor, &user, now.millis()).await?;
     if node.id == user.account_id {
         keep_an_admin(&mut tx, &user, true).await?;
     }
@@ -161,14 +164,16 @@ pub async fn list_access(ctx: &Ctx, actor: &Actor, target: UserId) -> Result<Vec
 pub async fn add_access(ctx: &Ctx, actor: &Actor, target: UserId, email: &str) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let (user, node) = user_in_scope(&mut tx, actor, target.0).await?;
-    if !actor.administers_path(&node.path) {
-        return Err(Error::Forbidden);
+    let (user, _) = user_to_change(&mut tx, actor, target.0, Need::Scope, now.millis()).await?;
+    // A delegate never covers someone who administers anything: such Access would be empty.
+    if user.user_type == "administrator" || store::grant::holds_grants(tx.ex(), user.id).await? {
+        return Err(Error::field("email", "access-target-administers"));
     }
     let subject = subject_in_scope(&mut tx, actor, email).await?;
     if subject.id == user.id {
         return Err(Error::field("email", "access-not-self"));
     }
+    require_outranks(&mut tx, actor, &subject, now.millis()).await?;
     let existing = store::grant::list_user_delegates(tx.ex(), user.id).await?;
     if existing.iter().any(|g| g.subject_user_id == subject.id) {
         return Ok(());
@@ -205,9 +210,9 @@ pub async fn remove_access(
 ) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let (user, node) = user_in_scope(&mut tx, actor, target.0).await?;
-    if !actor.administers_path(&node.path) {
-        return Err(Error::Forbidden);
+    let (user, _) = user_to_change(&mut tx, actor, target.0, Need::Scope, now.millis()).await?;
+    if let Some(holder) = store::user::find_user(tx.ex(), subject.0).await? {
+        require_outranks(&mut tx, actor, &holder, now.millis()).await?;
     }
     if !store::grant::delete_user_grant(tx.ex(), subject.0, user.id).await? {
         return Err(Error::NotFound);
@@ -259,14 +264,35 @@ pub async fn who_can_administer(ctx: &Ctx, actor: &Actor, target: UserId) -> Res
             node_name: String::new(),
         })
         .collect();
-    out.extend(node_grants.iter().map(|g| Reach {
-        holder: holder(g),
-        via: match g.node_kind.as_deref() {
+    let mut staff_shown = false;
+    for g in &node_grants {
+        let via = match g.node_kind.as_deref() {
             Some("operator") => "operator",
             Some("account") => "account",
             _ => "unit",
-        },
-        node_name: g.node_name.clone().unwrap_or_default(),
-    }));
+        };
+        // Operator staff are named to operator staff only; anyone else sees that they exist.
+        if via == "operator" && !actor.is_operator() {
+            if !staff_shown {
+                staff_shown = true;
+                out.push(Reach {
+                    holder: AccessHolder {
+                        user_id: UserId(Uuid::nil()),
+                        name: String::new(),
+                        email: String::new(),
+                        active: true,
+                    },
+                    via,
+                    node_name: String::new(),
+                });
+            }
+            continue;
+        }
+        out.push(Reach {
+            holder: holder(g),
+            via,
+            node_name: g.node_name.clone().unwrap_or_default(),
+        });
+    }
     Ok(out)
 }

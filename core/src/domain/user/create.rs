@@ -228,7 +228,7 @@ pub(crate) async fn insert_new_user(
         return Err(if input.system {
             Error::field("login", "error-login-taken")
         } else {
-            Error::field("email", "error-email-taken")
+            crate::domain::email::address_taken(actor)
         });
     }
     result?;

@@ -4,9 +4,10 @@
 use serde_json::json;
 
 use super::profile::ProfileInput;
-use super::{keep_an_admin, save, search_terms, user_in_scope, user_json};
+use super::{keep_an_admin, save, search_terms, user_json};
 use crate::context::Ctx;
 use crate::domain::node::node_in_scope;
+use crate::domain::rank::{Need, user_to_change};
 use crate::domain::{Actor, audit, auth};
 use crate::error::{Error, Problems, Result};
 use crate::model::{Lang, NodeId, UserId, UserStatus, UserType, parse_line, parse_text};
@@ -37,7 +38,7 @@ pub async fn update_settings(
     let now = ctx.clock.now();
     // Scope first (out of scope is 404 whatever the input), then every field.
     let mut tx = ctx.db.begin().await?;
-    let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    let (before, _) = user_to_change(&mut tx, actor, id.0, Need::Any, now.millis()).await?;
     let mut p = Problems::default();
     let friendly_name = p
         .check(parse_line("friendly_name", &input.friendly_name, 100))
@@ -113,7 +114,7 @@ pub async fn set_services(
     }
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let (mut user, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    let (mut user, _) = user_to_change(&mut tx, actor, id.0, Need::Any, now.millis()).await?;
     let before = store::user::list_services(tx.ex(), user.id).await?;
     let after: Vec<String> = ctx
         .settings
@@ -151,10 +152,7 @@ pub async fn move_user(
 ) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let (before, from) = user_in_scope(&mut tx, actor, id.0).await?;
-    if !actor.administers_path(&from.path) {
-        return Err(Error::Forbidden);
-    }
+    let (before, from) = user_to_change(&mut tx, actor, id.0, Need::Scope, now.millis()).await?;
     let to = node_in_scope(tx.ex(), actor, target.0)
         .await
         .map_err(|_| Error::field("node", "move-target-invalid"))?;
@@ -196,7 +194,7 @@ pub async fn set_password(
 ) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    let (before, _) = user_to_change(&mut tx, actor, id.0, Need::Any, now.millis()).await?;
     if before.kind == "system" {
         return Err(Error::NotFound);
     }
@@ -204,7 +202,7 @@ pub async fn set_password(
     drop(tx);
     let hash = auth::hash_password(ctx, new_password).await?;
     let mut tx = ctx.db.begin().await?;
-    let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    let (before, _) = user_to_change(&mut tx, actor, id.0, Need::Any, now.millis()).await?;
     let mut after = before.clone();
     after.password_hash = Some(hash);
     after.password_must_change = true;
@@ -213,6 +211,9 @@ pub async fn set_password(
     }
     after.updated_at = now.millis();
     save(tx.ex(), &after, version).await?;
+    // Whoever held the user's sessions or personal tokens is out.
+    store::session::delete_sessions_of(tx.ex(), before.id).await?;
+    store::api_token::revoke_tokens_of(tx.ex(), before.id, now.millis()).await?;
     // The user hears that someone else set their password (never the password itself).
     if let Some(email) = &before.email {
         let payload = json!({ "user": before.id.to_string(), "by": actor.display_name });
@@ -253,7 +254,7 @@ pub async fn set_notes(
     let notes = parse_text("notes", notes, NOTES_MAX)?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let (before, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    let (before, _) = user_to_change(&mut tx, actor, id.0, Need::Any, now.millis()).await?;
     let mut after = before.clone();
     after.notes = notes;
     after.updated_at = now.millis();
@@ -283,10 +284,7 @@ pub async fn set_status(
 ) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let (before, from) = user_in_scope(&mut tx, actor, id.0).await?;
-    if !actor.administers_path(&from.path) {
-        return Err(Error::Forbidden);
-    }
+    let (before, _) = user_to_change(&mut tx, actor, id.0, Need::Scope, now.millis()).await?;
     if before.id == actor.user_id.0 {
         return Err(Error::Conflict("error-not-yourself"));
     }
@@ -322,10 +320,7 @@ pub async fn set_status(
 pub async fn delete_user(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let (before, from) = user_in_scope(&mut tx, actor, id.0).await?;
-    if !actor.administers_path(&from.path) {
-        return Err(Error::Forbidden);
-    }
+    let (before, from) = user_to_change(&mut tx, actor, id.0, Need::Scope, now.millis()).await?;
     if before.id == actor.user_id.0 {
         return Err(Error::Conflict("error-not-yourself"));
     }

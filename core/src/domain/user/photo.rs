@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::user_in_scope;
 use crate::context::Ctx;
+use crate::domain::rank::{Need, user_to_change};
 use crate::domain::{Actor, audit};
 use crate::error::{Error, Result};
 use crate::model::UserId;
@@ -15,8 +16,13 @@ use crate::store;
 
 pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
 const MAX_SIDE: u32 = 256;
-/// A picture larger than this is refused before it is decoded (a pixel flood).
-const MAX_PIXELS: u64 = 40_000_000;
+/// A picture larger than this is refused before it is decoded (a pixel flood): 24 megapixels
+/// (6000 × 4000, more than a phone's photo) take at most 96 MB as RGBA.
+const MAX_PIXELS: u64 = 24_000_000;
+/// The most a decode may allocate; one decode runs at a time (`Ctx::decoding`).
+pub(crate) const MAX_ALLOC: u64 = 128 * 1024 * 1024;
+/// How long an upload waits for its turn to be decoded before the node answers busy.
+const DECODE_QUEUE: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub struct Photo {
     pub content_type: String,
@@ -44,9 +50,9 @@ fn process(upload: &[u8]) -> Result<Vec<u8>> {
     }
     let mut reader = ImageReader::with_format(Cursor::new(upload), format);
     let mut limits = Limits::default();
-    limits.max_image_width = Some(10_000);
-    limits.max_image_height = Some(10_000);
-    limits.max_alloc = Some(256 * 1024 * 1024);
+    limits.max_image_width = Some(12_000);
+    limits.max_image_height = Some(12_000);
+    limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
     let img = reader.decode().map_err(|_| not_image())?;
     let img = if img.width() > MAX_SIDE || img.height() > MAX_SIDE {
@@ -65,13 +71,22 @@ pub async fn set_photo(ctx: &Ctx, actor: &Actor, id: UserId, upload: Vec<u8>) ->
     let now = ctx.clock.now();
     {
         let mut conn = ctx.db.conn().await?;
-        user_in_scope(&mut conn, actor, id.0).await?;
+        user_to_change(&mut conn, actor, id.0, Need::Any, now.millis()).await?;
     }
-    let bytes = tokio::task::spawn_blocking(move || process(&upload))
+    let permit = tokio::time::timeout(DECODE_QUEUE, ctx.decoding.clone().acquire_owned())
         .await
-        .map_err(Error::internal)??;
+        .map_err(|_| Error::RateLimited {
+            retry_after_secs: 5,
+        })?
+        .map_err(Error::internal)?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        process(&upload)
+    })
+    .await
+    .map_err(Error::internal)??;
     let mut tx = ctx.db.begin().await?;
-    let (user, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    let (user, _) = user_to_change(&mut tx, actor, id.0, Need::Any, now.millis()).await?;
     store::user::upsert_photo(tx.ex(), user.id, "image/webp", &bytes, now.millis()).await?;
     audit::record(
         tx.ex(),
@@ -91,7 +106,7 @@ pub async fn set_photo(ctx: &Ctx, actor: &Actor, id: UserId, upload: Vec<u8>) ->
 pub async fn remove_photo(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let (user, _) = user_in_scope(&mut tx, actor, id.0).await?;
+    let (user, _) = user_to_change(&mut tx, actor, id.0, Need::Any, now.millis()).await?;
     store::user::delete_photo(tx.ex(), user.id).await?;
     audit::record(
         tx.ex(),
