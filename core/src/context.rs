@@ -75,6 +75,8 @@ pub struct Ctx {
     pub(crate) hashing: Arc<Semaphore>,
     /// How long a password check waits for its turn before the request is refused as busy.
     pub(crate) hash_queue: std::time::Duration,
+    /// Requests with a wrong credential, counted per address and minute (bounded).
+    pub(crate) auth_failures: Arc<crate::domain::auth_failures::AuthFailures>,
     /// Photo decodes at once: a decoded picture may take up to `photo::MAX_ALLOC` bytes, so
     /// they run one at a time and a queue of uploads waits here.
     pub(crate) decoding: Arc<Semaphore>,
@@ -97,8 +99,14 @@ impl Ctx {
             hashing: Arc::new(Semaphore::new(permits)),
             hash_queue: std::time::Duration::from_secs(5),
             decoding: Arc::new(Semaphore::new(1)),
+            auth_failures: Arc::default(),
             webauthn,
         }
+    }
+
+    /// Addresses with failed authentications told apart this minute (for tests of the bound).
+    pub fn auth_failure_addresses(&self) -> usize {
+        self.auth_failures.addresses(self.clock.now())
     }
 
     /// The same context with `permits` hashes at once and `queue` as the longest wait.

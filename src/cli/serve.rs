@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use roster_core::domain::{auth, setup};
+use roster_core::domain::{auth, auth_failures, setup, throttle};
 use roster_core::outbox::{Transport, worker};
 use roster_core::password::HashCost;
 use roster_core::{Clock, Ctx, Db, Settings};
@@ -102,7 +102,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Duration::from_millis(args.outbox_poll_ms),
         worker_stopped,
     ));
-    let sweeper = tokio::spawn(sweep_sessions(ctx.clone()));
+    let sweeper = tokio::spawn(maintain(ctx.clone()));
+    let flush_ctx = ctx.clone();
     roster_web::serve(
         listener,
         AppState::new(ctx)
@@ -112,6 +113,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     sweeper.abort();
+    if let Err(e) = auth_failures::flush(&flush_ctx, true).await {
+        tracing::warn!(error = %e, "failed authentications not written");
+    }
     let _ = stop_worker.send(true);
     let _ = worker.await;
     db.close().await;
@@ -154,15 +158,28 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// Removes expired and idle sessions every ten minutes.
-async fn sweep_sessions(ctx: Ctx) {
-    let mut every = tokio::time::interval(Duration::from_secs(600));
+/// Housekeeping: every ten seconds the failed authentications of past minutes go into the
+/// audit trail (one event per address and minute); every ten minutes expired sessions and
+/// throttle counters that count for nothing are removed.
+async fn maintain(ctx: Ctx) {
+    let mut every = tokio::time::interval(Duration::from_secs(10));
+    let mut ticks: u64 = 0;
     loop {
         every.tick().await;
+        if let Err(e) = auth_failures::flush(&ctx, false).await {
+            tracing::warn!(error = %e, "failed authentications not written");
+        }
+        ticks += 1;
+        if ticks % 60 != 1 {
+            continue;
+        }
         match auth::sweep_sessions(&ctx).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+        }
+        if let Err(e) = throttle::sweep(&ctx).await {
+            tracing::warn!(error = %e, "throttle sweep failed");
         }
     }
 }

@@ -110,12 +110,22 @@ both_engines!(
         // A malformed id is a resource that does not exist, in the same body.
         let bad = get(&server, "/api/v1/users/not-an-id", &auth).await;
         assert_eq!((bad.status, bad.code()), (404, "error-not-found"));
+        // Failures are written once a minute per address, with their count.
+        roster_core::domain::auth_failures::flush(&server.ctx, true)
+            .await
+            .unwrap();
         assert_eq!(
             server
                 .count("SELECT COUNT(*) FROM audit_events WHERE action = 'api.auth.failed'")
                 .await,
             1,
             "the wrong token (a missing one is no attempt)"
+        );
+        assert!(
+            server
+                .text("SELECT after_data FROM audit_events WHERE action = 'api.auth.failed'")
+                .await
+                .contains("\"count\":1")
         );
     }
 );

@@ -3,7 +3,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::domain::Actor;
+use crate::domain::{Actor, Credential};
 use crate::error::Result;
 use crate::model::Timestamp;
 use crate::store::{self, Ex, audit::NewAuditEvent};
@@ -28,12 +28,18 @@ pub(crate) async fn record(
             v.to_string()
         }
     };
+    // A provider signs with its token's name ("SCIM: Okta"), everyone else with their address.
+    let label = match &actor.credential {
+        Credential::Scim { .. } => &actor.display_name,
+        _ => &actor.email,
+    };
     store::audit::insert_audit_event(
         ex,
         NewAuditEvent {
             at: at.millis(),
             actor_user_id: actor.audit_id(),
-            actor_label: &actor.email,
+            actor_label: label,
+            credential_id: actor.credential.token_id(),
             action,
             target_kind,
             target_id: target_id.to_string(),

@@ -1,7 +1,7 @@
-//! Sign-in, the session behind every request, and sign-out.
+//! Sign-in, the session behind every request, re-authentication and sign-out.
 //!
-//! Throttling: failures are counted per client address and per typed email address, in the
-//! database so that every node sees them. After `FREE_FAILURES` a key must wait a delay that
+//! Throttling (`throttle`): attempts are reserved per client address and per typed email
+//! address before the password is checked. After `FREE_FAILURES` a key must wait a delay that
 //! doubles with each further failure, up to a cap; while it waits, attempts are refused before
 //! any password is checked. A browser that has signed in as a user before carries a device
 //! cookie, and for that user it skips the per-account count: an attacker guessing a user's
@@ -10,7 +10,8 @@
 use uuid::Uuid;
 
 use super::actor::{Actor, Scope, Stage};
-use super::mfa;
+use super::throttle::{self, Key};
+use super::{hasher, mfa};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{Email, Lang, NodeId, NodeKind, Timestamp, UserId};
@@ -24,8 +25,6 @@ pub const FREE_FAILURES: i64 = 5;
 pub const ADDRESS_DELAY_CAP_SECS: i64 = 15 * 60;
 /// Longest wait for one account (short: the owner may be the one waiting).
 pub const ACCOUNT_DELAY_CAP_SECS: i64 = 60;
-/// Failures older than this are forgotten.
-pub const WINDOW_SECS: i64 = 60 * 60;
 /// A session's last-seen time is written at most this often.
 const TOUCH_EVERY_SECS: i64 = 60;
 
@@ -50,61 +49,27 @@ pub struct SignedIn {
     pub stage: Stage,
 }
 
-/// The delay a key must wait after `failures` failures, the last at `last`.
-pub(crate) fn wait_until(failures: i64, last: i64, cap_secs: i64) -> Option<Timestamp> {
-    if failures < FREE_FAILURES {
-        return None;
-    }
-    let exp = (failures - FREE_FAILURES).min(20) as u32;
-    let delay = 2_i64.pow(exp).min(cap_secs);
-    Some(Timestamp::from_millis(last).plus_secs(delay))
-}
-
-/// A throttle key's state: whether it has counted failures, and until when it must wait (after
-/// `free` free failures, doubling up to `cap_secs`; failures older than the window forgotten).
-pub(crate) async fn throttle_state(
-    ex: Ex<'_>,
-    key: &str,
-    free: i64,
-    cap_secs: i64,
-    now: Timestamp,
-) -> Result<(bool, Option<Timestamp>)> {
-    let Some(row) = store::throttle::find_throttle(ex, key).await? else {
-        return Ok((false, None));
-    };
-    if row.last_failure_at < now.millis() - WINDOW_SECS * 1000 {
-        return Ok((true, None));
-    }
-    // `wait_until` counts from FREE_FAILURES; shift for another number of free failures.
-    let wait = wait_until(
-        row.failures - (free - FREE_FAILURES),
-        row.last_failure_at,
-        cap_secs,
-    )
-    .filter(|u| *u > now);
-    Ok((true, wait))
-}
-
-/// Refuses with 429 while `key` must wait.
-pub(crate) fn refuse_until(wait: Option<Timestamp>, now: Timestamp) -> Result<()> {
-    match wait {
-        Some(until) => Err(Error::RateLimited {
-            retry_after_secs: now.secs_until(until),
-        }),
-        None => Ok(()),
-    }
-}
-
-fn throttle_keys(ip: &str, email: &str, check_account: bool) -> Vec<(String, i64)> {
-    let mut keys = vec![(format!("ip:{ip}"), ADDRESS_DELAY_CAP_SECS)];
+/// The sign-in keys of an attempt: the client address, and (unless the browser is known for
+/// this user) the typed address, normalized like stored addresses so that case and spaces give
+/// an attacker no extra tries.
+fn throttle_keys(ip: &str, email: &str, check_account: bool) -> Vec<Key> {
+    let mut keys = vec![Key::new(
+        format!("ip:{}", crate::model::address_bucket(ip)),
+        FREE_FAILURES,
+        ADDRESS_DELAY_CAP_SECS,
+    )];
     if check_account {
-        // Normalized like stored addresses, so case and spaces do not give an attacker more tries.
-        keys.push((
-            format!("account:{}", email.trim().to_lowercase()),
-            ACCOUNT_DELAY_CAP_SECS,
-        ));
+        keys.push(account_key(email));
     }
     keys
+}
+
+fn account_key(email: &str) -> Key {
+    Key::new(
+        format!("account:{}", email.trim().to_lowercase()),
+        FREE_FAILURES,
+        ACCOUNT_DELAY_CAP_SECS,
+    )
 }
 
 /// Signs a person in with email and password. Wrong credentials, unknown addresses, invited,
@@ -124,15 +89,10 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
         (Some(u), Some(h)) => store::device::is_known_device(conn.ex(), h, u.id).await?,
         _ => false,
     };
-    let keys = throttle_keys(input.ip, input.email, !known_device);
-    let mut wait = None;
-    for (key, cap) in &keys {
-        let (_, until) = throttle_state(conn.ex(), key, FREE_FAILURES, *cap, now).await?;
-        wait = wait.max(until);
-    }
     drop(conn);
+    let keys = throttle_keys(input.ip, input.email, !known_device);
     let user_id = user.as_ref().map(|u| u.id);
-    if let Some(until) = wait {
+    if let Err(refused) = throttle::reserve(ctx, &keys, now).await {
         let mut tx = ctx.db.begin().await?;
         audit_sign_in(
             tx.ex(),
@@ -145,14 +105,12 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
         )
         .await?;
         tx.commit().await?;
-        return Err(Error::RateLimited {
-            retry_after_secs: now.secs_until(until),
-        });
+        return Err(refused);
     }
 
     let usable =
         user.filter(|u| u.kind == "person" && u.status == "active" && u.password_hash.is_some());
-    let ok = check_password(
+    let ok = hasher::verify(
         ctx,
         input.password,
         usable.as_ref().and_then(|u| u.password_hash.clone()),
@@ -168,10 +126,7 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
     };
     let mut tx = ctx.db.begin().await?;
     let (Some(user), Some((stage, sms_to))) = (usable.filter(|_| ok), next) else {
-        let window_start = now.millis() - WINDOW_SECS * 1000;
-        for (key, _) in &keys {
-            store::throttle::record_failure(tx.ex(), key, now.millis(), window_start).await?;
-        }
+        // The attempt stays counted: it was reserved as a failure.
         audit_sign_in(
             tx.ex(),
             now,
@@ -191,11 +146,12 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
         .as_deref()
         .is_some_and(|h| password::needs_rehash(ctx.settings.hash_cost, h))
     {
-        let rehashed = hash_password(ctx, input.password).await?;
+        let rehashed = hasher::hash(ctx, input.password).await?;
         store::user::update_password_hash(tx.ex(), user.id, &rehashed).await?;
     }
-    let account_key = &throttle_keys(input.ip, input.email, true)[1].0;
-    store::throttle::clear_throttle(tx.ex(), account_key).await?;
+    // The right password takes its reservation back, and the account's count is forgotten.
+    throttle::release(tx.ex(), &keys[0]).await?;
+    throttle::clear(tx.ex(), &account_key(input.email)).await?;
     let (session_token, session_ref) = create_session(
         tx.ex(),
         ctx,
@@ -248,60 +204,6 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
         lang: Lang::parse(&user.language).unwrap_or_default(),
         stage,
     })
-}
-
-/// A turn at hashing; when every turn stays taken for the context's queue time (5 s), the
-/// node is busy and answers 429 with a short wait instead of queueing without bound.
-async fn hashing_permit(ctx: &Ctx) -> Result<tokio::sync::OwnedSemaphorePermit> {
-    match tokio::time::timeout(ctx.hash_queue, ctx.hashing.clone().acquire_owned()).await {
-        Ok(Ok(permit)) => Ok(permit),
-        Ok(Err(_)) => Err(Error::internal("hashing closed")),
-        Err(_) => Err(Error::RateLimited {
-            retry_after_secs: 1,
-        }),
-    }
-}
-
-/// Verifies on the blocking pool (argon2 takes tens of milliseconds of CPU). With no stored
-/// hash it spends the same work on a dummy, so unknown addresses answer in the same time.
-/// Checks a typed secret against a stored hash, or spends the same work on a dummy when there
-/// is none (unknown logins answer in the same time).
-pub(crate) async fn check_secret_or_dummy(
-    ctx: &Ctx,
-    typed: &str,
-    stored: Option<String>,
-) -> Result<bool> {
-    check_password(ctx, typed, stored).await
-}
-
-/// Checks a typed one-time secret (an SMS or recovery code) against its argon2id hash.
-pub(crate) async fn verify_secret(ctx: &Ctx, typed: &str, hash: &str) -> Result<bool> {
-    check_password(ctx, typed, Some(hash.to_string())).await
-}
-
-async fn check_password(ctx: &Ctx, password: &str, stored: Option<String>) -> Result<bool> {
-    let _permit = hashing_permit(ctx).await?;
-    let cost = ctx.settings.hash_cost;
-    let password = password.to_string();
-    tokio::task::spawn_blocking(move || match stored {
-        Some(h) => password::verify(&password, &h),
-        None => {
-            password::verify_dummy(cost, &password);
-            false
-        }
-    })
-    .await
-    .map_err(Error::internal)
-}
-
-/// Hashes on the blocking pool.
-pub(crate) async fn hash_password(ctx: &Ctx, password: &str) -> Result<String> {
-    let _permit = hashing_permit(ctx).await?;
-    let cost = ctx.settings.hash_cost;
-    let password = password.to_string();
-    tokio::task::spawn_blocking(move || password::hash(cost, &password))
-        .await
-        .map_err(Error::internal)?
 }
 
 pub(crate) async fn create_session(
@@ -500,44 +402,52 @@ pub fn require_recent_auth(ctx: &Ctx, actor: &Actor) -> Result<()> {
     }
 }
 
-/// Re-authentication: the password again; the session gets a new id (returned for the cookie)
-/// and a fresh proof time. Wrong passwords count against the same throttle as sign-in.
-pub async fn reauthenticate(ctx: &Ctx, actor: &Actor, password_typed: &str) -> Result<String> {
+/// Checks the actor's own password (re-authentication, the toolbox's current password):
+/// reserved against the same throttle as sign-in and verified by the bounded hasher. A wrong
+/// password is audited as `failed_action` and named on `field`.
+pub(crate) async fn check_own_password(
+    ctx: &Ctx,
+    actor: &Actor,
+    typed: &str,
+    field: &'static str,
+    failed_action: &str,
+) -> Result<()> {
     let now = ctx.clock.now();
     let keys = throttle_keys(&actor.ip, &actor.email, true);
-    {
-        let mut conn = ctx.db.conn().await?;
-        for (key, cap) in &keys {
-            let (_, until) = throttle_state(conn.ex(), key, FREE_FAILURES, *cap, now).await?;
-            refuse_until(until, now)?;
-        }
-    }
+    throttle::reserve(ctx, &keys, now).await?;
     let stored = {
         let mut conn = ctx.db.conn().await?;
         store::user::find_user(conn.ex(), actor.user_id.0)
             .await?
             .and_then(|u| u.password_hash)
     };
-    let ok = check_password(ctx, password_typed, stored).await?;
+    let ok = hasher::verify(ctx, typed, stored).await?;
     let mut tx = ctx.db.begin().await?;
-    if !ok {
-        let window_start = now.millis() - WINDOW_SECS * 1000;
-        for (key, _) in &keys {
-            store::throttle::record_failure(tx.ex(), key, now.millis(), window_start).await?;
-        }
-        audit_sign_in(
-            tx.ex(),
-            now,
-            Some(actor.user_id.0),
-            &actor.email,
-            &actor.ip,
-            "reauth.failed",
-            "refused",
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(Error::field("password", "password-current-wrong"));
+    if ok {
+        throttle::release(tx.ex(), &keys[0]).await?;
+        throttle::clear(tx.ex(), &account_key(&actor.email)).await?;
+        return tx.commit().await;
     }
+    audit_sign_in(
+        tx.ex(),
+        now,
+        Some(actor.user_id.0),
+        &actor.email,
+        &actor.ip,
+        failed_action,
+        "refused",
+    )
+    .await?;
+    tx.commit().await?;
+    Err(Error::field(field, "password-current-wrong"))
+}
+
+/// Re-authentication: the password again; the session gets a new id (returned for the cookie)
+/// and a fresh proof time. Wrong passwords count against the same throttle as sign-in.
+pub async fn reauthenticate(ctx: &Ctx, actor: &Actor, password_typed: &str) -> Result<String> {
+    check_own_password(ctx, actor, password_typed, "password", "reauth.failed").await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
     let token = secret::new_token()?;
     if !store::session::rotate_session(
         tx.ex(),
@@ -568,27 +478,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn delays_start_after_free_failures_and_are_capped() {
-        assert_eq!(wait_until(FREE_FAILURES - 1, 0, 60), None);
-        assert_eq!(
-            wait_until(FREE_FAILURES, 0, 60),
-            Some(Timestamp::from_millis(1000))
-        );
-        assert_eq!(
-            wait_until(FREE_FAILURES + 3, 0, 60),
-            Some(Timestamp::from_millis(8000))
-        );
-        assert_eq!(
-            wait_until(FREE_FAILURES + 40, 0, 60),
-            Some(Timestamp::from_millis(60_000))
-        );
-    }
-
-    #[test]
     fn keys_are_normalized() {
         let a = throttle_keys("1.2.3.4", "  Alice@X.test ", true);
         let b = throttle_keys("1.2.3.4", "alice@x.test", true);
         assert_eq!(a, b);
         assert_eq!(throttle_keys("1.2.3.4", "a@x.test", false).len(), 1);
+        // One IPv6 network of 64 bits is one client.
+        let c = throttle_keys("2001:db8:1:2:aaaa::1", "a@x.test", false);
+        let d = throttle_keys("2001:db8:1:2:bbbb::9", "a@x.test", false);
+        assert_eq!(c, d);
     }
 }

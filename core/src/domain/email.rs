@@ -162,6 +162,7 @@ pub async fn confirm_email_change(ctx: &Ctx, token: &str, ip: &str) -> Result<()
             after: json!({"email": after.email}).to_string(),
             ip,
             outcome: "ok",
+            credential_id: None,
         },
     )
     .await?;

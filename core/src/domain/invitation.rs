@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::user::user_in_scope;
-use super::{Actor, audit, auth};
+use super::{Actor, audit};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{Timestamp, UserId};
@@ -36,7 +36,7 @@ pub async fn accept_invitation(
     if new_password != repeat {
         return Err(Error::field("password_repeat", "password-mismatch"));
     }
-    let hash = auth::hash_password(ctx, new_password).await?;
+    let hash = crate::domain::hasher::hash(ctx, new_password).await?;
     let mut tx = ctx.db.begin().await?;
     let row = super::links::live(tx.ex(), token, INVITATION_PURPOSE, now).await?;
     super::links::use_once(tx.ex(), token, now).await?;
@@ -68,6 +68,7 @@ pub async fn accept_invitation(
             after: json!({"status": "active", "email_verified": true}).to_string(),
             ip,
             outcome: "ok",
+            credential_id: None,
         },
     )
     .await?;

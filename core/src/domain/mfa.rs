@@ -20,6 +20,8 @@ use webauthn_rs::prelude::{
 
 use super::actor::Stage;
 use super::auth::{self, require_recent_auth};
+use super::hasher;
+use super::throttle::{self, Key};
 use super::{Actor, audit};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -363,22 +365,43 @@ impl Answer<'_> {
     }
 }
 
-/// Checks the second factor; right → the session's new token (full stage). Wrong answers are
-/// counted per session (5, then it ends) and per user (delays after 5, at most 5 minutes).
+/// The per-user key that counts wrong second-factor answers across sessions.
+fn user_key(user: UserId) -> Key {
+    Key::new(
+        format!("mfa:{}", user.0),
+        auth::FREE_FAILURES,
+        THROTTLE_CAP_SECS,
+    )
+}
+
+/// Checks the second factor; right → the session's new token (full stage). Every answer is
+/// reserved before it is checked — on the session (5, then it ends) and on the user (delays
+/// after 5, at most 5 minutes) — so answers sent at once are checked at most that often.
 pub async fn answer(ctx: &Ctx, actor: &Actor, answer: Answer<'_>) -> Result<String> {
     pending(actor)?;
     let now = ctx.clock.now();
-    let key = format!("mfa:{}", actor.user_id.0);
-    let (user, factors, policy, throttled) = {
+    let key = user_key(actor.user_id);
+    let reserved = {
+        let mut tx = ctx.db.begin().await?;
+        throttle::reserve_in(&mut tx, std::slice::from_ref(&key), now).await?;
+        let n =
+            store::session::reserve_mfa_answer(tx.ex(), &actor.session_hash, MAX_FAILURES).await?;
+        if n.is_none() {
+            // The session has had its answers: it ends.
+            store::session::delete_session(tx.ex(), &actor.session_hash).await?;
+        }
+        tx.commit().await?;
+        n
+    };
+    let Some(failures) = reserved else {
+        return Err(Error::Unauthenticated("mfa-too-many"));
+    };
+    let (user, factors, policy) = {
         let mut conn = ctx.db.conn().await?;
-        let (counted, wait) =
-            auth::throttle_state(conn.ex(), &key, auth::FREE_FAILURES, THROTTLE_CAP_SECS, now)
-                .await?;
-        auth::refuse_until(wait, now)?;
         let user = own_user(&mut conn, actor).await?;
         let (_, policy) = requirement(&mut conn, ctx, &user).await?;
         let factors = store::factor::list_factors(conn.ex(), user.id).await?;
-        (user, factors, policy, counted)
+        (user, factors, policy)
     };
     let usable: Vec<FactorRow> = usable(&factors, &policy).into_iter().cloned().collect();
     let kind = answer.kind();
@@ -390,9 +413,7 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, answer: Answer<'_>) -> Result<Stri
     };
     match outcome {
         Ok(()) => {
-            if throttled {
-                store::throttle::clear_throttle(tx.ex(), &key).await?;
-            }
+            throttle::clear(tx.ex(), &key).await?;
             let token = promote(&mut tx, ctx, actor, now).await?;
             audit::record(
                 tx.ex(),
@@ -410,14 +431,7 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, answer: Answer<'_>) -> Result<Stri
             Ok(token)
         }
         Err(code) => {
-            let failures = store::session::count_mfa_failure(tx.ex(), &actor.session_hash).await?;
-            store::throttle::record_failure(
-                tx.ex(),
-                &key,
-                now.millis(),
-                now.millis() - auth::WINDOW_SECS * 1000,
-            )
-            .await?;
+            // The answer was counted when it was reserved.
             audit::record(
                 tx.ex(),
                 actor,
@@ -554,7 +568,8 @@ async fn check_answer(
             if code.expires_at <= now.millis() {
                 return Ok(Checked::Wrong("code-expired"));
             }
-            if typed.len() == 6 && auth::verify_secret(ctx, &typed, &code.code_hash).await? {
+            if typed.len() == 6 && hasher::verify(ctx, &typed, Some(code.code_hash.clone())).await?
+            {
                 Ok(Checked::Right(Apply::SmsCode(code.id)))
             } else {
                 Ok(Checked::Wrong("code-wrong"))
@@ -570,7 +585,7 @@ async fn check_answer(
                 store::factor::unused_recovery_codes(conn.ex(), user.id).await?
             };
             for (id, hash) in codes {
-                if auth::verify_secret(ctx, &typed, &hash).await? {
+                if hasher::verify(ctx, &typed, Some(hash)).await? {
                     return Ok(Checked::Right(Apply::Recovery(id)));
                 }
             }
@@ -1049,7 +1064,7 @@ async fn replace_recovery_codes(
     let mut hashes = Vec::with_capacity(RECOVERY_CODES);
     for _ in 0..RECOVERY_CODES {
         let code = new_recovery_code()?;
-        hashes.push(auth::hash_password(ctx, &code).await?);
+        hashes.push(hasher::hash(ctx, &code).await?);
         codes.push(format_recovery(&code));
     }
     store::factor::replace_recovery_codes(tx.ex(), user, &hashes, now.millis()).await?;

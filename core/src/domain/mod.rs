@@ -4,8 +4,10 @@
 pub mod actor;
 mod audit;
 pub mod auth;
+pub mod auth_failures;
 pub mod delivery;
 pub mod email;
+pub(crate) mod hasher;
 pub mod idempotency;
 pub mod invitation;
 pub(crate) mod links;
@@ -18,6 +20,7 @@ pub mod scim;
 pub mod session;
 pub mod setup;
 pub mod status;
+pub mod throttle;
 pub mod token;
 pub mod toolbox;
 pub mod user;

@@ -4,11 +4,10 @@
 
 use serde_json::json;
 
-use super::{Actor, audit};
+use super::{Actor, audit, hasher};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::Timestamp;
-use crate::password;
 use crate::store::{self, Handle};
 use uuid::Uuid;
 
@@ -110,17 +109,21 @@ pub async fn verify(ctx: &Ctx, actor: &Actor, typed: &str) -> Result<()> {
     if code.expires_at <= now.millis() {
         return Err(Error::field("code", "code-expired"));
     }
-    if code.attempts >= MAX_TRIES {
+    // The try is counted before the code is checked, so tries sent at once cannot pass the
+    // limit.
+    let attempt = {
+        let mut tx = ctx.db.begin().await?;
+        let n = store::code::reserve_attempt(tx.ex(), code.id, MAX_TRIES).await?;
+        tx.commit().await?;
+        n
+    };
+    let Some(attempt) = attempt else {
         return Err(Error::field("code", "code-dead"));
-    }
-    let (stored, candidate) = (code.code_hash.clone(), typed.clone());
-    let right = typed.len() == 6
-        && tokio::task::spawn_blocking(move || password::verify(&candidate, &stored))
-            .await
-            .map_err(Error::internal)?;
+    };
+    let right =
+        typed.len() == 6 && hasher::verify(ctx, &typed, Some(code.code_hash.clone())).await?;
     let mut tx = ctx.db.begin().await?;
     if !right {
-        store::code::count_attempt(tx.ex(), code.id).await?;
         audit::record(
             tx.ex(),
             actor,
@@ -130,11 +133,11 @@ pub async fn verify(ctx: &Ctx, actor: &Actor, typed: &str) -> Result<()> {
             actor.user_id.0,
             None,
             json!(null),
-            json!({"attempt": code.attempts + 1}),
+            json!({"attempt": attempt}),
         )
         .await?;
         tx.commit().await?;
-        let dead = code.attempts + 1 >= MAX_TRIES;
+        let dead = attempt >= MAX_TRIES;
         return Err(Error::field(
             "code",
             if dead { "code-dead" } else { "code-wrong" },

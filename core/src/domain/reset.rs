@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{auth, links};
+use super::links;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::Email;
@@ -103,7 +103,7 @@ pub async fn complete_reset(
     if new_password != repeat {
         return Err(Error::field("password_repeat", "password-mismatch"));
     }
-    let hash = auth::hash_password(ctx, new_password).await?;
+    let hash = crate::domain::hasher::hash(ctx, new_password).await?;
     let mut tx = ctx.db.begin().await?;
     links::live(tx.ex(), token, PURPOSE, now).await?;
     links::use_once(tx.ex(), token, now).await?;

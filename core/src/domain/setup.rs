@@ -87,7 +87,7 @@ pub async fn complete_setup(
         &input.password_repeat,
     )?;
     let now = ctx.clock.now();
-    let hash = super::auth::hash_password(ctx, &input.password).await?;
+    let hash = crate::domain::hasher::hash(ctx, &input.password).await?;
     let mut tx = ctx.db.begin().await?;
     let root = live_token(tx.ex(), token, now).await?;
     if !store::token::use_link_token(tx.ex(), &secret::hash_token(token), now.millis()).await? {
@@ -112,7 +112,7 @@ pub async fn create_operator_admin(ctx: &Ctx, input: &FirstAdmin) -> Result<User
         &input.password_repeat,
     )?;
     let now = ctx.clock.now();
-    let hash = super::auth::hash_password(ctx, &input.password).await?;
+    let hash = crate::domain::hasher::hash(ctx, &input.password).await?;
     let mut tx = ctx.db.begin().await?;
     let root = ensure_operator_root(&mut tx, now).await?;
     if store::user::find_user_by_email(tx.ex(), email.as_str())

@@ -7,10 +7,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::actor::{Credential, Scope, TokenLimits};
-use super::{Actor, audit, auth, rank};
+use super::throttle::{self, Key};
+use super::{Actor, audit, auth, hasher, rank};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::model::{NodeId, NodeKind, Timestamp, UserId, parse_line};
+use crate::model::{NodeId, NodeKind, Timestamp, UserId, address_bucket, parse_line};
 use crate::secret;
 use crate::store::{self, Handle};
 
@@ -255,50 +256,20 @@ pub struct ApiCaller {
     pub read_only: bool,
 }
 
-async fn refuse_if_throttled(ctx: &Ctx, key: &str) -> Result<()> {
-    let now = ctx.clock.now();
-    let mut conn = ctx.db.conn().await?;
-    let (_, wait) =
-        auth::throttle_state(conn.ex(), key, FREE_FAILURES, DELAY_CAP_SECS, now).await?;
-    auth::refuse_until(wait, now)
-}
-
-/// Audits a failed authentication; a Basic failure also counts against the address.
-async fn fail(ctx: &Ctx, key: &str, ip: &str, label: &str, how: &str) -> Result<Error> {
-    let now = ctx.clock.now();
-    let mut tx = ctx.db.begin().await?;
-    if how == "basic" {
-        store::throttle::record_failure(
-            tx.ex(),
-            key,
-            now.millis(),
-            now.millis() - auth::WINDOW_SECS * 1000,
-        )
-        .await?;
-    }
-    store::audit::insert_audit_event(
-        tx.ex(),
-        store::audit::NewAuditEvent {
-            at: now.millis(),
-            actor_user_id: None,
-            actor_label: label,
-            action: "api.auth.failed",
-            target_kind: "api",
-            target_id: how.to_string(),
-            ip,
-            outcome: "refused",
-            ..Default::default()
-        },
+/// The throttle key of wrong HTTP Basic secrets from one client address (each costs a hash).
+fn basic_key(ip: &str) -> Key {
+    Key::new(
+        format!("api-ip:{}", address_bucket(ip)),
+        FREE_FAILURES,
+        DELAY_CAP_SECS,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(Error::Unauthenticated("api-auth-failed"))
 }
 
 /// The caller behind `Authorization: Bearer <token>`.
 pub async fn authenticate_bearer(ctx: &Ctx, token: &str, ip: &str) -> Result<ApiCaller> {
-    let key = format!("api-ip:{ip}");
     let now = ctx.clock.now();
+    // An address that keeps sending wrong credentials is refused before any lookup.
+    ctx.auth_failures.refuse(ip, now)?;
     let found = {
         let mut conn = ctx.db.conn().await?;
         match store::api_token::find_api_token_by_hash(conn.ex(), &secret::hash_token(token))
@@ -316,10 +287,12 @@ pub async fn authenticate_bearer(ctx: &Ctx, token: &str, ip: &str) -> Result<Api
             && row.expires_at.is_none_or(|e| e > now.millis())
             && user.as_ref().is_some_and(|u| u.status == "active")
     });
-    // Guessing a token is hopeless (256 bits), so wrong ones are audited, not slowed down: a
-    // client sending a stale token never locks out one sending a good one from the same address.
+    // Guessing a token is hopeless (256 bits): wrong ones are counted per address (and audited
+    // once a minute with their count), so a client sending a stale token never locks out one
+    // sending a good one from elsewhere.
     let Some((row, Some(user))) = usable else {
-        return Err(fail(ctx, &key, ip, "bearer", "bearer").await?);
+        ctx.auth_failures.count(ip, now);
+        return Err(Error::Unauthenticated("api-auth-failed"));
     };
     let mut conn = ctx.db.conn().await?;
     let grants = store::grant::list_grants_of(conn.ex(), user.id).await?;
@@ -380,19 +353,26 @@ pub async fn authenticate_basic(
     typed_secret: &str,
     ip: &str,
 ) -> Result<ApiCaller> {
-    let key = format!("api-ip:{ip}");
-    refuse_if_throttled(ctx, &key).await?;
     let now = ctx.clock.now();
+    ctx.auth_failures.refuse(ip, now)?;
+    let key = basic_key(ip);
+    throttle::reserve(ctx, std::slice::from_ref(&key), now).await?;
     let user = {
         let mut conn = ctx.db.conn().await?;
         store::user::find_user_by_login(conn.ex(), &login.trim().to_lowercase()).await?
     };
     let usable = user.filter(|u| u.kind == "system" && u.status == "active");
     let stored = usable.as_ref().and_then(|u| u.password_hash.clone());
-    let ok = auth::check_secret_or_dummy(ctx, typed_secret, stored).await?;
+    let ok = hasher::verify(ctx, typed_secret, stored).await?;
     let Some(user) = usable.filter(|_| ok) else {
-        return Err(fail(ctx, &key, ip, login, "basic").await?);
+        ctx.auth_failures.count(ip, now);
+        return Err(Error::Unauthenticated("api-auth-failed"));
     };
+    {
+        let mut tx = ctx.db.begin().await?;
+        throttle::release(tx.ex(), &key).await?;
+        tx.commit().await?;
+    }
     let mut conn = ctx.db.conn().await?;
     let grants = store::grant::list_grants_of(conn.ex(), user.id).await?;
     drop(conn);

@@ -191,21 +191,15 @@ pub async fn change_password(
     repeat: &str,
     sign_out_others: bool,
 ) -> Result<()> {
-    let stored = {
-        let mut conn = ctx.db.conn().await?;
-        store::user::find_user(conn.ex(), actor.user_id.0)
-            .await?
-            .ok_or(Error::NotFound)?
-            .password_hash
-            .unwrap_or_default()
-    };
-    let cur = current.to_string();
-    let matches = tokio::task::spawn_blocking(move || password::verify(&cur, &stored))
-        .await
-        .map_err(Error::internal)?;
-    if !matches {
-        return Err(Error::field("current_password", "password-current-wrong"));
-    }
+    // Throttled like sign-in, through the bounded hasher.
+    auth::check_own_password(
+        ctx,
+        actor,
+        current,
+        "current_password",
+        "password.check.failed",
+    )
+    .await?;
     password::check_new("password", new, Some(&actor.email))?;
     if new != repeat {
         return Err(Error::field("password_repeat", "password-mismatch"));
@@ -213,7 +207,7 @@ pub async fn change_password(
     if new == current {
         return Err(Error::field("password", "password-same"));
     }
-    let hash = auth::hash_password(ctx, new).await?;
+    let hash = crate::domain::hasher::hash(ctx, new).await?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
     let before = store::user::find_user(tx.ex(), actor.user_id.0)

@@ -5,6 +5,7 @@ mod ids;
 mod lang;
 mod log;
 mod login;
+mod net;
 pub mod phone;
 mod time;
 
@@ -13,6 +14,7 @@ pub use ids::{NodeId, UserId};
 pub use lang::Lang;
 pub use log::log_safe;
 pub use login::{parse_line, parse_login, parse_text};
+pub use net::address_bucket;
 pub use time::Timestamp;
 
 /// Where a node sits in the tree.

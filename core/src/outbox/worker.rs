@@ -351,7 +351,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
                 return Ok(None);
             }
             let code = crate::domain::phone::new_code()?;
-            let hash = crate::domain::auth::hash_password(ctx, &code).await?;
+            let hash = crate::domain::hasher::hash(ctx, &code).await?;
             store::code::insert_code(
                 tx.ex(),
                 store::code::NewCode {
@@ -380,7 +380,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
                 return Ok(None);
             }
             let code = crate::domain::phone::new_code()?;
-            let hash = crate::domain::auth::hash_password(ctx, &code).await?;
+            let hash = crate::domain::hasher::hash(ctx, &code).await?;
             store::code::insert_code(
                 tx.ex(),
                 store::code::NewCode {

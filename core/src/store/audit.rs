@@ -17,16 +17,18 @@ pub(crate) struct NewAuditEvent<'a> {
     pub after: String,
     pub ip: &'a str,
     pub outcome: &'a str,
+    /// The API or SCIM token the change was made with.
+    pub credential_id: Option<Uuid>,
 }
 
 pub(crate) async fn insert_audit_event(ex: Ex<'_>, e: NewAuditEvent<'_>) -> Result<()> {
     let sql = "INSERT INTO audit_events (id, at, actor_user_id, actor_label, action, target_kind, \
-               target_id, node_id, before_data, after_data, ip, outcome) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+               target_id, node_id, before_data, after_data, ip, outcome, credential_id) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
     on!(ex, c => sqlx::query(sql).bind(Uuid::now_v7()).bind(e.at).bind(e.actor_user_id)
         .bind(e.actor_label).bind(e.action).bind(e.target_kind).bind(&e.target_id)
         .bind(e.node_id).bind(&e.before).bind(&e.after).bind(e.ip).bind(e.outcome)
-        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        .bind(e.credential_id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

@@ -8,7 +8,6 @@ pub(crate) struct CodeRow {
     pub id: Uuid,
     pub phone: String,
     pub code_hash: String,
-    pub attempts: i64,
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -42,17 +41,21 @@ pub(crate) async fn insert_code(ex: Ex<'_>, c: NewCode<'_>) -> Result<()> {
 
 /// The newest code of one purpose for one user.
 pub(crate) async fn latest_code(ex: Ex<'_>, user: Uuid, purpose: &str) -> Result<Option<CodeRow>> {
-    let sql = "SELECT id, phone, code_hash, attempts, created_at, expires_at, used_at, bound_to FROM sms_codes \
+    let sql = "SELECT id, phone, code_hash, created_at, expires_at, used_at, bound_to FROM sms_codes \
                WHERE user_id = $1 AND purpose = $2 ORDER BY created_at DESC, id DESC LIMIT 1";
     Ok(
         on!(ex, c => sqlx::query_as::<_, CodeRow>(sql).bind(user).bind(purpose).fetch_optional(&mut *c).await)?,
     )
 }
 
-pub(crate) async fn count_attempt(ex: Ex<'_>, id: Uuid) -> Result<()> {
-    let sql = "UPDATE sms_codes SET attempts = attempts + 1 WHERE id = $1";
-    on!(ex, c => sqlx::query(sql).bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+/// Reserves one try of a code before it is checked, in one statement: the tries counted with
+/// this one, or None when the code has none left.
+pub(crate) async fn reserve_attempt(ex: Ex<'_>, id: Uuid, max: i64) -> Result<Option<i64>> {
+    let sql = "UPDATE sms_codes SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 \
+               RETURNING attempts";
+    Ok(
+        on!(ex, c => sqlx::query_scalar::<_, i64>(sql).bind(id).bind(max).fetch_optional(&mut *c).await)?,
+    )
 }
 
 /// Uses a code once; false when it was used meanwhile.

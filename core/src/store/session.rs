@@ -113,12 +113,17 @@ pub(crate) async fn rotate_session(
 }
 
 /// Counts a wrong second-factor answer; returns the new count.
-pub(crate) async fn count_mfa_failure(ex: Ex<'_>, id_hash: &[u8]) -> Result<i64> {
-    let sql = "UPDATE sessions SET mfa_failures = mfa_failures + 1 WHERE id_hash = $1 \
-               RETURNING mfa_failures";
+/// Reserves one answer of a half-signed-in session, in one statement: the new count, or None
+/// when the session has used up `max` (or is gone).
+pub(crate) async fn reserve_mfa_answer(
+    ex: Ex<'_>,
+    id_hash: &[u8],
+    max: i64,
+) -> Result<Option<i64>> {
+    let sql = "UPDATE sessions SET mfa_failures = mfa_failures + 1 \
+               WHERE id_hash = $1 AND mfa_failures < $2 RETURNING mfa_failures";
     Ok(
-        on!(ex, c => sqlx::query_scalar::<_, i64>(sql).bind(id_hash).fetch_optional(&mut *c).await)?
-            .unwrap_or(i64::MAX),
+        on!(ex, c => sqlx::query_scalar::<_, i64>(sql).bind(id_hash).bind(max).fetch_optional(&mut *c).await)?,
     )
 }
 

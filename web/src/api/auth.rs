@@ -14,6 +14,7 @@ use super::error::ApiError;
 use crate::state::AppState;
 
 /// An authenticated caller: the actor, whether the credential may write, the answer's language.
+#[derive(Clone)]
 pub struct Caller {
     pub actor: Actor,
     pub read_only: bool,
@@ -22,6 +23,29 @@ pub struct Caller {
 
 /// A caller whose credential may write (a read-only token gets 403).
 pub struct Writer(pub Caller);
+
+/// What a request's `Authorization` came to, resolved once per request by [`authenticate`].
+#[derive(Clone)]
+pub(crate) enum Credentials {
+    /// None was sent (or not one the API speaks).
+    Missing,
+    Valid(Box<Caller>),
+    Refused(ApiError),
+}
+
+impl Credentials {
+    /// The key the request counts against in the rate limiter: the credential when it is valid
+    /// (its token, or its system user), else the client's address (an IPv6 /64).
+    fn limit_key(&self, ip: &str) -> String {
+        match self {
+            Credentials::Valid(c) => match c.actor.credential.token_id() {
+                Some(id) => format!("token:{id}"),
+                None => format!("user:{}", c.actor.user_id),
+            },
+            _ => format!("ip:{}", roster_core::model::address_bucket(ip)),
+        }
+    }
+}
 
 /// The language of the answer: `Accept-Language` when sent, else the caller's own.
 fn asked_lang(parts: &Parts) -> Option<Lang> {
@@ -33,43 +57,75 @@ fn asked_lang(parts: &Parts) -> Option<Lang> {
         .map(Lang::negotiate)
 }
 
+async fn resolve(parts: &Parts, state: &AppState, ip: &str) -> Credentials {
+    let asked = asked_lang(parts);
+    let lang = asked.unwrap_or_default();
+    let value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim();
+    let result = if let Some(bearer) = value.strip_prefix("Bearer ") {
+        token::authenticate_bearer(&state.ctx, bearer.trim(), ip).await
+    } else if let Some(basic) = value.strip_prefix("Basic ") {
+        let decoded = STANDARD
+            .decode(basic.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default();
+        let (login, secret) = decoded.split_once(':').unwrap_or(("", ""));
+        token::authenticate_basic(&state.ctx, login, secret, ip).await
+    } else {
+        return Credentials::Missing;
+    };
+    match result {
+        Ok(ApiCaller { actor, read_only }) => Credentials::Valid(Box::new(Caller {
+            lang: asked.unwrap_or(actor.lang),
+            actor,
+            read_only,
+        })),
+        Err(e) => Credentials::Refused(ApiError::from_core(e, lang)),
+    }
+}
+
+/// The API's first layer: authenticates the request's credential once, counts the request
+/// against its credential's window (an unknown or wrong credential against its address), and
+/// hands the outcome to the extractors. The rate-limit headers go on every answer.
+pub async fn authenticate(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (mut parts, body) = req.into_parts();
+    let ip = crate::extract::client_ip(&parts, &state.trusted_proxies);
+    let credentials = resolve(&parts, &state, &ip).await;
+    let lang = asked_lang(&parts).unwrap_or_default();
+    let key = credentials.limit_key(&ip);
+    parts.extensions.insert(credentials);
+    super::limits::limited(
+        &state,
+        &key,
+        lang,
+        axum::extract::Request::from_parts(parts, body),
+        next,
+    )
+    .await
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let asked = asked_lang(parts);
-        let lang = asked.unwrap_or_default();
-        let ip = crate::extract::client_ip(parts, &state.trusted_proxies);
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .trim();
-        let result = if let Some(bearer) = value.strip_prefix("Bearer ") {
-            token::authenticate_bearer(&state.ctx, bearer.trim(), &ip).await
-        } else if let Some(basic) = value.strip_prefix("Basic ") {
-            let decoded = STANDARD
-                .decode(basic.trim())
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_default();
-            let (login, secret) = decoded.split_once(':').unwrap_or(("", ""));
-            token::authenticate_basic(&state.ctx, login, secret, &ip).await
-        } else {
-            return Err(ApiError::new(
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        let lang = asked_lang(parts).unwrap_or_default();
+        match parts.extensions.get::<Credentials>() {
+            Some(Credentials::Valid(c)) => Ok(c.as_ref().clone()),
+            Some(Credentials::Refused(e)) => Err(e.clone()),
+            _ => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "api-auth-missing",
                 lang,
-            ));
-        };
-        match result {
-            Ok(ApiCaller { actor, read_only }) => Ok(Caller {
-                lang: asked.unwrap_or(actor.lang),
-                actor,
-                read_only,
-            }),
-            Err(e) => Err(ApiError::from_core(e, lang)),
+            )),
         }
     }
 }

@@ -34,6 +34,7 @@ pub struct FieldProblem {
 }
 
 /// An error answer, in a language.
+#[derive(Clone, Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,

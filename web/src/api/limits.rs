@@ -1,5 +1,7 @@
-//! Two layers of the API: rate-limit headers (a fixed one-minute window per credential, or per
-//! address without one, kept in this node's memory) and idempotency keys for creates.
+//! The API's request windows and idempotency keys. The window is one minute per credential
+//! (an unknown or wrong credential counts against its client address), kept in this node's
+//! memory; the map holds at most `CAPACITY` keys, and keys past it share one window, so a
+//! flood of distinct header values cannot grow it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,60 +12,63 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::idempotency::{self, Begin};
+use roster_core::model::Lang;
 use sha2::{Digest, Sha256};
 
+use super::auth::Credentials;
 use super::error::ApiError;
 use super::{MAX_BODY, lang_of};
 use crate::state::AppState;
 
+/// Keys told apart in one window.
+pub const CAPACITY: usize = 10_000;
+/// Where keys past the capacity count.
+const OVERFLOW: &str = "overflow";
+
 /// Requests per window, per key.
 pub struct RateLimiter {
-    per_minute: u32,
-    windows: Mutex<HashMap<[u8; 32], (i64, u32)>>,
+    pub(crate) per_minute: u32,
+    window: Mutex<(i64, HashMap<String, u32>)>,
 }
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> RateLimiter {
         RateLimiter {
             per_minute: per_minute.max(1),
-            windows: Mutex::new(HashMap::new()),
+            window: Mutex::new((0, HashMap::new())),
         }
     }
 
     /// Counts one request; returns (remaining, seconds to the window's end), or None when over.
-    fn take(&self, key: [u8; 32], now_secs: i64) -> (Option<u32>, i64) {
-        let window = now_secs - now_secs.rem_euclid(60);
-        let reset = window + 60 - now_secs;
-        let Ok(mut map) = self.windows.lock() else {
-            return (Some(self.per_minute), reset);
+    fn take(&self, key: &str, now_secs: i64) -> (Option<u32>, i64) {
+        let start = now_secs - now_secs.rem_euclid(60);
+        let reset = start + 60 - now_secs;
+        let mut guard = match self.window.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
         };
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _)| *start == window);
+        let (window, counts) = &mut *guard;
+        if *window != start {
+            *window = start;
+            counts.clear();
         }
-        let entry = map.entry(key).or_insert((window, 0));
-        if entry.0 != window {
-            *entry = (window, 0);
-        }
-        if entry.1 >= self.per_minute {
+        let key = if counts.contains_key(key) || counts.len() < CAPACITY - 1 {
+            key
+        } else {
+            OVERFLOW
+        };
+        let n = counts.entry(key.to_string()).or_insert(0);
+        if *n >= self.per_minute {
             return (None, reset);
         }
-        entry.1 += 1;
-        (Some(self.per_minute - entry.1), reset)
+        *n += 1;
+        (Some(self.per_minute - *n), reset)
     }
-}
 
-fn credential_key(req: Request, state: &AppState) -> ([u8; 32], Request) {
-    let mut h = Sha256::new();
-    match req.headers().get(header::AUTHORIZATION) {
-        Some(v) => h.update(v.as_bytes()),
-        None => {
-            let (parts, body) = req.into_parts();
-            h.update(b"ip:");
-            h.update(crate::extract::client_ip(&parts, &state.trusted_proxies).as_bytes());
-            return (h.finalize().into(), Request::from_parts(parts, body));
-        }
+    /// Keys counted in the current window (for tests of the bound).
+    pub fn keys(&self) -> usize {
+        self.window.lock().map(|g| g.1.len()).unwrap_or(0)
     }
-    (h.finalize().into(), req)
 }
 
 fn set(h: &mut HeaderMap, name: &'static str, value: String) {
@@ -72,9 +77,14 @@ fn set(h: &mut HeaderMap, name: &'static str, value: String) {
     }
 }
 
-pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let lang = lang_of(req.headers());
-    let (key, req) = credential_key(req, &state);
+/// Runs the request when `key`'s window has room (else 429), with the rate-limit headers.
+pub(crate) async fn limited(
+    state: &AppState,
+    key: &str,
+    lang: Lang,
+    req: Request,
+    next: Next,
+) -> Response {
     let now = state.ctx.clock.now().millis().div_euclid(1000);
     let (remaining, reset) = state.api_limits.take(key, now);
     let limit = state.api_limits.per_minute;
@@ -93,13 +103,20 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     res
 }
 
-/// `Idempotency-Key` on a POST: the first answer is kept and sent again for a retry.
+/// `Idempotency-Key` on a POST: the first answer is kept and sent again for a retry — only to
+/// a credential that is valid now (a revoked token gets 401, never its stored answer).
 pub async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let lang = lang_of(req.headers());
     let key = match req.headers().get("idempotency-key") {
         Some(v) if req.method() == Method::POST => v.to_str().unwrap_or("").to_string(),
         _ => return next.run(req).await,
     };
+    if !matches!(
+        req.extensions().get::<Credentials>(),
+        Some(Credentials::Valid(_))
+    ) {
+        return next.run(req).await;
+    }
     if key.is_empty() || key.len() > 64 || !key.chars().all(|c| c.is_ascii_graphic()) {
         let mut e = ApiError::new(StatusCode::BAD_REQUEST, "api-request-invalid", lang);
         e.fields = vec![roster_core::FieldError {

@@ -111,7 +111,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state,
-            limits::rate_limit,
+            auth::authenticate,
         ))
 }
 

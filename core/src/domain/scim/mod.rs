@@ -77,12 +77,16 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, node: NodeId, name: &str) ->
 /// The provider behind a SCIM bearer token: an actor administering the token's node only.
 pub async fn authenticate(ctx: &Ctx, token: &str, ip: &str) -> Result<Actor> {
     let now = ctx.clock.now();
+    ctx.auth_failures.refuse(ip, now)?;
     let mut conn = ctx.db.conn().await?;
-    let row = store::scim::find_token(conn.ex(), &secret::hash_token(token))
+    let found = store::scim::find_token(conn.ex(), &secret::hash_token(token))
         .await?
-        .filter(|r| r.revoked_at.is_none())
-        .ok_or(Error::Unauthenticated("api-auth-failed"))?;
+        .filter(|r| r.revoked_at.is_none());
     drop(conn);
+    let Some(row) = found else {
+        ctx.auth_failures.count(ip, now);
+        return Err(Error::Unauthenticated("api-auth-failed"));
+    };
     if row.last_used_at.is_none_or(|t| now.millis() - t >= 60_000) {
         let mut tx = ctx.db.begin().await?;
         store::scim::touch_token(tx.ex(), row.id, now.millis()).await?;

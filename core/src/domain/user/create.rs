@@ -7,7 +7,7 @@ use super::profile::ProfileInput;
 use super::{search_terms, user_json};
 use crate::context::Ctx;
 use crate::domain::node::node_in_scope;
-use crate::domain::{Actor, audit, auth};
+use crate::domain::{Actor, audit};
 use crate::error::{Error, Problems, Result};
 use crate::model::{
     Email, NodeId, NodeKind, UserId, UserType, parse_line, parse_login, parse_text,
@@ -138,7 +138,7 @@ pub(crate) async fn check_new_user(ctx: &Ctx, input: &NewUser) -> Result<Checked
         None
     };
     let hash = match (&set_now, &system_secret) {
-        (Some(pw), _) | (None, Some(pw)) => Some(auth::hash_password(ctx, pw).await?),
+        (Some(pw), _) | (None, Some(pw)) => Some(crate::domain::hasher::hash(ctx, pw).await?),
         _ => None,
     };
     Ok(CheckedUser {

@@ -8,7 +8,7 @@ use super::{keep_an_admin, save, search_terms, user_json};
 use crate::context::Ctx;
 use crate::domain::node::node_in_scope;
 use crate::domain::rank::{Need, user_to_change};
-use crate::domain::{Actor, audit, auth};
+use crate::domain::{Actor, audit};
 use crate::error::{Error, Problems, Result};
 use crate::model::{Lang, NodeId, UserId, UserStatus, UserType, parse_line, parse_text};
 use crate::password;
@@ -200,7 +200,7 @@ pub async fn set_password(
     }
     password::check_new("password", new_password, before.email.as_deref())?;
     drop(tx);
-    let hash = auth::hash_password(ctx, new_password).await?;
+    let hash = crate::domain::hasher::hash(ctx, new_password).await?;
     let mut tx = ctx.db.begin().await?;
     let (before, _) = user_to_change(&mut tx, actor, id.0, Need::Any, now.millis()).await?;
     let mut after = before.clone();
@@ -377,19 +377,23 @@ pub async fn change_own_password(
     if new_password != repeat {
         return Err(Error::field("password_repeat", "password-mismatch"));
     }
-    let hash = auth::hash_password(ctx, new_password).await?;
+    // Both hashes run outside the transaction, through the bounded hasher.
+    let stored = {
+        let mut conn = ctx.db.conn().await?;
+        store::user::find_user(conn.ex(), actor.user_id.0)
+            .await?
+            .ok_or(Error::NotFound)?
+            .password_hash
+    };
+    if stored.is_some() && crate::domain::hasher::verify(ctx, new_password, stored).await? {
+        return Err(Error::field("password", "password-same"));
+    }
+    let hash = crate::domain::hasher::hash(ctx, new_password).await?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
     let before = store::user::find_user(tx.ex(), actor.user_id.0)
         .await?
         .ok_or(Error::NotFound)?;
-    if before
-        .password_hash
-        .as_deref()
-        .is_some_and(|h| password::verify(new_password, h))
-    {
-        return Err(Error::field("password", "password-same"));
-    }
     let mut after = before.clone();
     after.password_hash = Some(hash);
     after.password_must_change = false;
