@@ -1,4 +1,6 @@
 //! Authorization from outside: the attacks a hostile tenant tries, and the rank matrix (every
 //! write route × every kind of actor × every rank of target).
 
+mod abuse;
 mod attacks;
+mod credentials;

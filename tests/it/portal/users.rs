@@ -513,6 +513,17 @@ both_engines!(who_can_administer_a_user_and_why, |engine| async move {
         access < unit && unit < account && account < operator,
         "nearest first"
     );
+    // Anyone but operator staff sees that staff reach the user, never who they are.
+    let admin = signed_in(&server, "acct@a.test").await;
+    let page = admin.get(&format!("/users/{}", org.target)).await;
+    let section = page.body.split("id=\"reach\"").nth(1).unwrap();
+    let section = section.split("</section>").next().unwrap();
+    assert!(section.contains("operator staff"), "{section}");
+    assert!(section.contains("acct@a.test"));
+    assert!(
+        !section.contains(ADMIN_EMAIL) && !section.contains("Olga"),
+        "{section}"
+    );
 });
 
 both_engines!(

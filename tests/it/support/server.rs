@@ -53,6 +53,8 @@ pub struct Options {
     pub localhost: bool,
     /// API requests per credential per minute (high by default: conformance suites are fast).
     pub api_rate_per_minute: u32,
+    /// How long the server waits for a slow client (the product's defaults when None).
+    pub timeouts: Option<roster_web::Timeouts>,
 }
 
 impl Default for Options {
@@ -61,6 +63,7 @@ impl Default for Options {
             mfa_default: Require::Users,
             localhost: false,
             api_rate_per_minute: 100_000,
+            timeouts: None,
         }
     }
 }
@@ -81,6 +84,8 @@ pub struct TestServer {
     pub smtp: Option<super::smtp::SmtpSink>,
     /// The SMS gateway stand-in the worker posts to (servers started with mail).
     pub sms: Option<super::sms::SmsGateway>,
+    /// The API's request windows, to check that they stay bounded.
+    pub api_limits: std::sync::Arc<roster_web::api::limits::RateLimiter>,
     stop_worker: Option<tokio::sync::watch::Sender<bool>>,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -166,7 +171,11 @@ impl TestServer {
             .iter()
             .map(|p| roster_web::Network::parse(p).expect("proxy"))
             .collect();
-        let state = AppState::new(ctx.clone()).with_trusted_proxies(proxies);
+        let mut state = AppState::new(ctx.clone()).with_trusted_proxies(proxies);
+        if let Some(t) = options.timeouts {
+            state = state.with_timeouts(t);
+        }
+        let api_limits = state.api_limits.clone();
         tokio::spawn(async move {
             roster_web::serve(listener, state, async {
                 let _ = rx.await;
@@ -185,6 +194,7 @@ impl TestServer {
             root: Some(root),
             smtp: None,
             sms: None,
+            api_limits,
             stop_worker: None,
             shutdown: Some(tx),
         }

@@ -20,13 +20,14 @@ use crate::page::{
 };
 use crate::state::AppState;
 
-const SAVED: [&str; 9] = [
+const SAVED: [&str; 10] = [
     "token-revoked",
     "factor",
     "factor-removed",
     "profile",
     "toolbox-password",
     "sessions",
+    "sessions-others",
     "toolbox-email",
     "phone-code-sent",
     "phone-verified",
