@@ -4,3 +4,4 @@
 mod abuse;
 mod attacks;
 mod credentials;
+mod rank;

@@ -643,6 +643,43 @@ both_engines!(search_filters_and_paging, |engine| async move {
     );
 });
 
+/// The start of a PNG file that says it is `w` × `h` pixels: signature, header chunk, end.
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    fn crc(bytes: &[u8]) -> u32 {
+        let mut c = 0xffff_ffffu32;
+        for b in bytes {
+            c ^= u32::from(*b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc(&body).to_be_bytes());
+        out
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    png.extend(chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    ));
+    png.extend(chunk(b"IEND", &[]));
+    png
+}
+
 both_engines!(
     photos_are_pictures_resized_and_served_safely,
     |engine| async move {
@@ -696,6 +733,27 @@ both_engines!(
                 .unwrap()
                 .contains("This file is not a PNG, JPEG or WebP picture.")
         );
+        // A pixel flood: a few bytes that claim 20,000 × 20,000 (and 6,000 × 4,500, just over
+        // 24 megapixels) are refused before anything is decoded.
+        for (w, h) in [(20_000, 20_000), (6_000, 4_500)] {
+            let before = server.fingerprint().await;
+            let flood = acct
+                .http
+                .post(&url)
+                .multipart(upload(png_header(w, h), "flood.png"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(flood.status().as_u16(), 422, "{w} × {h}");
+            assert!(
+                flood
+                    .text()
+                    .await
+                    .unwrap()
+                    .contains("The picture has more than 24 megapixels.")
+            );
+            assert_eq!(server.fingerprint().await, before);
+        }
         // Just over the limit: refused before decoding, the page names the photo field.
         let over = acct
             .http

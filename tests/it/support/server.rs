@@ -319,6 +319,11 @@ impl TestServer {
             CAST((SELECT COUNT(*) FROM user_services) AS TEXT) || ',' || \
             CAST((SELECT COUNT(*) FROM user_photos) AS TEXT) || ',' || \
             CAST((SELECT COUNT(*) FROM outbox) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM factors) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM recovery_codes) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM api_tokens) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NOT NULL) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM scim_users) AS TEXT) || ',' || \
             CAST((SELECT COUNT(*) FROM audit_events WHERE action NOT LIKE 'sign-%') AS TEXT)";
         self.text(SQL).await
     }
