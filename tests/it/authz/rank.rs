@@ -87,32 +87,37 @@ enum Surface {
 struct Route {
     what: &'static str,
     surface: Surface,
-    /// Which actors the route is for, in `ACTORS` order: `Y` or `X` (403), `-` not this
-    /// surface's actor.
+    /// Which actors the route is for, in `ACTORS` order: `Y`, `X` (403), `H` (404: the route's
+    /// node is out of their sight), `-` not this surface's actor.
     for_actors: &'static str,
+    /// What a target out of sight answers (`H`, or `V` where the target is named by an email
+    /// address: unknown and hidden addresses get the same field error).
+    hidden: char,
     /// (target, answer) where the route answers otherwise for an actor who may change it.
     exceptions: &'static [(&'static str, char)],
 }
 
 #[rustfmt::skip]
-const ROUTES: [Route; 16] = [
+const ROUTES: [Route; 18] = [
     //                                                              op acct U1 U2 U3 dlg pln oth tok sys nar ro scim oscim
-    Route { what: "settings",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", exceptions: &[] },
-    Route { what: "services",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", exceptions: &[] },
-    Route { what: "notes",             surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", exceptions: &[] },
-    Route { what: "password",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", exceptions: &[("system", 'H')] },
-    Route { what: "email",             surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", exceptions: &[("system", 'H')] },
-    Route { what: "photo removed",     surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", exceptions: &[] },
-    Route { what: "factors reset",     surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", exceptions: &[] },
-    Route { what: "disable",           surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", exceptions: &[] },
-    Route { what: "move to U3",        surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", exceptions: &[("operator", 'V')] },
-    Route { what: "Access for plain",  surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", exceptions: &[("delegate", 'V'), ("admin of U1", 'V'), ("admin of U3", 'V'), ("Administrator", 'V'), ("operator", 'V')] },
-    Route { what: "delete",            surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", exceptions: &[] },
-    Route { what: "API PATCH",         surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", exceptions: &[] },
-    Route { what: "API token for",     surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", exceptions: &[("plain", 'X'), ("delegate", 'X'), ("admin of U1", 'X'), ("admin of U3", 'X'), ("Administrator", 'X'), ("operator", 'X')] },
-    Route { what: "API DELETE",        surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", exceptions: &[] },
-    Route { what: "SCIM PATCH",        surface: Surface::Scim,   for_actors: "-  -    -  -  -  -   -   -   -   -   -   -  Y    Y", exceptions: &[] },
-    Route { what: "SCIM DELETE",       surface: Surface::Scim,   for_actors: "-  -    -  -  -  -   -   -   -   -   -   -  Y    Y", exceptions: &[] },
+    Route { what: "settings",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "services",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "notes",             surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "password",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[("system", 'H')] },
+    Route { what: "email",             surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[("system", 'H')] },
+    Route { what: "photo removed",     surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "factors reset",     surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "disable",           surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "move to U3",        surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[("operator", 'V')] },
+    Route { what: "Access for plain",  surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[("delegate", 'V'), ("admin of U1", 'V'), ("admin of U3", 'V'), ("Administrator", 'V'), ("operator", 'V')] },
+    Route { what: "delete",            surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "API PATCH",         surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "API token for",     surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[("plain", 'X'), ("delegate", 'X'), ("admin of U1", 'X'), ("admin of U3", 'X'), ("Administrator", 'X'), ("operator", 'X')] },
+    Route { what: "API DELETE",        surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "grant on U2",       surface: Surface::Portal, for_actors: "Y  Y    Y  Y  H  H   H   H   -   -   -   -  -    -", hidden: 'V', exceptions: &[("operator", 'V'), ("system", 'V')] },
+    Route { what: "API grant on U2",   surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   H   Y   H   Y   Y  -    -", hidden: 'V', exceptions: &[("operator", 'V'), ("system", 'V')] },
+    Route { what: "SCIM PATCH",        surface: Surface::Scim,   for_actors: "-  -    -  -  -  -   -   -   -   -   -   -  Y    Y", hidden: 'H', exceptions: &[] },
+    Route { what: "SCIM DELETE",       surface: Surface::Scim,   for_actors: "-  -    -  -  -  -   -   -   -   -   -   -  Y    Y", hidden: 'H', exceptions: &[] },
 ];
 
 /// The answer a cell expects: `Y`, `X` (403), `H` (404), `V` (422), or `-` (not this
@@ -125,7 +130,8 @@ fn expected(route: &Route, actor: usize, target: usize) -> char {
     // The other account's admin is a portal actor and an API actor (with their own token).
     let rank = RANK[actor].split_whitespace().nth(target).unwrap();
     match (rank, for_actor) {
-        ("H", _) => 'H',
+        (_, "H") => 'H',
+        ("H", _) => route.hidden,
         (_, "X") => 'X',
         ("X", _) => 'X',
         _ => route
@@ -386,6 +392,7 @@ async fn attempt(
     match route.surface {
         Surface::Portal => {
             let (client, page) = &w.browsers[actor];
+            let subject = subject_of(server, id).await;
             let u3 = w.u3.to_string();
             let email = format!("new{n}@a.test");
             let (path, fields): (String, Vec<(&str, &str)>) = match route.what {
@@ -432,6 +439,7 @@ async fn attempt(
                     vec![("email", "plain@a.test")],
                 ),
                 "delete" => (format!("/users/{id}/delete"), vec![]),
+                "grant on U2" => (format!("/nodes/{}/admins", w.u2), vec![("email", &subject)]),
                 other => panic!("{other}"),
             };
             let res = client.post_form(&path, page, &fields).await;
@@ -464,6 +472,18 @@ async fn attempt(
                             json!({"name": "x", "user_id": id.to_string()}),
                             "application/json",
                         )),
+                        &[],
+                    )
+                    .await
+                }
+                "API grant on U2" => {
+                    let subject = subject_of(server, id).await;
+                    send(
+                        server,
+                        Method::POST,
+                        &format!("/api/v1/nodes/{}/administrators", w.u2),
+                        auth,
+                        Some((json!({"email": subject}), "application/json")),
                         &[],
                     )
                     .await
@@ -517,6 +537,16 @@ async fn attempt(
             (res.status, matches!(res.status, 200 | 204))
         }
     }
+}
+
+/// How a target is named where a route asks for an email address (a system user has none:
+/// its login stands in, which no address field takes).
+async fn subject_of(server: &TestServer, id: UserId) -> String {
+    let d = user::get_user(&server.ctx, &root_actor(server), id)
+        .await
+        .map(|d| if d.email.is_empty() { d.login } else { d.email })
+        .unwrap_or_default();
+    d
 }
 
 fn code_of(c: char) -> u16 {
