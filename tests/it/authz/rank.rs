@@ -542,11 +542,10 @@ async fn attempt(
 /// How a target is named where a route asks for an email address (a system user has none:
 /// its login stands in, which no address field takes).
 async fn subject_of(server: &TestServer, id: UserId) -> String {
-    let d = user::get_user(&server.ctx, &root_actor(server), id)
+    user::get_user(&server.ctx, &root_actor(server), id)
         .await
         .map(|d| if d.email.is_empty() { d.login } else { d.email })
-        .unwrap_or_default();
-    d
+        .unwrap_or_default()
 }
 
 fn code_of(c: char) -> u16 {
