@@ -104,6 +104,19 @@ impl Ctx {
         }
     }
 
+    /// Runs `f` in one write transaction: committed when it returns Ok, rolled back (nothing
+    /// written) when it returns an error. Every command is `ctx.write(|tx| command_in(tx, …))`,
+    /// so that a caller with a transaction of its own can run several commands as one change.
+    pub(crate) async fn write<T>(
+        &self,
+        f: impl AsyncFnOnce(&mut crate::store::Tx) -> crate::Result<T>,
+    ) -> crate::Result<T> {
+        let mut tx = self.db.begin().await?;
+        let out = f(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// Addresses with failed authentications told apart this minute (for tests of the bound).
     pub fn auth_failure_addresses(&self) -> usize {
         self.auth_failures.addresses(self.clock.now())

@@ -4,7 +4,8 @@
 //! - An address past `BUDGET` failures in a minute is refused (429) before its credential is
 //!   even looked up, until the minute ends; a real credential from elsewhere is never slowed.
 //! - Memory is bounded: at most `CAPACITY` addresses are told apart in a minute; beyond that,
-//!   new addresses share one count (and one budget). A flood of distinct credentials from one
+//!   new addresses share one count, audited together and never refused for it (a flood from
+//!   many addresses must not refuse a newcomer). A flood of distinct credentials from one
 //!   address is one entry.
 //! - The audit trail gets one event per address and minute with the count (`api.auth.failed`,
 //!   `{"count": n}`), written when the minute is over (`flush`), so a flood does not fill the
@@ -66,19 +67,10 @@ impl AuthFailures {
     /// Whether an address has used up its failures this minute: 429 until the minute ends.
     pub fn refuse(&self, ip: &str, now: Timestamp) -> Result<()> {
         let bucket = address_bucket(ip);
-        let over = self.with_minute(now, |m| {
-            let n = m
-                .counts
-                .get(&bucket)
-                .or_else(|| {
-                    m.counts
-                        .get(OVERFLOW)
-                        .filter(|_| m.counts.len() >= CAPACITY)
-                })
-                .copied()
-                .unwrap_or(0);
-            n >= BUDGET
-        });
+        // Only an address's own count refuses it: addresses past the capacity share a count
+        // for the audit trail, never a budget (else a flood from many addresses would refuse
+        // every newcomer, real credentials included).
+        let over = self.with_minute(now, |m| m.counts.get(&bucket).is_some_and(|n| *n >= BUDGET));
         if over {
             let wait = 60 - now.millis().rem_euclid(60_000) / 1000;
             return Err(Error::RateLimited {
@@ -168,8 +160,8 @@ mod tests {
             );
         }
         assert_eq!(log.addresses(now), CAPACITY);
-        // Past the capacity, new addresses share one budget (used up here).
-        assert!(log.refuse("192.0.2.1", now).is_err());
+        // Past the capacity, new addresses share one count, which refuses nobody.
+        assert!(log.refuse("192.0.2.1", now).is_ok());
         assert!(log.refuse("10.0.0.1", now).is_ok());
     }
 

@@ -4,13 +4,13 @@
 
 use serde_json::json;
 
-use super::rank::{Need, user_to_change};
-use super::user::{save, search_terms_of};
+use super::user::{EmailChange, UserChange, save, search_terms_of};
 use super::{Actor, audit, links};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::model::Timestamp;
 use crate::model::{Email, UserId};
-use crate::store::{self, Ex, audit::NewAuditEvent};
+use crate::store::{self, Ex, Tx, audit::NewAuditEvent, user::UserRow};
 
 pub const VERIFY: &str = "email-verify";
 pub const CANCEL: &str = "email-cancel";
@@ -37,7 +37,9 @@ pub(crate) fn address_taken(actor: &Actor) -> Error {
     }
 }
 
-/// An administrator (or later the user) asks to move a user to a new address.
+/// A user is moved to a new address: an administrator's change (`update_user`), or the user's
+/// own from the toolbox (after a recent proof of identity). The new address takes effect when
+/// it confirms the link sent to it.
 pub async fn request_email_change(
     ctx: &Ctx,
     actor: &Actor,
@@ -45,68 +47,110 @@ pub async fn request_email_change(
     version: i64,
     new_email: &str,
 ) -> Result<()> {
+    if id != actor.user_id {
+        let change = UserChange {
+            email: Some(EmailChange::Confirm(new_email.to_string())),
+            ..Default::default()
+        };
+        return super::user::update_user(ctx, actor, id, version, &change).await;
+    }
     let new = Email::parse("email", new_email)?;
+    super::auth::require_recent_auth(ctx, actor)?;
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin().await?;
-    // Users change their own address; administrators those of the users they administer.
-    let before = if id == actor.user_id {
-        super::auth::require_recent_auth(ctx, actor)?;
-        store::user::find_user(tx.ex(), id.0)
+    ctx.write(async |tx| {
+        let before = store::user::find_user(tx.ex(), id.0)
             .await?
-            .ok_or(Error::NotFound)?
-    } else {
-        user_to_change(&mut tx, actor, id.0, Need::Any, now.millis())
-            .await?
-            .0
-    };
-    if before.kind != "person" {
-        return Err(Error::NotFound);
-    }
-    if before.email.as_deref() == Some(new.as_str()) {
-        return Err(Error::field("email", "email-unchanged"));
-    }
-    address_free(tx.ex(), actor, new.as_str()).await?;
-    let mut after = before.clone();
-    after.email_pending = Some(new.as_str().to_string());
-    after.updated_at = now.millis();
-    save(tx.ex(), &after, version).await?;
-    let payload =
-        json!({ "user": before.id.to_string(), "new": new.as_str(), "by": actor.display_name });
-    store::outbox::enqueue_email(
-        tx.ex(),
-        "email-verify",
-        new.as_str(),
-        Some(before.id),
-        Some(before.node_id),
-        &payload.to_string(),
-        now.millis(),
-    )
-    .await?;
-    if let Some(old) = &before.email {
-        store::outbox::enqueue_email(
+            .ok_or(Error::NotFound)?;
+        if before.kind != "person" {
+            return Err(Error::NotFound);
+        }
+        if before.email.as_deref() == Some(new.as_str()) {
+            return Err(Error::field("email", "email-unchanged"));
+        }
+        address_free(tx.ex(), actor, new.as_str()).await?;
+        let mut after = before.clone();
+        after.email_pending = Some(new.as_str().to_string());
+        after.updated_at = now.millis();
+        save(tx.ex(), &after, version).await?;
+        let change = EmailChange::Confirm(new.as_str().to_string());
+        after_change(tx, actor, &before, &after, &change, now).await?;
+        audit::record(
             tx.ex(),
-            "email-change-notice",
-            old,
-            Some(before.id),
+            actor,
+            now,
+            "user.email.request",
+            "user",
+            before.id,
             Some(before.node_id),
-            &payload.to_string(),
-            now.millis(),
+            json!({"email": before.email, "pending": before.email_pending}),
+            json!({"pending": new.as_str()}),
         )
-        .await?;
+        .await
+    })
+    .await
+}
+
+/// What follows a new address, in the change's transaction: for a change to confirm, the link
+/// to the new address and a notice (with a cancel link) to the old one; for the directory's
+/// change, pending links die and the old address is told.
+pub(crate) async fn after_change(
+    tx: &mut Tx,
+    actor: &Actor,
+    before: &UserRow,
+    after: &UserRow,
+    change: &EmailChange,
+    now: Timestamp,
+) -> Result<()> {
+    match change {
+        EmailChange::Confirm(new) => {
+            let payload =
+                json!({ "user": before.id.to_string(), "new": new, "by": actor.display_name });
+            store::outbox::enqueue_email(
+                tx.ex(),
+                "email-verify",
+                new,
+                Some(before.id),
+                Some(before.node_id),
+                &payload.to_string(),
+                now.millis(),
+            )
+            .await?;
+            if let Some(old) = &before.email {
+                store::outbox::enqueue_email(
+                    tx.ex(),
+                    "email-change-notice",
+                    old,
+                    Some(before.id),
+                    Some(before.node_id),
+                    &payload.to_string(),
+                    now.millis(),
+                )
+                .await?;
+            }
+        }
+        EmailChange::Directory(new) => {
+            store::token::void_user_tokens(tx.ex(), VERIFY, before.id, now.millis()).await?;
+            store::token::void_user_tokens(tx.ex(), CANCEL, before.id, now.millis()).await?;
+            if let Some(old) = before
+                .email
+                .as_ref()
+                .filter(|o| after.email.as_ref() != Some(*o))
+            {
+                let payload = json!({ "new": new, "by": actor.display_name });
+                store::outbox::enqueue_email(
+                    tx.ex(),
+                    "email-changed",
+                    old,
+                    Some(before.id),
+                    Some(before.node_id),
+                    &payload.to_string(),
+                    now.millis(),
+                )
+                .await?;
+            }
+        }
     }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "user.email.request",
-        "user",
-        before.id,
-        Some(before.node_id),
-        json!({"email": before.email, "pending": before.email_pending}),
-        json!({"pending": new.as_str()}),
-    )
-    .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// The address a confirmation link would make current (the page names it).
@@ -201,72 +245,6 @@ pub async fn cancel_email_change(ctx: &Ctx, token: &str, ip: &str) -> Result<()>
             outcome: "ok",
             ..Default::default()
         },
-    )
-    .await?;
-    tx.commit().await
-}
-
-/// An identity provider (SCIM) sets a user's address. The provider is the organization's own
-/// directory and its token acts as an administrator of the user, so the new address applies at
-/// once (a pending change is dropped); the old address is told, and the change is audited.
-pub async fn set_email_from_directory(
-    ctx: &Ctx,
-    actor: &Actor,
-    id: UserId,
-    version: i64,
-    new_email: &str,
-) -> Result<()> {
-    let new = Email::parse("email", new_email)?;
-    let now = ctx.clock.now();
-    let mut tx = ctx.db.begin().await?;
-    let before = user_to_change(&mut tx, actor, id.0, Need::Any, now.millis())
-        .await?
-        .0;
-    if before.kind != "person" {
-        return Err(Error::NotFound);
-    }
-    if before.email.as_deref() == Some(new.as_str()) {
-        return Ok(());
-    }
-    address_free(tx.ex(), actor, new.as_str()).await?;
-    let mut after = before.clone();
-    after.email = Some(new.as_str().to_string());
-    after.email_pending = None;
-    after.email_verified = false;
-    after.updated_at = now.millis();
-    save(tx.ex(), &after, version).await?;
-    store::token::void_user_tokens(tx.ex(), VERIFY, before.id, now.millis()).await?;
-    store::token::void_user_tokens(tx.ex(), CANCEL, before.id, now.millis()).await?;
-    store::user::replace_terms(
-        tx.ex(),
-        after.id,
-        after.account_id,
-        &search_terms_of(&after),
-    )
-    .await?;
-    if let Some(old) = &before.email {
-        let payload = json!({ "new": new.as_str(), "by": actor.display_name });
-        store::outbox::enqueue_email(
-            tx.ex(),
-            "email-changed",
-            old,
-            Some(before.id),
-            Some(before.node_id),
-            &payload.to_string(),
-            now.millis(),
-        )
-        .await?;
-    }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "user.email.set",
-        "user",
-        before.id,
-        Some(before.node_id),
-        json!({"email": before.email, "pending": before.email_pending}),
-        json!({"email": new.as_str()}),
     )
     .await?;
     tx.commit().await

@@ -1,7 +1,8 @@
 //! The API's request windows and idempotency keys. The window is one minute per credential
 //! (an unknown or wrong credential counts against its client address), kept in this node's
-//! memory; the map holds at most `CAPACITY` keys, and keys past it share one window, so a
-//! flood of distinct header values cannot grow it.
+//! memory. Valid credentials each have their own window; addresses (requests without a valid
+//! credential) are told apart up to `CAPACITY`, and addresses past it share one window, so a
+//! flood of distinct header values cannot grow the map.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -52,7 +53,10 @@ impl RateLimiter {
             *window = start;
             counts.clear();
         }
-        let key = if counts.contains_key(key) || counts.len() < CAPACITY - 1 {
+        // A valid credential always has its own window (there are only so many live ones);
+        // addresses past the capacity share one.
+        let credential = !key.starts_with("ip:");
+        let key = if credential || counts.contains_key(key) || counts.len() < CAPACITY - 1 {
             key
         } else {
             OVERFLOW

@@ -4,7 +4,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use roster_core::domain::user::{
-    self, ListFilter, ListSort, NewUser, PasswordChoice, ProfileInput, SettingsInput, UserDetail,
+    self, ListFilter, ListSort, NewUser, PasswordChoice, ProfileInput, UserChange, UserDetail,
 };
 use roster_core::model::{NodeId, UserId, UserStatus, UserType};
 use serde::{Deserialize, Serialize};
@@ -319,6 +319,7 @@ pub async fn create(
         },
         friendly_name: String::new(),
         provider_named: false,
+        disabled: false,
     };
     let created = user::create_user(&state.ctx, &caller.actor, NodeId(b.node_id), &input)
         .await
@@ -389,64 +390,37 @@ pub async fn patch(
         .await
         .map_err(core)?;
     let version = if_match(&headers, d.version, lang)?;
-    let input = SettingsInput {
-        profile: ProfileInput {
-            first_name: p.first_name.unwrap_or(d.first_name),
-            last_name: p.last_name.unwrap_or(d.last_name),
-            user_type: p.user_type.unwrap_or_else(|| d.user_type.as_str().into()),
-            language: p.language.unwrap_or(d.language),
-            country_code: p.country_code.clone().unwrap_or(d.country_code.clone()),
-            phone_country: p.country_code.unwrap_or(d.country_code),
-            phone_number: p.phone.unwrap_or(d.phone),
-            receive_invoices: p.receive_invoices.unwrap_or(d.receive_invoices),
-            notifications_enabled: p.notifications_enabled.unwrap_or(d.notifications_enabled),
-            notify_email: p.notify_email.unwrap_or(d.notify_email),
-            notify_sms: p.notify_sms.unwrap_or(d.notify_sms),
-        },
-        friendly_name: p.friendly_name.unwrap_or(d.friendly_name),
-        mfa_required: p.mfa_required.unwrap_or(d.mfa_required),
-    };
-    let status = match p.status.as_deref() {
+    let active = match p.status.as_deref() {
         None => None,
         Some("active") => Some(true),
         Some("disabled") => Some(false),
         Some(_) => return Err(core(roster_core::Error::field("status", "error-invalid"))),
     };
-    // Each part is one domain change; the version moves with each.
-    let current = |d: UserDetail| d.version;
-    user::update_settings(&state.ctx, &caller.actor, id, version, &input)
+    // The whole change in one transaction, behind the version If-Match named: a refusal of
+    // any field changes nothing.
+    let change = UserChange {
+        first_name: p.first_name,
+        last_name: p.last_name,
+        friendly_name: p.friendly_name,
+        user_type: p.user_type,
+        language: p.language,
+        phone: p
+            .phone
+            .map(|n| (p.country_code.clone().unwrap_or_default(), n)),
+        country_code: p.country_code,
+        receive_invoices: p.receive_invoices,
+        notifications_enabled: p.notifications_enabled,
+        notify_email: p.notify_email,
+        notify_sms: p.notify_sms,
+        mfa_required: p.mfa_required,
+        services: p.services,
+        active,
+        node: p.node_id.map(NodeId),
+        ..Default::default()
+    };
+    user::update_user(&state.ctx, &caller.actor, id, version, &change)
         .await
         .map_err(core)?;
-    if let Some(services) = &p.services {
-        let v = current(
-            user::get_user(&state.ctx, &caller.actor, id)
-                .await
-                .map_err(core)?,
-        );
-        user::set_services(&state.ctx, &caller.actor, id, v, services)
-            .await
-            .map_err(core)?;
-    }
-    if let Some(active) = status {
-        let v = current(
-            user::get_user(&state.ctx, &caller.actor, id)
-                .await
-                .map_err(core)?,
-        );
-        user::set_status(&state.ctx, &caller.actor, id, v, active)
-            .await
-            .map_err(core)?;
-    }
-    if let Some(node) = p.node_id {
-        let v = current(
-            user::get_user(&state.ctx, &caller.actor, id)
-                .await
-                .map_err(core)?,
-        );
-        user::move_user(&state.ctx, &caller.actor, id, v, NodeId(node))
-            .await
-            .map_err(core)?;
-    }
     let d = user::get_user(&state.ctx, &caller.actor, id)
         .await
         .map_err(core)?;

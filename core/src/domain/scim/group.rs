@@ -177,7 +177,11 @@ async fn move_into(ctx: &Ctx, actor: &Actor, m: Member, node: NodeId) -> Result<
         match user::get_user(ctx, actor, UserId(m.id)).await {
             Ok(d) if !d.is_system => {
                 if d.node_id != node {
-                    user::move_user(ctx, actor, d.id, d.version, node).await?;
+                    let change = user::UserChange {
+                        node: Some(node),
+                        ..Default::default()
+                    };
+                    user::update_user(ctx, actor, d.id, d.version, &change).await?;
                 }
                 return Ok(());
             }

@@ -20,8 +20,10 @@ use uuid::Uuid;
 
 use super::{ENTERPRISE, ROSTER_EXT, USER_SCHEMA, field, text, ts};
 use crate::context::Ctx;
-use crate::domain::user::{self, NewUser, PasswordChoice, ProfileInput, SettingsInput, UserDetail};
-use crate::domain::{Actor, email};
+use crate::domain::Actor;
+use crate::domain::user::{
+    self, EmailChange, NewUser, PasswordChoice, ProfileInput, UserChange, UserDetail,
+};
 use crate::error::{Error, Result};
 use crate::model::{Email, Lang, UserId, UserStatus, UserType, phone};
 use crate::scim::filter::{Filter, Lookup};
@@ -631,26 +633,6 @@ async fn which_taken(
     Error::field("userName", "scim-username-taken")
 }
 
-/// `keep_provided` in its own transaction, its refusal named.
-async fn keep_provided_now(
-    ctx: &Ctx,
-    user: Uuid,
-    account: &NodeRow,
-    input: &ScimUserInput,
-) -> Result<()> {
-    let mut tx = ctx.db.begin().await?;
-    match keep_provided(&mut tx, user, account, input).await {
-        Err(Error::Conflict("scim-taken")) => {
-            drop(tx);
-            Err(which_taken(ctx, account, input, Some(user)).await)
-        }
-        other => {
-            other?;
-            tx.commit().await
-        }
-    }
-}
-
 async fn account_of(ctx: &Ctx, actor: &Actor) -> Result<NodeRow> {
     let mut conn = ctx.db.conn().await?;
     store::node::get_node(conn.ex(), actor.account_id.0).await
@@ -688,6 +670,8 @@ pub async fn create_users(
             } else {
                 PasswordChoice::SetNow(user::generate_password()?)
             },
+            // `active: false` creates the user disabled, in the same transaction.
+            disabled: !input.active,
             ..Default::default()
         };
         let checked = user::check_new_user(ctx, &new).await?;
@@ -711,45 +695,13 @@ pub async fn create_users(
         ids.push(created.id);
     }
     tx.commit().await?;
-    for (id, input) in ids.iter().zip(inputs) {
-        if !input.active {
-            let d = user::get_user(ctx, actor, *id).await?;
-            user::set_status(ctx, actor, *id, d.version, false).await?;
-        }
-    }
     Ok(ids)
 }
 
-async fn save_settings(
-    ctx: &Ctx,
-    actor: &Actor,
-    d: &UserDetail,
-    input: &ScimUserInput,
-    phone: &str,
-    account: &NodeRow,
-) -> Result<()> {
-    let mut profile = input.profile(&account.default_language, phone);
-    profile.country_code = d.country_code.clone();
-    profile.notifications_enabled = d.notifications_enabled;
-    profile.notify_email = d.notify_email;
-    profile.notify_sms = d.notify_sms && !phone.is_empty();
-    profile.receive_invoices = d.receive_invoices && input.administrator;
-    user::update_settings(
-        ctx,
-        actor,
-        d.id,
-        d.version,
-        &SettingsInput {
-            profile,
-            friendly_name: input.display_name.clone(),
-            mfa_required: d.mfa_required,
-        },
-    )
-    .await
-}
-
-/// Replaces a user's provisioned fields (PUT), or applies a PATCH's result. A new address
-/// applies at once (the provider is the organization's directory); the old one is told.
+/// Replaces a user's provisioned fields (PUT), or applies a PATCH's result, in one
+/// transaction: Roster's fields, the status, the address and the provider's side all change,
+/// or nothing does. A new address applies at once (the provider is the organization's
+/// directory); the old one is told.
 pub async fn replace_user(
     ctx: &Ctx,
     actor: &Actor,
@@ -767,12 +719,10 @@ pub async fn replace_user(
     }
     let account = account_of(ctx, actor).await?;
     {
-        // A userName, external id or address taken is said before anything changes.
+        // A userName or external id taken is said before anything is written (the unique
+        // indexes stand behind these checks).
         user_names_free(ctx, &account, &[&input.user_name], Some(id)).await?;
         let mut conn = ctx.db.conn().await?;
-        if input.email != d.email {
-            email::address_free(conn.ex(), actor, &input.email).await?;
-        }
         if let Some(e) = &input.external_id
             && store::scim::user_by_external_id(conn.ex(), account.id, e)
                 .await?
@@ -782,17 +732,41 @@ pub async fn replace_user(
         }
     }
     let phone = mobile_of(&input.document, country_of(&d, &account));
-    save_settings(ctx, actor, &d, input, &phone, &account).await?;
-    keep_provided_now(ctx, id, &account, input).await?;
-    let d = user::get_user(ctx, actor, uid).await?;
-    if (d.status != UserStatus::Disabled) != input.active {
-        user::set_status(ctx, actor, uid, d.version, input.active).await?;
+    let language = Lang::parse(&input.language)
+        .map(Lang::code)
+        .unwrap_or(&account.default_language);
+    let change = UserChange {
+        first_name: Some(input.given_name.clone()),
+        last_name: Some(input.family_name.clone()),
+        friendly_name: Some(input.display_name.clone()),
+        user_type: Some(
+            if input.administrator {
+                "administrator"
+            } else {
+                "user"
+            }
+            .into(),
+        ),
+        language: Some(language.into()),
+        phone: Some((String::new(), phone.clone())),
+        receive_invoices: Some(d.receive_invoices && input.administrator),
+        notify_sms: Some(d.notify_sms && !phone.is_empty()),
+        active: ((d.status != UserStatus::Disabled) != input.active).then_some(input.active),
+        email: (input.email != d.email).then(|| EmailChange::Directory(input.email.clone())),
+        ..Default::default()
+    };
+    let written = ctx
+        .write(async |tx| {
+            user::update_user_in(tx, ctx, actor, uid, d.version, &change).await?;
+            keep_provided(tx, id, &account, input).await
+        })
+        .await;
+    match written {
+        Err(Error::Conflict("scim-taken")) => {
+            Err(which_taken(ctx, &account, input, Some(id)).await)
+        }
+        other => other,
     }
-    if input.email != d.email {
-        let d = user::get_user(ctx, actor, uid).await?;
-        email::set_email_from_directory(ctx, actor, uid, d.version, &input.email).await?;
-    }
-    Ok(())
 }
 
 /// Deletes a provisioned user (person users only: system users are the API's, not SCIM's).

@@ -44,6 +44,9 @@ pub struct NewUser {
     /// An identity provider creates this user and names it (SCIM): its userName is the
     /// provider's, kept beside the user.
     pub provider_named: bool,
+    /// Created disabled (SCIM `active: false`): no invitation goes out until it is enabled and
+    /// the invitation resent.
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -189,7 +192,7 @@ pub(crate) async fn insert_new_user(
     }
     // A taken address or login is refused by the unique index at the insert below.
     let id = Uuid::now_v7();
-    let invited = !input.system && set_now.is_none();
+    let invited = !input.system && set_now.is_none() && !input.disabled;
     let mut row = UserRow {
         id,
         node_id: node.id,
@@ -207,7 +210,14 @@ pub(crate) async fn insert_new_user(
         country_code: String::new(),
         language: String::new(),
         user_type: String::new(),
-        status: if invited { "invited" } else { "active" }.into(),
+        status: if input.disabled {
+            "disabled"
+        } else if invited {
+            "invited"
+        } else {
+            "active"
+        }
+        .into(),
         password_hash: hash,
         password_must_change: set_now.is_some(),
         notes: String::new(),

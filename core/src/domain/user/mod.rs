@@ -6,6 +6,7 @@ mod edit;
 mod list;
 mod photo;
 mod profile;
+mod update;
 
 pub use access::{
     AccessHolder, Reach, add_access, add_node_admin, list_access, list_node_admins, remove_access,
@@ -13,13 +14,12 @@ pub use access::{
 };
 pub use create::{Created, NewUser, PasswordChoice, create_user, generate_password};
 pub(crate) use create::{check_new_user, insert_new_user};
-pub use edit::{
-    SettingsInput, change_own_password, delete_user, move_user, set_notes, set_own_language,
-    set_password, set_services, set_status, update_settings,
-};
+pub use edit::{change_own_password, delete_user, set_own_language, set_password};
 pub use list::{ListFilter, ListPage, ListSort, UserListItem, list_delegated_users, list_users};
 pub use photo::{MAX_PHOTO_BYTES, Photo, get_photo, remove_photo, set_photo};
 pub use profile::ProfileInput;
+pub(crate) use update::update_user_in;
+pub use update::{EmailChange, UserChange, update_user};
 
 use serde_json::json;
 use uuid::Uuid;
@@ -28,6 +28,9 @@ use crate::context::Ctx;
 use crate::domain::Actor;
 use crate::error::{Error, Result};
 use crate::model::{NodeId, Timestamp, UserId, UserStatus, UserType};
+
+/// The longest notes an administrator may keep about a user.
+pub const NOTES_MAX: usize = 4000;
 use crate::store::{self, Ex, node::NodeRow, user::UserRow};
 
 /// Everything the user page shows (notes only to administrators: this is their view).

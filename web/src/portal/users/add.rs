@@ -153,6 +153,7 @@ pub async fn add_user(
         },
         friendly_name: String::new(),
         provider_named: false,
+        disabled: false,
     };
     match user::create_user(&state.ctx, &actor, node, &input).await {
         Ok(created) => {
@@ -195,7 +196,7 @@ pub async fn add_user(
 }
 
 /// The profile fields of a posted form (Add user and the Settings section share them).
-pub fn profile_of(f: &Fields) -> ProfileInput {
+fn profile_of(f: &Fields) -> ProfileInput {
     ProfileInput {
         first_name: f.get("first_name"),
         last_name: f.get("last_name"),

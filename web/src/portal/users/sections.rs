@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
-use roster_core::domain::user::{self, SettingsInput};
+use roster_core::domain::user::{self, UserChange};
 use roster_core::model::{NodeId, UserId};
 use roster_core::{Error, i18n};
 use serde::Deserialize;
@@ -67,12 +67,23 @@ pub async fn update_settings(
     if !f.check(SETTINGS, &[]) {
         return bad_form(actor.lang);
     }
-    let input = SettingsInput {
-        profile: super::add::profile_of(&f),
-        friendly_name: f.get("friendly_name"),
-        mfa_required: f.flag("mfa_required"),
+    // The section's form carries every field: a box left unticked is false.
+    let change = UserChange {
+        first_name: Some(f.get("first_name")),
+        last_name: Some(f.get("last_name")),
+        friendly_name: Some(f.get("friendly_name")),
+        user_type: Some(f.get("user_type")),
+        language: Some(f.get("language")),
+        country_code: Some(f.get("country_code")),
+        phone: Some((f.get("phone_country"), f.get("phone_number"))),
+        receive_invoices: Some(f.flag("receive_invoices")),
+        notifications_enabled: Some(f.flag("notifications_enabled")),
+        notify_email: Some(f.flag("notify_email")),
+        notify_sms: Some(f.flag("notify_sms")),
+        mfa_required: Some(f.flag("mfa_required")),
+        ..Default::default()
     };
-    let result = user::update_settings(&state.ctx, &actor, id, version(&f), &input).await;
+    let result = user::update_user(&state.ctx, &actor, id, version(&f), &change).await;
     done(&state, &actor, id, "settings", Some(f), result).await
 }
 
@@ -84,7 +95,11 @@ pub async fn set_services(
     if !f.check(&["version"], &["services"]) {
         return bad_form(actor.lang);
     }
-    let result = user::set_services(&state.ctx, &actor, id, version(&f), &f.all("services")).await;
+    let change = UserChange {
+        services: Some(f.all("services")),
+        ..Default::default()
+    };
+    let result = user::update_user(&state.ctx, &actor, id, version(&f), &change).await;
     done(&state, &actor, id, "services", None, result).await
 }
 
@@ -101,7 +116,13 @@ pub async fn move_user(
     CsrfForm(actor, f): CsrfForm<MoveForm>,
 ) -> Response {
     let result = match NodeId::parse(&f.node) {
-        Some(node) => user::move_user(&state.ctx, &actor, id, f.version, node).await,
+        Some(node) => {
+            let change = UserChange {
+                node: Some(node),
+                ..Default::default()
+            };
+            user::update_user(&state.ctx, &actor, id, f.version, &change).await
+        }
         None => Err(Error::field("node", "move-target-invalid")),
     };
     done(&state, &actor, id, "belonging", None, result).await
@@ -170,7 +191,11 @@ pub async fn set_notes(
     UserPath(id): UserPath,
     CsrfForm(actor, f): CsrfForm<NotesForm>,
 ) -> Response {
-    let result = user::set_notes(&state.ctx, &actor, id, f.version, &f.notes).await;
+    let change = UserChange {
+        notes: Some(f.notes.clone()),
+        ..Default::default()
+    };
+    let result = user::update_user(&state.ctx, &actor, id, f.version, &change).await;
     let values = Fields(vec![("notes".into(), f.notes)]);
     done(&state, &actor, id, "notes", Some(values), result).await
 }
@@ -187,7 +212,11 @@ pub async fn set_status(
     UserPath(id): UserPath,
     CsrfForm(actor, f): CsrfForm<StatusForm>,
 ) -> Response {
-    let result = user::set_status(&state.ctx, &actor, id, f.version, f.active).await;
+    let change = UserChange {
+        active: Some(f.active),
+        ..Default::default()
+    };
+    let result = user::update_user(&state.ctx, &actor, id, f.version, &change).await;
     done(&state, &actor, id, "status", None, result).await
 }
 
