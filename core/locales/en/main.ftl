@@ -523,3 +523,4 @@ mfa-policy-weaker = A unit may require more than the level above it, never less.
 mfa-factors-wider = A unit may allow only factors that the level above it allows.
 error-email-unavailable = This email address cannot be used. Choose another one.
 scim-too-many = Too many users would have to be examined: filter by userName or externalId, or sort by userName.
+unit-has-rights = The unit still gives someone rights (an administrator, or a token limited to it): take those away first.

@@ -523,3 +523,4 @@ mfa-policy-weaker = Een eenheid mag meer vereisen dan het niveau erboven, nooit 
 mfa-factors-wider = Een eenheid mag alleen factoren toestaan die het niveau erboven toestaat.
 error-email-unavailable = Dit e-mailadres kan niet worden gebruikt. Kies een ander adres.
 scim-too-many = Er zouden te veel gebruikers moeten worden doorzocht: filter op userName of externalId, of sorteer op userName.
+unit-has-rights = De eenheid geeft nog iemand rechten (een beheerder, of een token dat ertoe beperkt is): neem die eerst weg.

@@ -523,3 +523,4 @@ mfa-policy-weaker = En enhet får kräva mer än nivån ovanför, aldrig mindre.
 mfa-factors-wider = En enhet får bara tillåta faktorer som nivån ovanför tillåter.
 error-email-unavailable = Den här e-postadressen kan inte användas. Välj en annan.
 scim-too-many = För många användare skulle behöva gås igenom: filtrera på userName eller externalId, eller sortera på userName.
+unit-has-rights = Enheten ger fortfarande någon rättigheter (en administratör, eller en token som är begränsad till den): ta bort dem först.

@@ -1311,6 +1311,16 @@ pub async fn set_policy(
     if !actor.administers_path(&row.path) {
         return Err(Error::NotFound);
     }
+    // A unit's own policy is set from above: its administrator could otherwise undo what the
+    // level above them required of their unit.
+    if row.kind == "unit"
+        && let Some(parent) = row.parent_id
+    {
+        let parent = store::node::get_node(tx.ex(), parent).await?;
+        if !actor.administers_path(&parent.path) {
+            return Err(Error::Forbidden);
+        }
+    }
     let require = match require
         .map(str::trim)
         .filter(|s| !s.is_empty() && *s != "inherit")

@@ -8,9 +8,10 @@ use uuid::Uuid;
 use super::audit;
 use crate::context::Ctx;
 use crate::domain::Actor;
+use crate::domain::rank;
 use crate::error::{Error, Problems, Result};
 use crate::model::{Email, Lang, NodeId, NodeKind, Timestamp, parse_line, phone};
-use crate::store::{self, Ex, node::NodeRow};
+use crate::store::{self, Ex, Tx, node::NodeRow};
 
 pub const NAME_MAX: usize = 100;
 
@@ -304,9 +305,20 @@ pub async fn update_account(
 
 /// Creates a unit (organizational group) under an account or unit the actor administers.
 pub async fn create_unit(ctx: &Ctx, actor: &Actor, parent: NodeId, name: &str) -> Result<NodeId> {
+    ctx.write(async |tx| create_unit_in(tx, ctx, actor, parent, name).await)
+        .await
+}
+
+/// [`create_unit`] in the caller's transaction.
+pub(crate) async fn create_unit_in(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    actor: &Actor,
+    parent: NodeId,
+    name: &str,
+) -> Result<NodeId> {
     let name = parse_name("name", name)?;
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin().await?;
     let parent = node_in_scope(tx.ex(), actor, parent.0).await?;
     if parent.kind == NodeKind::Operator.as_str() {
         return Err(Error::field("parent", "unit-needs-account"));
@@ -345,7 +357,6 @@ pub async fn create_unit(ctx: &Ctx, actor: &Actor, parent: NodeId, name: &str) -
         node_json(&row),
     )
     .await?;
-    tx.commit().await?;
     Ok(NodeId(id))
 }
 
@@ -368,17 +379,13 @@ async fn unique_sibling_name(
 
 /// The unit at `id`, when the actor administers it and the node above it (a unit administrator
 /// cannot rename, move or delete the unit that is their whole scope).
-async fn unit_for_change(
-    ex: &mut crate::store::Tx,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<(NodeRow, NodeRow)> {
-    let unit = node_in_scope(ex.ex(), actor, id).await?;
+async fn unit_for_change(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<(NodeRow, NodeRow)> {
+    let unit = node_in_scope(tx.ex(), actor, id).await?;
     if unit.kind != NodeKind::Unit.as_str() {
         return Err(Error::NotFound);
     }
     let parent_id = unit.parent_id.ok_or(Error::NotFound)?;
-    let parent = store::node::get_node(ex.ex(), parent_id).await?;
+    let parent = store::node::get_node(tx.ex(), parent_id).await?;
     if !actor.administers_path(&parent.path) {
         return Err(Error::Forbidden);
     }
@@ -392,10 +399,22 @@ pub async fn rename_unit(
     version: i64,
     name: &str,
 ) -> Result<()> {
+    ctx.write(async |tx| rename_unit_in(tx, ctx, actor, id, version, name).await)
+        .await
+}
+
+/// [`rename_unit`] in the caller's transaction.
+pub(crate) async fn rename_unit_in(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    actor: &Actor,
+    id: NodeId,
+    version: i64,
+    name: &str,
+) -> Result<()> {
     let name = parse_name("name", name)?;
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin().await?;
-    let (before, parent) = unit_for_change(&mut tx, actor, id.0).await?;
+    let (before, parent) = unit_for_change(tx, actor, id.0).await?;
     unique_sibling_name(tx.ex(), &parent, &name, Some(before.id)).await?;
     let mut after = before.clone();
     after.name = name;
@@ -413,8 +432,7 @@ pub async fn rename_unit(
         json!({"name": before.name}),
         json!({"name": after.name}),
     )
-    .await?;
-    tx.commit().await
+    .await
 }
 
 /// Moves a unit (with everything below it) under another node of the same account, both
@@ -426,9 +444,64 @@ pub async fn move_unit(
     version: i64,
     new_parent: NodeId,
 ) -> Result<()> {
+    ctx.write(async |tx| move_unit_in(tx, ctx, actor, id, version, new_parent).await)
+        .await
+}
+
+/// A move changes who administers the unit's users: those who administer the nodes between
+/// the actor's scope and the unit's old or new parent lose or gain them, and the users who
+/// hold rights inside the unit are carried along. The actor must outrank all of them.
+async fn require_rank_for_move(
+    tx: &mut Tx,
+    actor: &Actor,
+    unit: &NodeRow,
+    old_parent: &NodeRow,
+    target: &NodeRow,
+    now: i64,
+) -> Result<()> {
+    let within_scope = |path: &str| -> Vec<Uuid> {
+        let mut ids = vec![];
+        let mut prefix = String::from("/");
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            prefix.push_str(segment);
+            prefix.push('/');
+            if actor.administers_path(&prefix)
+                && let Ok(id) = Uuid::try_parse(segment)
+            {
+                ids.push(id);
+            }
+        }
+        ids
+    };
+    let mut nodes = within_scope(&old_parent.path);
+    nodes.extend(within_scope(&target.path));
+    let mut subjects: Vec<Uuid> = store::grant::list_node_admins(tx.ex(), &nodes)
+        .await?
+        .into_iter()
+        .map(|g| g.subject_user_id)
+        .collect();
+    subjects.extend(store::grant::holders_homed_within(tx.ex(), &unit.path).await?);
+    subjects.sort();
+    subjects.dedup();
+    for id in subjects {
+        if let Some(user) = store::user::find_user(tx.ex(), id).await? {
+            rank::require_outranks(tx, actor, &user, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// [`move_unit`] in the caller's transaction.
+pub(crate) async fn move_unit_in(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    actor: &Actor,
+    id: NodeId,
+    version: i64,
+    new_parent: NodeId,
+) -> Result<()> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin().await?;
-    let (unit, old_parent) = unit_for_change(&mut tx, actor, id.0).await?;
+    let (unit, old_parent) = unit_for_change(tx, actor, id.0).await?;
     if unit.version != version {
         return Err(Error::Conflict("error-changed-meanwhile"));
     }
@@ -444,6 +517,7 @@ pub async fn move_unit(
     if target.id == old_parent.id {
         return Ok(());
     }
+    require_rank_for_move(tx, actor, &unit, &old_parent, &target, now.millis()).await?;
     unique_sibling_name(tx.ex(), &target, &unit.name, Some(unit.id)).await?;
     let new_path = child_path(&target.path, unit.id);
     let delta = target.depth + 1 - unit.depth;
@@ -468,17 +542,53 @@ pub async fn move_unit(
         json!({"parent": old_parent.id.to_string(), "parent_name": old_parent.name}),
         json!({"parent": target.id.to_string(), "parent_name": target.name}),
     )
-    .await?;
-    tx.commit().await
+    .await
 }
 
-/// Deletes an empty unit; one with users or units inside says so and stays.
+/// Renames and moves a unit in one transaction (the API's PATCH): both, or neither.
+pub async fn update_unit(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: NodeId,
+    version: i64,
+    name: Option<&str>,
+    parent: Option<NodeId>,
+) -> Result<()> {
+    ctx.write(async |tx| {
+        let mut version = version;
+        if let Some(name) = name {
+            rename_unit_in(tx, ctx, actor, id, version, name).await?;
+            version += 1;
+        }
+        if let Some(parent) = parent {
+            move_unit_in(tx, ctx, actor, id, version, parent).await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Deletes an empty unit; one with users or units inside says so and stays, and so does one
+/// that still gives someone rights (an administrator of it, or a token narrowed to it).
 pub async fn delete_unit(ctx: &Ctx, actor: &Actor, id: NodeId) -> Result<()> {
+    ctx.write(async |tx| delete_unit_in(tx, ctx, actor, id).await)
+        .await
+}
+
+/// [`delete_unit`] in the caller's transaction.
+pub(crate) async fn delete_unit_in(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    actor: &Actor,
+    id: NodeId,
+) -> Result<()> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin().await?;
-    let (unit, _) = unit_for_change(&mut tx, actor, id.0).await?;
+    let (unit, _) = unit_for_change(tx, actor, id.0).await?;
     if unit.user_count > 0 || store::node::count_children(tx.ex(), unit.id).await? > 0 {
         return Err(Error::Conflict("unit-not-empty"));
+    }
+    if store::grant::node_has_rights(tx.ex(), unit.id).await? {
+        return Err(Error::Conflict("unit-has-rights"));
     }
     store::node::delete_node(tx.ex(), unit.id).await?;
     audit::record(
@@ -492,8 +602,7 @@ pub async fn delete_unit(ctx: &Ctx, actor: &Actor, id: NodeId) -> Result<()> {
         node_json(&unit),
         json!(null),
     )
-    .await?;
-    tx.commit().await
+    .await
 }
 
 fn node_json(n: &NodeRow) -> serde_json::Value {

@@ -220,6 +220,21 @@ pub async fn revoke_token(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
         .await
         .map_err(|_| Error::NotFound)?;
     token_manager(&mut tx, actor, UserId(row.user_id), now.millis()).await?;
+    // A token revokes only tokens within its own limits (a narrowed token cannot end a wider
+    // one of its user).
+    if let Credential::ApiToken(limits) = &actor.credential
+        && limits.node.is_some()
+    {
+        let within = match row.node_id {
+            Some(n) => store::node::get_node(tx.ex(), n)
+                .await
+                .is_ok_and(|n| actor.administers_path(&n.path)),
+            None => false,
+        };
+        if !within && row.id != limits.id {
+            return Err(Error::Forbidden);
+        }
+    }
     store::api_token::revoke_api_token(tx.ex(), id, now.millis()).await?;
     audit::record(
         tx.ex(),

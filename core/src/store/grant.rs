@@ -142,3 +142,24 @@ pub(crate) async fn list_reach_of(ex: Ex<'_>, subject: Uuid) -> Result<Vec<Reach
                WHERE g.subject_user_id = $1";
     Ok(on!(ex, c => sqlx::query_as::<_, Reach>(sql).bind(subject).fetch_all(&mut *c).await)?)
 }
+
+/// Users homed in the subtree at `path` who hold any grant (the ones a move of the subtree
+/// could concern beyond its plain users).
+pub(crate) async fn holders_homed_within(ex: Ex<'_>, path: &str) -> Result<Vec<Uuid>> {
+    let sql = "SELECT DISTINCT g.subject_user_id FROM grants g \
+               JOIN users u ON u.id = g.subject_user_id JOIN nodes n ON n.id = u.node_id \
+               WHERE n.path >= $1 AND n.path < $2";
+    let end = super::node::subtree_end(path);
+    Ok(
+        on!(ex, c => sqlx::query_scalar::<_, Uuid>(sql).bind(path).bind(&end).fetch_all(&mut *c).await)?,
+    )
+}
+
+/// Whether anything still gives rights over this one node: a grant on it, or a live API or
+/// SCIM token narrowed to it.
+pub(crate) async fn node_has_rights(ex: Ex<'_>, node: Uuid) -> Result<bool> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM grants WHERE target_node_id = $1) \
+               OR EXISTS (SELECT 1 FROM api_tokens WHERE node_id = $1 AND revoked_at IS NULL) \
+               OR EXISTS (SELECT 1 FROM scim_tokens WHERE node_id = $1 AND revoked_at IS NULL)";
+    Ok(on!(ex, c => sqlx::query_scalar::<_, bool>(sql).bind(node).fetch_one(&mut *c).await)?)
+}

@@ -327,3 +327,12 @@ pub(crate) async fn bench_set_passwords(
             .bind(account).fetch_all(&mut *c).await
     })?)
 }
+
+/// The person users directly in a node (not below it), by id, at most `limit`.
+pub(crate) async fn list_persons_in(ex: Ex<'_>, node: Uuid, limit: i64) -> Result<Vec<Uuid>> {
+    let sql = "SELECT id FROM users WHERE node_id = $1 AND kind = 'person' \
+               ORDER BY sort_name, id LIMIT $2";
+    Ok(
+        on!(ex, c => sqlx::query_scalar::<_, Uuid>(sql).bind(node).bind(limit).fetch_all(&mut *c).await)?,
+    )
+}

@@ -273,8 +273,24 @@ both_engines!(
         )
         .await
         .unwrap();
+        // A unit's own policy is set from above: the unit's administrator cannot undo it.
         let page = unit.get(&format!("/units/{}", org.u1)).await;
         assert_eq!(page.status, 200);
+        let before = server.fingerprint().await;
+        let own = unit
+            .post_form(
+                &format!("/nodes/{}/mfa", org.u1),
+                &page.body,
+                &[
+                    ("mfa_policy", "inherit"),
+                    ("mfa_factors", "totp"),
+                    ("back", "/units"),
+                ],
+            )
+            .await;
+        assert_eq!(own.status, 403);
+        assert_eq!(server.fingerprint().await, before);
+        // Below it, a unit may only tighten what it inherits.
         for (policy, factors, what) in [
             ("administrators", vec!["totp"], "less required"),
             ("everyone", vec!["sms"], "another factor"),
@@ -284,7 +300,7 @@ both_engines!(
             let mut fields = vec![("mfa_policy", policy), ("back", "/units")];
             fields.extend(factors.iter().map(|f| ("mfa_factors", *f)));
             let res = unit
-                .post_form(&format!("/nodes/{}/mfa", org.u1), &page.body, &fields)
+                .post_form(&format!("/nodes/{}/mfa", org.u2), &page.body, &fields)
                 .await;
             assert_eq!(res.status, 422, "{what}: {}", res.body);
             assert_eq!(server.fingerprint().await, before, "{what}");
@@ -292,7 +308,7 @@ both_engines!(
         // Tightening is fine, and inheriting changes nothing of what is required.
         let res = unit
             .post_form(
-                &format!("/nodes/{}/mfa", org.u1),
+                &format!("/nodes/{}/mfa", org.u2),
                 &page.body,
                 &[
                     ("mfa_policy", "inherit"),

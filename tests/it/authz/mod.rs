@@ -2,6 +2,7 @@
 //! write route × every kind of actor × every rank of target).
 
 mod abuse;
+mod atomic;
 mod attacks;
 mod credentials;
 mod rank;

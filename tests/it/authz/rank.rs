@@ -55,7 +55,8 @@ const ACTORS: [&str; 14] = [
 
 /// Who may change whom, by rank: actor rows, target columns (plain, delegate, admin of U1,
 /// admin of U3, Administrator, operator, system user). The delegate actor has Access to every
-/// target (given while the target held nothing). A system user holds no rights of its own
+/// target but the system user (given while the target held nothing; Access is never given to
+/// a system user, whose tokens are credentials of their own). A system user holds no rights of its own
 /// (it cannot be made an administrator), so its token reaches nobody. A read-only token is
 /// refused every write before anything is looked up.
 #[rustfmt::skip]
@@ -66,7 +67,7 @@ const RANK: [&str; 14] = [
     /* admin of U1     */ "Y     Y    Y   Y   X    H   Y",
     /* admin of U2     */ "Y     Y    X   Y   X    H   Y",
     /* admin of U3     */ "H     H    H   H   H    H   H",
-    /* delegate        */ "Y     X    X   X   X    X   X",
+    /* delegate        */ "Y     X    X   X   X    X   H",
     /* plain user      */ "H     H    H   H   H    H   H",
     /* other account   */ "H     H    H   H   H    H   H",
     /* admin's token   */ "Y     Y    Y   Y   Y    H   Y",
@@ -109,7 +110,7 @@ const ROUTES: [Route; 18] = [
     Route { what: "factors reset",     surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "disable",           surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "move to U3",        surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[("operator", 'V')] },
-    Route { what: "Access for plain",  surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[("delegate", 'V'), ("admin of U1", 'V'), ("admin of U3", 'V'), ("Administrator", 'V'), ("operator", 'V')] },
+    Route { what: "Access for plain",  surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[("delegate", 'V'), ("admin of U1", 'V'), ("admin of U3", 'V'), ("Administrator", 'V'), ("operator", 'V'), ("system", 'V')] },
     Route { what: "delete",            surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "API PATCH",         surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "API token for",     surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[("plain", 'X'), ("delegate", 'X'), ("admin of U1", 'X'), ("admin of U3", 'X'), ("Administrator", 'X'), ("operator", 'X')] },
@@ -329,9 +330,11 @@ async fn target(server: &TestServer, w: &World, rank: usize, n: usize) -> UserId
     } else {
         person(server, &op, home, &email, false).await
     };
-    user::add_access(&server.ctx, &op, id, "delegate@a.test")
-        .await
-        .unwrap();
+    if TARGETS[rank] != "system" {
+        user::add_access(&server.ctx, &op, id, "delegate@a.test")
+            .await
+            .unwrap();
+    }
     match TARGETS[rank] {
         "delegate" => {
             let ward = person(server, &op, w.u2, &format!("ward{n}@a.test"), false).await;

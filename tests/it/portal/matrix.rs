@@ -34,11 +34,12 @@ struct Case {
 /// What a destructive row acts on, made anew for every actor: a user in U2 (`{victim}`) to
 /// whom the plain user has Access (so in those rows the plain user is the victim's delegate:
 /// they may edit settings and photo, never disable, delete or hand out rights), and a unit
-/// under U2 (`{vunit}`) with its own administrator (`{vadmin}`).
+/// under U2 (`{vunit}`) with its own administrator (`{vadmin}`), and an empty one (`{vempty}`).
 struct Fresh {
     victim: String,
     vunit: String,
     vadmin: String,
+    vempty: String,
 }
 
 async fn fresh(server: &TestServer, org: &Org, n: usize) -> Fresh {
@@ -56,10 +57,14 @@ async fn fresh(server: &TestServer, org: &Org, n: usize) -> Fresh {
     user::add_node_admin(&server.ctx, &op, vunit, &admin_email)
         .await
         .unwrap();
+    let vempty = node::create_unit(&server.ctx, &op, org.u2, &format!("Empty {n}"))
+        .await
+        .unwrap();
     Fresh {
         victim: victim.to_string(),
         vunit: vunit.to_string(),
         vadmin: vadmin.to_string(),
+        vempty: vempty.to_string(),
     }
 }
 
@@ -68,6 +73,7 @@ fn with_fresh(path: &str, f: &Fresh) -> String {
     path.replace("{victim}", &f.victim)
         .replace("{vunit}", &f.vunit)
         .replace("{vadmin}", &f.vadmin)
+        .replace("{vempty}", &f.vempty)
 }
 
 /// The table: what, method, path, form fields, needs the target's version, and the expected
@@ -114,7 +120,7 @@ fn cases(org: &Org, invitee: roster_core::model::UserId) -> Vec<Case> {
         row("remove the victim's photo",    "POST", "/users/{victim}/photo/remove".into(), vec![],                                                               false,  "Y  Y    Y    N   Y     N"),
         row("rename a unit in U2",          "POST", "/units/{vunit}/rename".into(),       f(&[("name", "Renamed {who}"), ("version", "1")]),                           false,  "Y  Y    Y    N   N     N"),
         row("move a unit in U2 to U1",      "POST", "/units/{vunit}/move".into(),         f(&[("parent", &u1.to_string()), ("version", "1")]),                   false,  "Y  Y    Y    N   N     N"),
-        row("delete a unit in U2",          "POST", "/units/{vunit}/delete".into(),       vec![],                                                                false,  "Y  Y    Y    N   N     N"),
+        row("delete a unit in U2",          "POST", "/units/{vempty}/delete".into(),       vec![],                                                                false,  "Y  Y    Y    N   N     N"),
         row("remove a unit's administrator","POST", "/nodes/{vunit}/admins/{vadmin}/remove".into(), vec![],                                              false,  "Y  Y    Y    N   N     N"),
         row("deliveries",                   "GET",  "/management/deliveries".into(),      vec![],                                                                false,  "Y  Y    Y    N   N     Y"),
         row("resend the invitation",        "POST", format!("/users/{invitee}/invitation"), vec![],                                                             false,  "Y  Y    Y    N   N     N"),

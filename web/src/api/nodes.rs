@@ -191,7 +191,7 @@ pub async fn patch(
     let n = node::get_node(&state.ctx, &caller.actor, id)
         .await
         .map_err(core)?;
-    let mut version = if_match(&headers, n.version, lang)?;
+    let version = if_match(&headers, n.version, lang)?;
     if n.kind == NodeKind::Unit {
         let account_only = p.contact_name.is_some()
             || p.contact_email.is_some()
@@ -204,17 +204,17 @@ pub async fn patch(
                 "error-invalid",
             )));
         }
-        if let Some(name) = &p.name {
-            node::rename_unit(&state.ctx, &caller.actor, id, version, name)
-                .await
-                .map_err(core)?;
-            version += 1;
-        }
-        if let Some(parent) = p.parent_id {
-            node::move_unit(&state.ctx, &caller.actor, id, version, NodeId(parent))
-                .await
-                .map_err(core)?;
-        }
+        // The name and the place change together, or neither does.
+        node::update_unit(
+            &state.ctx,
+            &caller.actor,
+            id,
+            version,
+            p.name.as_deref(),
+            p.parent_id.map(NodeId),
+        )
+        .await
+        .map_err(core)?;
     } else {
         if p.parent_id.is_some() {
             return Err(core(roster_core::Error::field(

@@ -13,10 +13,10 @@ use crate::domain::node::{self, NodeView};
 use crate::domain::user;
 use crate::error::{Error, Result};
 use crate::model::{NodeId, NodeKind, UserId};
-use crate::store;
+use crate::store::{self, Handle, Tx};
 
-/// Members listed per group at most (users and units).
-const MEMBERS_LIMIT: usize = 100_000;
+/// Members listed per group at most, of each kind (users and units).
+const MEMBERS_LIMIT: usize = 10_000;
 
 /// What a member is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,43 +74,33 @@ impl GroupInput {
     }
 }
 
-/// The users directly in a unit and the units directly below it.
-async fn direct_members(ctx: &Ctx, actor: &Actor, unit: NodeId) -> Result<Vec<Member>> {
-    let mut out = vec![];
-    let mut f = user::ListFilter {
-        node: Some(unit),
-        ..Default::default()
-    };
-    loop {
-        let page = user::list_users(ctx, actor, &f).await?;
-        out.extend(
-            page.users
-                .iter()
-                .filter(|u| !u.is_system && u.node_id == unit)
+/// The users directly in a unit and the units directly below it (at most `MEMBERS_LIMIT` of
+/// each: one indexed query each).
+async fn direct_members(h: &mut impl Handle, unit: Uuid) -> Result<Vec<Member>> {
+    let users = store::user::list_persons_in(h.ex(), unit, MEMBERS_LIMIT as i64).await?;
+    let units = store::node::list_children(h.ex(), unit).await?;
+    Ok(users
+        .into_iter()
+        .map(|id| Member {
+            id,
+            kind: Some(MemberKind::User),
+        })
+        .chain(
+            units
+                .into_iter()
+                .filter(|u| u.kind == NodeKind::Unit.as_str())
+                .take(MEMBERS_LIMIT)
                 .map(|u| Member {
-                    id: u.id.0,
-                    kind: Some(MemberKind::User),
+                    id: u.id,
+                    kind: Some(MemberKind::Group),
                 }),
-        );
-        match page.next {
-            Some(n) if out.len() < MEMBERS_LIMIT => f.after = Some(n),
-            _ => break,
-        }
-    }
-    for t in node::tree(ctx, actor, Some(unit)).await? {
-        if t.node.parent_id == Some(unit) && t.node.kind == NodeKind::Unit {
-            out.push(Member {
-                id: t.node.id.0,
-                kind: Some(MemberKind::Group),
-            });
-        }
-    }
-    Ok(out)
+        )
+        .collect())
 }
 
 /// A unit strictly below the token's node (the token's own node is not a group).
-async fn unit_in_scope(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<NodeView> {
-    let n = node::get_node(ctx, actor, NodeId(id)).await?;
+async fn unit_in_scope(h: &mut impl Handle, actor: &Actor, id: Uuid) -> Result<NodeView> {
+    let n = node::view(node::node_in_scope(h.ex(), actor, id).await?);
     let scope = actor.primary_scope().ok_or(Error::Forbidden)?;
     if n.kind != NodeKind::Unit || n.id == scope.node_id {
         return Err(Error::NotFound);
@@ -120,8 +110,9 @@ async fn unit_in_scope(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<NodeView> {
 
 /// One group (unit) as SCIM JSON, with its version.
 pub async fn get_group(ctx: &Ctx, actor: &Actor, id: Uuid, base: &str) -> Result<(Value, i64)> {
-    let n = unit_in_scope(ctx, actor, id).await?;
-    let members: Vec<Value> = direct_members(ctx, actor, n.id)
+    let mut conn = ctx.db.conn().await?;
+    let n = unit_in_scope(&mut conn, actor, id).await?;
+    let members: Vec<Value> = direct_members(&mut conn, n.id.0)
         .await?
         .into_iter()
         .map(|m| {
@@ -133,10 +124,7 @@ pub async fn get_group(ctx: &Ctx, actor: &Actor, id: Uuid, base: &str) -> Result
                    "type": kind})
         })
         .collect();
-    let external = {
-        let mut conn = ctx.db.conn().await?;
-        store::scim::group_external_id(conn.ex(), n.id.0).await?
-    };
+    let external = store::scim::group_external_id(conn.ex(), n.id.0).await?;
     let mut v = json!({
         "schemas": [GROUP_SCHEMA],
         "id": n.id.0.to_string(),
@@ -158,10 +146,13 @@ pub async fn get_group(ctx: &Ctx, actor: &Actor, id: Uuid, base: &str) -> Result
     Ok((v, n.version))
 }
 
-/// Every group below the token's node.
+/// Every group below the token's node; more than `SCAN_LIMIT` units are refused as too many.
 pub async fn list_groups(ctx: &Ctx, actor: &Actor, base: &str) -> Result<Vec<Value>> {
     let scope = actor.primary_scope().ok_or(Error::Forbidden)?.node_id;
     let tree = node::tree(ctx, actor, Some(scope)).await?;
+    if tree.len() > super::SCAN_LIMIT {
+        return Err(Error::field("filter", "scim-too-many"));
+    }
     let mut out = vec![];
     for t in tree {
         if t.node.kind == NodeKind::Unit && t.node.id != scope {
@@ -171,31 +162,33 @@ pub async fn list_groups(ctx: &Ctx, actor: &Actor, base: &str) -> Result<Vec<Val
     Ok(out)
 }
 
-/// Moves a member (a user, or a unit with all below it) into `node`.
-async fn move_into(ctx: &Ctx, actor: &Actor, m: Member, node: NodeId) -> Result<()> {
+/// Moves a member (a user, or a unit with all below it) into `node`, in the caller's
+/// transaction.
+async fn move_into(tx: &mut Tx, ctx: &Ctx, actor: &Actor, m: Member, node: NodeId) -> Result<()> {
+    let not_found = || Error::field("members", "error-not-found");
     if m.kind != Some(MemberKind::Group) {
-        match user::get_user(ctx, actor, UserId(m.id)).await {
-            Ok(d) if !d.is_system => {
-                if d.node_id != node {
+        match user::user_in_scope(tx, actor, m.id).await {
+            Ok((u, _)) if u.kind == "person" => {
+                if u.node_id != node.0 {
                     let change = user::UserChange {
                         node: Some(node),
                         ..Default::default()
                     };
-                    user::update_user(ctx, actor, d.id, d.version, &change).await?;
+                    user::update_user_in(tx, ctx, actor, UserId(u.id), u.version, &change).await?;
                 }
                 return Ok(());
             }
-            Ok(_) => return Err(Error::field("members", "error-not-found")),
+            Ok(_) => return Err(not_found()),
             Err(Error::NotFound) if m.kind.is_none() => {}
-            Err(Error::NotFound) => return Err(Error::field("members", "error-not-found")),
+            Err(Error::NotFound) => return Err(not_found()),
             Err(e) => return Err(e),
         }
     }
-    let unit = unit_in_scope(ctx, actor, m.id)
+    let unit = unit_in_scope(tx, actor, m.id)
         .await
-        .map_err(|_| Error::field("members", "error-not-found"))?;
+        .map_err(|_| not_found())?;
     if unit.parent_id != Some(node) {
-        node::move_unit(ctx, actor, unit.id, unit.version, node)
+        node::move_unit_in(tx, ctx, actor, unit.id, unit.version, node)
             .await
             .map_err(|e| match e {
                 Error::Invalid(_) => Error::field("members", "unit-target-invalid"),
@@ -205,42 +198,42 @@ async fn move_into(ctx: &Ctx, actor: &Actor, m: Member, node: NodeId) -> Result<
     Ok(())
 }
 
-async fn set_external(ctx: &Ctx, n: &NodeView, external: Option<&str>) -> Result<()> {
-    let mut tx = ctx.db.begin().await?;
+async fn set_external(tx: &mut Tx, n: &NodeView, external: Option<&str>) -> Result<()> {
     if !store::scim::set_group_external_id(tx.ex(), n.id.0, n.account_id.0, external).await? {
         return Err(Error::field("externalId", "scim-external-id-taken"));
     }
-    tx.commit().await
+    Ok(())
 }
 
-/// A new group: a unit under the token's node, with its members moved into it.
+/// A new group: a unit under the token's node, with its external id and its members moved
+/// into it, in one transaction.
 pub async fn create_group(ctx: &Ctx, actor: &Actor, input: &GroupInput) -> Result<Uuid> {
     let parent = actor.primary_scope().ok_or(Error::Forbidden)?.node_id;
     let name = input.display_name.as_deref().unwrap_or("");
-    let id = node::create_unit(ctx, actor, parent, name)
-        .await
-        .map_err(|e| match e {
-            Error::Invalid(f) if f.iter().any(|f| f.code.contains("taken")) => {
-                Error::field("displayName", "error-taken")
-            }
-            Error::Invalid(_) => Error::field("displayName", "field-required"),
-            other => other,
-        })?;
-    if let Some(Some(e)) = &input.external_id {
-        let n = node::get_node(ctx, actor, id).await?;
-        if let Err(e) = set_external(ctx, &n, Some(e)).await {
-            node::delete_unit(ctx, actor, id).await?;
-            return Err(e);
+    ctx.write(async |tx| {
+        let id = node::create_unit_in(tx, ctx, actor, parent, name)
+            .await
+            .map_err(|e| match e {
+                Error::Invalid(f) if f.iter().any(|f| f.code.contains("taken")) => {
+                    Error::field("displayName", "error-taken")
+                }
+                Error::Invalid(_) => Error::field("displayName", "field-required"),
+                other => other,
+            })?;
+        if let Some(Some(e)) = &input.external_id {
+            let n = unit_in_scope(tx, actor, id.0).await?;
+            set_external(tx, &n, Some(e)).await?;
         }
-    }
-    for m in input.members.iter().flatten() {
-        move_into(ctx, actor, *m, id).await?;
-    }
-    Ok(id.0)
+        for m in input.members.iter().flatten() {
+            move_into(tx, ctx, actor, *m, id).await?;
+        }
+        Ok(id.0)
+    })
+    .await
 }
 
-/// Changes what the input names: the name, the external id, the members (those left out
-/// move up to the unit's parent).
+/// Changes what the input names — the name, the external id, the members (those left out move
+/// up to the unit's parent) — in one transaction: all of it, or nothing.
 pub async fn set_group(
     ctx: &Ctx,
     actor: &Actor,
@@ -248,43 +241,50 @@ pub async fn set_group(
     version: Option<i64>,
     input: &GroupInput,
 ) -> Result<()> {
-    let n = unit_in_scope(ctx, actor, id).await?;
-    if version.is_some_and(|v| v != n.version) {
-        return Err(Error::Conflict("api-if-match-stale"));
-    }
-    if let Some(external) = &input.external_id {
-        set_external(ctx, &n, external.as_deref()).await?;
-    }
-    if let Some(name) = &input.display_name
-        && *name != n.name
-    {
-        node::rename_unit(ctx, actor, n.id, n.version, name)
-            .await
-            .map_err(|e| match e {
-                Error::Invalid(_) => Error::field("displayName", "field-required"),
-                other => other,
-            })?;
-    }
-    if let Some(members) = &input.members {
-        let parent = n.parent_id.ok_or(Error::NotFound)?;
-        for m in direct_members(ctx, actor, n.id).await? {
-            if !members.iter().any(|x| x.id == m.id) {
-                move_into(ctx, actor, m, parent).await?;
+    ctx.write(async |tx| {
+        let n = unit_in_scope(tx, actor, id).await?;
+        if version.is_some_and(|v| v != n.version) {
+            return Err(Error::Conflict("api-if-match-stale"));
+        }
+        if let Some(external) = &input.external_id {
+            set_external(tx, &n, external.as_deref()).await?;
+        }
+        if let Some(name) = &input.display_name
+            && *name != n.name
+        {
+            node::rename_unit_in(tx, ctx, actor, n.id, n.version, name)
+                .await
+                .map_err(|e| match e {
+                    Error::Invalid(_) => Error::field("displayName", "field-required"),
+                    other => other,
+                })?;
+        }
+        if let Some(members) = &input.members {
+            let parent = n.parent_id.ok_or(Error::NotFound)?;
+            for m in direct_members(tx, n.id.0).await? {
+                if !members.iter().any(|x| x.id == m.id) {
+                    move_into(tx, ctx, actor, m, parent).await?;
+                }
+            }
+            for m in members {
+                move_into(tx, ctx, actor, *m, n.id).await?;
             }
         }
-        for m in members {
-            move_into(ctx, actor, *m, n.id).await?;
-        }
-    }
-    Ok(())
+        Ok(())
+    })
+    .await
 }
 
-/// Deletes a group: its members (users and units) move up to the parent first.
+/// Deletes a group: its members (users and units) move up to the parent first, in the same
+/// transaction.
 pub async fn delete_group(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
-    let n = unit_in_scope(ctx, actor, id).await?;
-    let parent = n.parent_id.ok_or(Error::NotFound)?;
-    for m in direct_members(ctx, actor, n.id).await? {
-        move_into(ctx, actor, m, parent).await?;
-    }
-    node::delete_unit(ctx, actor, n.id).await
+    ctx.write(async |tx| {
+        let n = unit_in_scope(tx, actor, id).await?;
+        let parent = n.parent_id.ok_or(Error::NotFound)?;
+        for m in direct_members(tx, n.id.0).await? {
+            move_into(tx, ctx, actor, m, parent).await?;
+        }
+        node::delete_unit_in(tx, ctx, actor, n.id).await
+    })
+    .await
 }

@@ -23,12 +23,7 @@ use crate::model::{Lang, NodeId, NodeKind, Timestamp, UserId};
 use crate::secret;
 use crate::store;
 
-pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-/// Roster's own extension: whether a new user gets an invitation email (default true).
-pub const ROSTER_EXT: &str = "urn:roster:params:scim:schemas:extension:2.0:User";
-pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub use crate::scim::{ENTERPRISE, GROUP_SCHEMA, LIST_SCHEMA, ROSTER_EXT, USER_SCHEMA};
 const TOKEN_PREFIX: &str = "scim_";
 
 /// A new SCIM token for a node the actor administers; shown once, stored as SHA-256.

@@ -165,8 +165,12 @@ pub async fn add_access(ctx: &Ctx, actor: &Actor, target: UserId, email: &str) -
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
     let (user, _) = user_to_change(&mut tx, actor, target.0, Need::Scope, now.millis()).await?;
-    // A delegate never covers someone who administers anything: such Access would be empty.
-    if user.user_type == "administrator" || store::grant::holds_grants(tx.ex(), user.id).await? {
+    // A delegate never covers someone who administers anything, nor a system user (whose
+    // tokens are credentials of their own): such Access would be empty.
+    if user.user_type == "administrator"
+        || user.kind == "system"
+        || store::grant::holds_grants(tx.ex(), user.id).await?
+    {
         return Err(Error::field("email", "access-target-administers"));
     }
     let subject = subject_in_scope(&mut tx, actor, email).await?;
