@@ -7,7 +7,7 @@ use tokio::sync::Semaphore;
 use webauthn_rs::Webauthn;
 
 use crate::clock::Clock;
-use crate::domain::mfa::Require;
+use crate::model::Require;
 use crate::password::HashCost;
 use crate::seal::SecretKey;
 use crate::store::Db;
@@ -76,7 +76,7 @@ pub struct Ctx {
     /// How long a password check waits for its turn before the request is refused as busy.
     pub(crate) hash_queue: std::time::Duration,
     /// Requests with a wrong credential, counted per address and minute (bounded).
-    pub(crate) auth_failures: Arc<crate::domain::auth_failures::AuthFailures>,
+    pub(crate) auth_failures: Arc<crate::failures::AuthFailures>,
     /// Photo decodes at once: a decoded picture may take up to `photo::MAX_ALLOC` bytes, so
     /// they run one at a time and a queue of uploads waits here.
     pub(crate) decoding: Arc<Semaphore>,

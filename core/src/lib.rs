@@ -6,6 +6,7 @@ pub mod clock;
 pub mod context;
 pub mod domain;
 pub mod error;
+pub mod failures;
 pub mod i18n;
 pub mod model;
 pub mod outbox;

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use roster_core::domain::{auth, auth_failures, setup, throttle};
+use roster_core::domain::{auth, setup, throttle};
 use roster_core::outbox::{Transport, worker};
 use roster_core::password::HashCost;
 use roster_core::{Clock, Ctx, Db, Settings};
@@ -113,7 +113,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     sweeper.abort();
-    if let Err(e) = auth_failures::flush(&flush_ctx, true).await {
+    if let Err(e) = auth::flush_failures(&flush_ctx, true).await {
         tracing::warn!(error = %e, "failed authentications not written");
     }
     let _ = stop_worker.send(true);
@@ -166,7 +166,7 @@ async fn maintain(ctx: Ctx) {
     let mut ticks: u64 = 0;
     loop {
         every.tick().await;
-        if let Err(e) = auth_failures::flush(&ctx, false).await {
+        if let Err(e) = auth::flush_failures(&ctx, false).await {
             tracing::warn!(error = %e, "failed authentications not written");
         }
         ticks += 1;

@@ -111,7 +111,7 @@ both_engines!(
         let bad = get(&server, "/api/v1/users/not-an-id", &auth).await;
         assert_eq!((bad.status, bad.code()), (404, "error-not-found"));
         // Failures are written once a minute per address, with their count.
-        roster_core::domain::auth_failures::flush(&server.ctx, true)
+        roster_core::domain::auth::flush_failures(&server.ctx, true)
             .await
             .unwrap();
         assert_eq!(

@@ -8,6 +8,7 @@ mod middleware;
 mod ops;
 mod page;
 mod portal;
+pub mod rate_limit;
 mod routes;
 mod scim;
 mod state;

@@ -10,13 +10,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Stage;
 
-use crate::extract::cookies;
+use crate::extract::{RequestId, cookies};
 use crate::page::PageError;
 use crate::state::AppState;
-
-/// The id of one request, shown on error pages and written in its log line.
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
 
 pub async fn trace_request(mut req: Request, next: Next) -> Response {
     let id = format!("{:016x}", rand_u64());

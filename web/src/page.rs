@@ -10,7 +10,7 @@ use roster_core::model::Lang;
 use roster_core::model::log_safe;
 use roster_core::{Error, FieldError};
 
-use crate::middleware::RequestId;
+use crate::extract::RequestId;
 
 /// Translations for one page, callable from templates: `{{ t.get("nav-users") }}`.
 #[derive(Clone, Copy, Debug, Default)]

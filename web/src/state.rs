@@ -21,7 +21,7 @@ pub struct AppState {
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<crate::extract::Network>,
     /// The API's per-credential request windows (this node's memory).
-    pub api_limits: std::sync::Arc<crate::api::limits::RateLimiter>,
+    pub api_limits: std::sync::Arc<crate::rate_limit::RateLimiter>,
     /// How long a client may take.
     pub timeouts: crate::Timeouts,
 }
@@ -52,7 +52,7 @@ impl AppState {
             public_origin,
             mail_configured: false,
             trusted_proxies: vec![],
-            api_limits: std::sync::Arc::new(crate::api::limits::RateLimiter::new(rate)),
+            api_limits: std::sync::Arc::new(crate::rate_limit::RateLimiter::new(rate)),
             timeouts: crate::Timeouts::default(),
         }
     }

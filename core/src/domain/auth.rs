@@ -17,10 +17,11 @@ use crate::error::{Error, Result};
 use crate::model::{Email, Lang, NodeId, NodeKind, Timestamp, UserId};
 use crate::password;
 use crate::secret;
+use serde_json::json;
+
 use crate::store::{self, Ex, audit::NewAuditEvent, session::SessionRow};
 
-/// Failures allowed per key before delays start.
-pub const FREE_FAILURES: i64 = 5;
+pub use super::throttle::FREE_FAILURES;
 /// Longest wait for one client address.
 pub const ADDRESS_DELAY_CAP_SECS: i64 = 15 * 60;
 /// Longest wait for one account (short: the owner may be the one waiting).
@@ -52,7 +53,7 @@ pub struct SignedIn {
 /// The sign-in keys of an attempt: the client address, and (unless the browser is known for
 /// this user) the typed address, normalized like stored addresses so that case and spaces give
 /// an attacker no extra tries.
-fn throttle_keys(ip: &str, email: &str, check_account: bool) -> Vec<Key> {
+pub(crate) fn throttle_keys(ip: &str, email: &str, check_account: bool) -> Vec<Key> {
     let mut keys = vec![Key::new(
         format!("ip:{}", crate::model::address_bucket(ip)),
         FREE_FAILURES,
@@ -64,7 +65,7 @@ fn throttle_keys(ip: &str, email: &str, check_account: bool) -> Vec<Key> {
     keys
 }
 
-fn account_key(email: &str) -> Key {
+pub(crate) fn account_key(email: &str) -> Key {
     Key::new(
         format!("account:{}", email.trim().to_lowercase()),
         FREE_FAILURES,
@@ -241,7 +242,7 @@ pub(crate) async fn create_session(
     Ok((token, row.ref_id))
 }
 
-async fn audit_sign_in(
+pub(crate) async fn audit_sign_in(
     ex: Ex<'_>,
     now: Timestamp,
     user: Option<Uuid>,
@@ -375,6 +376,35 @@ pub async fn sign_out(ctx: &Ctx, actor: &Actor, ip: &str) -> Result<()> {
     tx.commit().await
 }
 
+/// Writes one audit event per address and past minute (with `all`, the current minute too).
+pub async fn flush_failures(ctx: &Ctx, all: bool) -> Result<usize> {
+    let now = ctx.clock.now();
+    let due = ctx.auth_failures.take(now, all);
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = ctx.db.begin().await?;
+    for (minute, address, count) in &due {
+        store::audit::insert_audit_event(
+            tx.ex(),
+            NewAuditEvent {
+                at: *minute,
+                actor_label: "",
+                action: "api.auth.failed",
+                target_kind: "api",
+                after: json!({ "count": count, "minute": Timestamp::from_millis(*minute).to_rfc3339() })
+                    .to_string(),
+                ip: address,
+                outcome: "refused",
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}
+
 /// Removes expired and idle sessions (run on a schedule).
 pub async fn sweep_sessions(ctx: &Ctx) -> Result<u64> {
     let now = ctx.clock.now().millis();
@@ -387,90 +417,6 @@ pub async fn sweep_sessions(ctx: &Ctx) -> Result<u64> {
     .await?;
     tx.commit().await?;
     Ok(n)
-}
-
-/// Sensitive changes (the user's own address or phone) need a proof of identity this recent.
-pub const REAUTH_SECS: i64 = 10 * 60;
-
-/// Refuses a sensitive change when the session's last proof of identity is older than
-/// `REAUTH_SECS` (ASVS V7.5.1); the page then asks for the password again.
-pub fn require_recent_auth(ctx: &Ctx, actor: &Actor) -> Result<()> {
-    if ctx.clock.now().millis() - actor.authenticated_at.millis() > REAUTH_SECS * 1000 {
-        Err(Error::Unauthenticated("reauth-required"))
-    } else {
-        Ok(())
-    }
-}
-
-/// Checks the actor's own password (re-authentication, the toolbox's current password):
-/// reserved against the same throttle as sign-in and verified by the bounded hasher. A wrong
-/// password is audited as `failed_action` and named on `field`.
-pub(crate) async fn check_own_password(
-    ctx: &Ctx,
-    actor: &Actor,
-    typed: &str,
-    field: &'static str,
-    failed_action: &str,
-) -> Result<()> {
-    let now = ctx.clock.now();
-    let keys = throttle_keys(&actor.ip, &actor.email, true);
-    throttle::reserve(ctx, &keys, now).await?;
-    let stored = {
-        let mut conn = ctx.db.conn().await?;
-        store::user::find_user(conn.ex(), actor.user_id.0)
-            .await?
-            .and_then(|u| u.password_hash)
-    };
-    let ok = hasher::verify(ctx, typed, stored).await?;
-    let mut tx = ctx.db.begin().await?;
-    if ok {
-        throttle::release(tx.ex(), &keys[0]).await?;
-        throttle::clear(tx.ex(), &account_key(&actor.email)).await?;
-        return tx.commit().await;
-    }
-    audit_sign_in(
-        tx.ex(),
-        now,
-        Some(actor.user_id.0),
-        &actor.email,
-        &actor.ip,
-        failed_action,
-        "refused",
-    )
-    .await?;
-    tx.commit().await?;
-    Err(Error::field(field, "password-current-wrong"))
-}
-
-/// Re-authentication: the password again; the session gets a new id (returned for the cookie)
-/// and a fresh proof time. Wrong passwords count against the same throttle as sign-in.
-pub async fn reauthenticate(ctx: &Ctx, actor: &Actor, password_typed: &str) -> Result<String> {
-    check_own_password(ctx, actor, password_typed, "password", "reauth.failed").await?;
-    let now = ctx.clock.now();
-    let mut tx = ctx.db.begin().await?;
-    let token = secret::new_token()?;
-    if !store::session::rotate_session(
-        tx.ex(),
-        &actor.session_hash,
-        &secret::hash_token(&token),
-        now.millis(),
-    )
-    .await?
-    {
-        return Err(Error::Unauthenticated("signin-failed"));
-    }
-    audit_sign_in(
-        tx.ex(),
-        now,
-        Some(actor.user_id.0),
-        &actor.email,
-        &actor.ip,
-        "reauth",
-        "ok",
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(token)
 }
 
 #[cfg(test)]

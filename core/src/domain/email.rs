@@ -55,7 +55,7 @@ pub async fn request_email_change(
         return super::user::update_user(ctx, actor, id, version, &change).await;
     }
     let new = Email::parse("email", new_email)?;
-    super::auth::require_recent_auth(ctx, actor)?;
+    super::session::require_recent_auth(ctx, actor)?;
     let now = ctx.clock.now();
     ctx.write(async |tx| {
         let before = store::user::find_user(tx.ex(), id.0)

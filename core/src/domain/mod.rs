@@ -4,7 +4,6 @@
 pub mod actor;
 mod audit;
 pub mod auth;
-pub mod auth_failures;
 pub mod delivery;
 pub mod email;
 pub(crate) mod hasher;
@@ -15,6 +14,7 @@ pub mod mfa;
 pub mod node;
 pub mod phone;
 pub(crate) mod rank;
+pub mod reauth;
 pub mod reset;
 pub mod scim;
 pub mod session;

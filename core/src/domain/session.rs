@@ -1,8 +1,9 @@
-//! The actor's own sign-in sessions (the Devices tab lists them).
+//! The actor's own sign-in sessions (the Devices tab lists them), and how recent their proof
+//! of identity is.
 
 use crate::context::Ctx;
 use crate::domain::Actor;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::Timestamp;
 use crate::store;
 
@@ -30,4 +31,17 @@ pub async fn list_own_sessions(ctx: &Ctx, actor: &Actor) -> Result<Vec<SessionVi
             current: s.id_hash == actor.session_hash,
         })
         .collect())
+}
+
+/// Sensitive changes (the user's own address or phone) need a proof of identity this recent.
+pub const REAUTH_SECS: i64 = 10 * 60;
+
+/// Refuses a sensitive change when the session's last proof of identity is older than
+/// `REAUTH_SECS` (ASVS V7.5.1); the page then asks for the password again.
+pub fn require_recent_auth(ctx: &Ctx, actor: &Actor) -> Result<()> {
+    if ctx.clock.now().millis() - actor.authenticated_at.millis() > REAUTH_SECS * 1000 {
+        Err(Error::Unauthenticated("reauth-required"))
+    } else {
+        Ok(())
+    }
 }

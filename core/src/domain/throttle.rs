@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 use crate::model::Timestamp;
 use crate::store::{self, Ex, Tx};
 
+/// Failures allowed per key before delays start (sign-in, second factors).
+pub const FREE_FAILURES: i64 = 5;
 /// Failures are forgotten this long after the last one.
 pub const WINDOW_SECS: i64 = 60 * 60;
 

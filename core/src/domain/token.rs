@@ -127,7 +127,7 @@ fn derived_limits(
 pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<CreatedToken> {
     let now = ctx.clock.now();
     if actor.credential == Credential::Session {
-        auth::require_recent_auth(ctx, actor)?;
+        super::session::require_recent_auth(ctx, actor)?;
     }
     let parent = match &actor.credential {
         Credential::ApiToken(limits) => Some(limits),

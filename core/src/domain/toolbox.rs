@@ -5,7 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::user::{ProfileInput, save, search_terms_of, user_in_scope};
-use super::{Actor, audit, auth};
+use super::{Actor, audit};
 use crate::context::Ctx;
 use crate::error::{Error, Problems, Result};
 use crate::model::{Timestamp, UserId, parse_line, phone};
@@ -154,7 +154,7 @@ pub async fn update_own_profile(
     after.friendly_name = friendly_name;
     if after.phone != before.phone {
         // A new number may receive sign-in codes: prove who you are first.
-        auth::require_recent_auth(ctx, actor)?;
+        super::session::require_recent_auth(ctx, actor)?;
         store::factor::delete_factors_of(tx.ex(), after.id, Some("sms")).await?;
     }
     after.updated_at = now.millis();
@@ -192,7 +192,7 @@ pub async fn change_password(
     sign_out_others: bool,
 ) -> Result<()> {
     // Throttled like sign-in, through the bounded hasher.
-    auth::check_own_password(
+    super::reauth::check_own_password(
         ctx,
         actor,
         current,
@@ -336,7 +336,7 @@ pub async fn set_own_phone(
     let Some(phone) = phone else {
         return Err(Error::field("phone_number", "field-required"));
     };
-    auth::require_recent_auth(ctx, actor)?;
+    super::session::require_recent_auth(ctx, actor)?;
     let mut tx = ctx.db.begin().await?;
     let before = store::user::find_user(tx.ex(), actor.user_id.0)
         .await?

@@ -93,3 +93,32 @@ impl UserType {
         }
     }
 }
+
+/// Who must use a second factor, from the least to the most demanding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Require {
+    /// Only the users an administrator switched on one by one (an operator-wide choice).
+    Users,
+    /// Administrators, and the users switched on one by one.
+    Administrators,
+    Everyone,
+}
+
+impl Require {
+    pub fn parse(s: &str) -> Option<Require> {
+        match s {
+            "users" => Some(Require::Users),
+            "administrators" => Some(Require::Administrators),
+            "everyone" => Some(Require::Everyone),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Require::Users => "users",
+            Require::Administrators => "administrators",
+            Require::Everyone => "everyone",
+        }
+    }
+}

@@ -93,7 +93,7 @@ async fn a_flood_of_bogus_tokens_stays_bounded_and_real_callers_are_served() {
         assert_eq!(res.status().as_u16(), 200);
         assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
         // The audit trail has one event for the address and minute, with its count.
-        roster_core::domain::auth_failures::flush(&server.ctx, true)
+        roster_core::domain::auth::flush_failures(&server.ctx, true)
             .await
             .unwrap();
         let events = server.count("SELECT COUNT(*) FROM audit_events").await - audit_before;

@@ -85,7 +85,7 @@ pub struct TestServer {
     /// The SMS gateway stand-in the worker posts to (servers started with mail).
     pub sms: Option<super::sms::SmsGateway>,
     /// The API's request windows, to check that they stay bounded.
-    pub api_limits: std::sync::Arc<roster_web::api::limits::RateLimiter>,
+    pub api_limits: std::sync::Arc<roster_web::rate_limit::RateLimiter>,
     stop_worker: Option<tokio::sync::watch::Sender<bool>>,
     shutdown: Option<oneshot::Sender<()>>,
 }

@@ -2,8 +2,11 @@
 //! are never looked at here (no CSRF surface); tokens in query strings are ignored.
 
 use axum::extract::FromRequestParts;
+use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use roster_core::domain::Actor;
@@ -11,6 +14,7 @@ use roster_core::domain::token::{self, ApiCaller};
 use roster_core::model::Lang;
 
 use super::error::ApiError;
+use super::set;
 use crate::state::AppState;
 
 /// An authenticated caller: the actor, whether the credential may write, the answer's language.
@@ -103,7 +107,7 @@ pub async fn authenticate(
     let lang = asked_lang(&parts).unwrap_or_default();
     let key = credentials.limit_key(&ip);
     parts.extensions.insert(credentials);
-    super::limits::limited(
+    limited(
         &state,
         &key,
         lang,
@@ -144,4 +148,24 @@ impl FromRequestParts<AppState> for Writer {
         }
         Ok(Writer(caller))
     }
+}
+
+/// Runs the request when `key`'s window has room (else 429), with the rate-limit headers.
+async fn limited(state: &AppState, key: &str, lang: Lang, req: Request, next: Next) -> Response {
+    let now = state.ctx.clock.now().millis().div_euclid(1000);
+    let (remaining, reset) = state.api_limits.take(key, now);
+    let limit = state.api_limits.per_minute;
+    let mut res = match remaining {
+        Some(_) => next.run(req).await,
+        None => ApiError {
+            retry_after: Some(reset),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "error-rate-limited", lang)
+        }
+        .into_response(),
+    };
+    let h = res.headers_mut();
+    set(h, "ratelimit-limit", limit.to_string());
+    set(h, "ratelimit-remaining", remaining.unwrap_or(0).to_string());
+    set(h, "ratelimit-reset", reset.to_string());
+    res
 }

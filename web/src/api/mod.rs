@@ -5,7 +5,7 @@
 
 pub mod auth;
 pub mod error;
-pub mod limits;
+mod idempotency;
 mod nodes;
 mod tokens;
 mod users;
@@ -13,7 +13,7 @@ mod users;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::get;
 use roster_core::model::Lang;
@@ -107,7 +107,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(Router::new().route("/api/v1", post(not_found).get(not_found)))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            limits::idempotent,
+            idempotency::idempotent,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state,
@@ -142,6 +142,12 @@ async fn api_fallbacks(req: Request, next: axum::middleware::Next) -> Response {
         _ => "error-internal",
     };
     ApiError::new(status, code, lang).into_response()
+}
+
+pub(crate) fn set(h: &mut HeaderMap, name: &'static str, value: String) {
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        h.insert(HeaderName::from_static(name), v);
+    }
 }
 
 pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {

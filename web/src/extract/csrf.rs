@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use super::cookies;
 use super::lang::page_lang;
-use crate::middleware::RequestId;
+use crate::extract::RequestId;
 use crate::page::PageError;
 use crate::state::AppState;
 

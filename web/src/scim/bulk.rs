@@ -19,7 +19,7 @@ use super::extract::{Provider, json_body, parse_id, version_of};
 use super::groups::Groups;
 use super::resource::{self, Resource};
 use super::users::Users;
-use super::{Done, ScimResult, base, scim};
+use super::{Done, ScimResult, base, scim_response};
 use crate::state::AppState;
 
 const BULK_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -230,7 +230,7 @@ pub(super) async fn bulk(
         results.push(r);
         i += 1;
     }
-    Ok(scim(
+    Ok(scim_response(
         StatusCode::OK,
         json!({"schemas": [BULK_RESPONSE], "Operations": results}),
     ))

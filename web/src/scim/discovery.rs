@@ -8,12 +8,12 @@ use serde_json::{Value, json};
 
 use super::bulk::{MAX_BULK_BYTES, MAX_BULK_OPERATIONS};
 use super::error::ScimError;
-use super::{MAX_COUNT, scim};
+use super::{MAX_COUNT, scim_response};
 use crate::state::AppState;
 use roster_core::scim::LIST_SCHEMA;
 
 pub(super) async fn service_provider_config(State(state): State<AppState>) -> Response {
-    scim(
+    scim_response(
         StatusCode::OK,
         json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
@@ -65,7 +65,7 @@ fn group_resource_type(state: &AppState) -> Value {
 
 pub(super) async fn resource_types(State(state): State<AppState>) -> Response {
     let all = [user_resource_type(&state), group_resource_type(&state)];
-    scim(
+    scim_response(
         StatusCode::OK,
         json!({"schemas": [LIST_SCHEMA], "totalResults": 2, "startIndex": 1,
                "itemsPerPage": 2, "Resources": all}),
@@ -103,9 +103,9 @@ pub(super) async fn resource_type(
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
     if id == "User" {
-        Ok(scim(StatusCode::OK, user_resource_type(&state)))
+        Ok(scim_response(StatusCode::OK, user_resource_type(&state)))
     } else if id == "Group" {
-        Ok(scim(StatusCode::OK, group_resource_type(&state)))
+        Ok(scim_response(StatusCode::OK, group_resource_type(&state)))
     } else {
         Err(ScimError::not_found())
     }
@@ -118,13 +118,13 @@ pub(super) async fn schema(
     let all = all_schemas(&state);
     all.into_iter()
         .find(|s| s["id"].as_str() == Some(id.as_str()))
-        .map(|s| scim(StatusCode::OK, s))
+        .map(|s| scim_response(StatusCode::OK, s))
         .ok_or_else(ScimError::not_found)
 }
 
 pub(super) async fn schemas(State(state): State<AppState>) -> Response {
     let all = all_schemas(&state);
-    scim(
+    scim_response(
         StatusCode::OK,
         json!({"schemas": [LIST_SCHEMA], "totalResults": all.len(), "startIndex": 1,
                "itemsPerPage": all.len(), "Resources": all}),

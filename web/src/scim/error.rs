@@ -7,7 +7,7 @@ use roster_core::model::log_safe;
 use roster_core::scim::patch::Fault;
 use serde_json::json;
 
-use super::{ERROR_SCHEMA, scim};
+use super::{ERROR_SCHEMA, scim_response};
 
 /// RFC 7644 §3.12 error body.
 #[derive(Debug)]
@@ -102,7 +102,7 @@ fn scim_name(field: &str) -> &str {
 
 impl IntoResponse for ScimError {
     fn into_response(self) -> Response {
-        scim(self.status, self.body())
+        scim_response(self.status, self.body())
     }
 }
 

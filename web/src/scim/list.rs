@@ -2,19 +2,16 @@
 //! answer (filtered, sorted, paged, projected).
 
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use roster_core::domain::scim::{self, LIST_SCHEMA};
+use roster_core::domain::scim::LIST_SCHEMA;
 use roster_core::scim::filter;
 use roster_core::scim::project::{SortBy, project};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::ScimError;
-use super::extract::Provider;
-use super::{MAX_COUNT, ScimResult, base, groups, scim};
-use crate::state::AppState;
+use super::{MAX_COUNT, scim_response};
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
@@ -80,7 +77,7 @@ impl ListParams {
                 self.excluded_attributes.as_deref(),
             );
         }
-        scim(
+        scim_response(
             StatusCode::OK,
             json!({"schemas": [LIST_SCHEMA], "totalResults": total, "startIndex": start,
                    "itemsPerPage": items.len(), "Resources": items}),
@@ -130,25 +127,4 @@ pub(super) fn search_params(body: &Bytes) -> Result<ListParams, ScimError> {
         attributes: list(r.attributes),
         excluded_attributes: list(r.excluded_attributes),
     })
-}
-
-/// `POST /.search` at the root: users and groups alike.
-pub(super) async fn search_all(
-    State(state): State<AppState>,
-    Provider(actor): Provider,
-    body: Bytes,
-) -> ScimResult {
-    let p = search_params(&body)?;
-    let filter = p.parsed_filter()?;
-    let (_, mut items) = scim::list_users(
-        &state.ctx,
-        &actor,
-        filter.as_ref(),
-        scim::Want::All,
-        &base(&state),
-    )
-    .await
-    .map_err(ScimError::from_core)?;
-    items.extend(groups::matching(&state, &actor, filter.as_ref()).await?);
-    Ok(p.answer(items.len(), items, true))
 }

@@ -17,16 +17,21 @@ mod resource;
 mod users;
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::Value;
 
 pub use error::ScimError;
+use extract::Provider;
 use groups::Groups;
+use list::search_params;
 use resource::{
     create_route, delete_route, get_route, list_route, patch_route, replace_route, search_route,
 };
+use roster_core::domain::scim;
 use roster_core::scim::patch;
 use users::Users;
 
@@ -72,7 +77,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/scim/v2/Users/.search", post(search_route::<Users>))
         .route("/scim/v2/Groups/.search", post(search_route::<Groups>))
-        .route("/scim/v2/.search", post(list::search_all))
+        .route("/scim/v2/.search", post(search_all))
         .route("/scim/v2/Bulk", post(bulk::bulk))
         .route("/scim/v2", any(not_found))
         .route("/scim/v2/{*rest}", any(not_found))
@@ -83,7 +88,7 @@ async fn not_found() -> ScimError {
 }
 
 /// An answer in `application/scim+json`.
-fn scim(status: StatusCode, body: Value) -> Response {
+fn scim_response(status: StatusCode, body: Value) -> Response {
     let mut res = (status, body.to_string()).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -146,7 +151,7 @@ impl Done {
         let Some((v, version)) = self.resource else {
             return self.status.into_response();
         };
-        let mut res = with_etag(scim(self.status, v), version);
+        let mut res = with_etag(scim_response(self.status, v), version);
         if self.status == StatusCode::CREATED
             && let Some(l) = location.and_then(|l| HeaderValue::from_str(&l).ok())
         {
@@ -176,4 +181,25 @@ fn patched(
         patch::apply(&mut current, op)?;
     }
     Ok((current, version))
+}
+
+/// `POST /.search` at the root: users and groups alike.
+async fn search_all(
+    State(state): State<AppState>,
+    Provider(actor): Provider,
+    body: Bytes,
+) -> ScimResult {
+    let p = search_params(&body)?;
+    let filter = p.parsed_filter()?;
+    let (_, mut items) = scim::list_users(
+        &state.ctx,
+        &actor,
+        filter.as_ref(),
+        scim::Want::All,
+        &base(&state),
+    )
+    .await
+    .map_err(ScimError::from_core)?;
+    items.extend(groups::matching(&state, &actor, filter.as_ref()).await?);
+    Ok(p.answer(items.len(), items, true))
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::error::ScimError;
 use super::extract::{Projection, Provider, ScimId, if_match, json_body};
 use super::list::{ListParams, search_params};
-use super::{Done, ScimResult, patched, scim, with_etag};
+use super::{Done, ScimResult, patched, scim_response, with_etag};
 use crate::state::AppState;
 
 pub(super) trait Resource {
@@ -127,7 +127,7 @@ pub(super) async fn get_route<R: Resource>(
         p.attributes.as_deref(),
         p.excluded_attributes.as_deref(),
     );
-    Ok(with_etag(scim(StatusCode::OK, v), version))
+    Ok(with_etag(scim_response(StatusCode::OK, v), version))
 }
 
 pub(super) async fn create_route<R: Resource>(

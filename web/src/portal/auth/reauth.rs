@@ -5,7 +5,6 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use roster_core::Error;
-use roster_core::domain::auth;
 use serde::Deserialize;
 
 use crate::extract::cookies::{self, Life};
@@ -52,7 +51,7 @@ pub async fn reauth(
     State(state): State<AppState>,
     CsrfForm(actor, f): CsrfForm<ReauthForm>,
 ) -> Response {
-    match auth::reauthenticate(&state.ctx, &actor, &f.password).await {
+    match roster_core::domain::reauth::reauthenticate(&state.ctx, &actor, &f.password).await {
         Ok(token) => {
             let mut res = redirect(safe_next(&f.next));
             res.headers_mut().append(

@@ -8,9 +8,9 @@ use roster_core::domain::auth::{self, SignIn};
 use roster_core::i18n;
 use serde::Deserialize;
 
+use crate::extract::RequestId;
 use crate::extract::cookies::{self, Life};
 use crate::extract::{AnonCsrfForm, ClientIp, MaybeActor, PageLang, anon_csrf_token};
-use crate::middleware::RequestId;
 use crate::page::{Frame, PageError, redirect, render, safe_next};
 use crate::state::AppState;
 

@@ -8,18 +8,14 @@
 //!   many addresses must not refuse a newcomer). A flood of distinct credentials from one
 //!   address is one entry.
 //! - The audit trail gets one event per address and minute with the count (`api.auth.failed`,
-//!   `{"count": n}`), written when the minute is over (`flush`), so a flood does not fill the
+//!   `{"count": n}`), written when the minute is over (`domain::auth::flush_failures`), so a flood does not fill the
 //!   database.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use serde_json::json;
-
-use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{Timestamp, address_bucket};
-use crate::store::{self, audit::NewAuditEvent};
 
 /// Failures an address may have in a minute before it is refused.
 pub const BUDGET: u32 = 60;
@@ -35,7 +31,7 @@ struct Minute {
 }
 
 /// A count of one address in one minute: (minute start, address, failures).
-type Due = (i64, String, u32);
+pub(crate) type Due = (i64, String, u32);
 
 /// The counts of this minute and those of past minutes not yet written.
 #[derive(Default)]
@@ -99,7 +95,7 @@ impl AuthFailures {
     }
 
     /// The counts of past minutes (all of them with `all`), taken out to be written.
-    fn take(&self, now: Timestamp, all: bool) -> Vec<Due> {
+    pub(crate) fn take(&self, now: Timestamp, all: bool) -> Vec<Due> {
         // Moves a minute that is over to the due ones.
         self.with_minute(now, |_| ());
         let mut guard = match self.inner.lock() {
@@ -114,35 +110,6 @@ impl AuthFailures {
         }
         out
     }
-}
-
-/// Writes one audit event per address and past minute (with `all`, the current minute too).
-pub async fn flush(ctx: &Ctx, all: bool) -> Result<usize> {
-    let now = ctx.clock.now();
-    let due = ctx.auth_failures.take(now, all);
-    if due.is_empty() {
-        return Ok(0);
-    }
-    let mut tx = ctx.db.begin().await?;
-    for (minute, address, count) in &due {
-        store::audit::insert_audit_event(
-            tx.ex(),
-            NewAuditEvent {
-                at: *minute,
-                actor_label: "",
-                action: "api.auth.failed",
-                target_kind: "api",
-                after: json!({ "count": count, "minute": Timestamp::from_millis(*minute).to_rfc3339() })
-                    .to_string(),
-                ip: address,
-                outcome: "refused",
-                ..Default::default()
-            },
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(due.len())
 }
 
 #[cfg(test)]
