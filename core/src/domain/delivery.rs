@@ -86,17 +86,11 @@ pub async fn resend_delivery(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
     if !store::outbox::requeue(tx.ex(), id, now.millis()).await? {
         return Err(Error::Conflict("delivery-not-failed"));
     }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "delivery.resend",
-        "message",
-        id,
-        row.node_id,
-        json!({"state": row.state, "last_error": row.last_error}),
-        json!({"state": "queued"}),
-    )
-    .await?;
+    audit::Event::new(actor, "delivery.resend")
+        .target("message", id, row.node_id)
+        .before(json!({"state": row.state, "last_error": row.last_error}))
+        .after(json!({"state": "queued"}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }

@@ -10,6 +10,7 @@ use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::Timestamp;
 use crate::model::{Email, UserId};
+use crate::outbox::message::{self, Message};
 use crate::store::{self, Ex, Tx, audit::NewAuditEvent, user::UserRow};
 
 pub const VERIFY: &str = "email-verify";
@@ -74,18 +75,12 @@ pub async fn request_email_change(
         save(tx.ex(), &after, version).await?;
         let change = EmailChange::Confirm(new.as_str().to_string());
         after_change(tx, actor, &before, &after, &change, now).await?;
-        audit::record(
-            tx.ex(),
-            actor,
-            now,
-            "user.email.request",
-            "user",
-            before.id,
-            Some(before.node_id),
-            json!({"email": before.email, "pending": before.email_pending}),
-            json!({"pending": new.as_str()}),
-        )
-        .await
+        audit::Event::new(actor, "user.email.request")
+            .target("user", before.id, Some(before.node_id))
+            .before(json!({"email": before.email, "pending": before.email_pending}))
+            .after(json!({"pending": new.as_str()}))
+            .write(tx.ex(), now)
+            .await
     })
     .await
 }
@@ -103,27 +98,29 @@ pub(crate) async fn after_change(
 ) -> Result<()> {
     match change {
         EmailChange::Confirm(new) => {
-            let payload =
-                json!({ "user": before.id.to_string(), "new": new, "by": actor.display_name });
-            store::outbox::enqueue_email(
+            message::enqueue(
                 tx.ex(),
-                "email-verify",
+                &Message::EmailVerify {
+                    new: new.clone(),
+                    by: actor.display_name.clone(),
+                },
                 new,
-                Some(before.id),
-                Some(before.node_id),
-                &payload.to_string(),
-                now.millis(),
+                before.id,
+                before.node_id,
+                now,
             )
             .await?;
             if let Some(old) = &before.email {
-                store::outbox::enqueue_email(
+                message::enqueue(
                     tx.ex(),
-                    "email-change-notice",
+                    &Message::EmailChangeNotice {
+                        new: new.clone(),
+                        by: actor.display_name.clone(),
+                    },
                     old,
-                    Some(before.id),
-                    Some(before.node_id),
-                    &payload.to_string(),
-                    now.millis(),
+                    before.id,
+                    before.node_id,
+                    now,
                 )
                 .await?;
             }
@@ -136,15 +133,16 @@ pub(crate) async fn after_change(
                 .as_ref()
                 .filter(|o| after.email.as_ref() != Some(*o))
             {
-                let payload = json!({ "new": new, "by": actor.display_name });
-                store::outbox::enqueue_email(
+                message::enqueue(
                     tx.ex(),
-                    "email-changed",
+                    &Message::EmailChanged {
+                        new: new.clone(),
+                        by: actor.display_name.clone(),
+                    },
                     old,
-                    Some(before.id),
-                    Some(before.node_id),
-                    &payload.to_string(),
-                    now.millis(),
+                    before.id,
+                    before.node_id,
+                    now,
                 )
                 .await?;
             }

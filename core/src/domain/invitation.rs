@@ -8,7 +8,11 @@ use super::{Actor, audit};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{Timestamp, UserId};
+use crate::outbox::message::{self, Message};
 use crate::outbox::worker::INVITATION_PURPOSE;
+
+/// The outbox kind of an invitation.
+const INVITATION_KIND: &str = "invitation";
 use crate::password;
 use crate::store;
 
@@ -86,29 +90,22 @@ pub async fn resend_invitation(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<(
         return Err(Error::Conflict("invitation-not-invited"));
     }
     store::token::void_user_tokens(tx.ex(), INVITATION_PURPOSE, user.id, now.millis()).await?;
-    let payload = json!({ "user": user.id.to_string(), "inviter": actor.display_name });
-    store::outbox::enqueue_email(
+    message::enqueue(
         tx.ex(),
-        "invitation",
+        &Message::Invitation {
+            inviter: actor.display_name.clone(),
+        },
         user.email.as_deref().unwrap_or(""),
-        Some(user.id),
-        Some(user.node_id),
-        &payload.to_string(),
-        now.millis(),
-    )
-    .await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "invitation.resend",
-        "user",
         user.id,
-        Some(user.node_id),
-        json!(null),
-        json!({"recipient": user.email}),
+        user.node_id,
+        now,
     )
     .await?;
+    audit::Event::new(actor, "invitation.resend")
+        .target("user", user.id, Some(user.node_id))
+        .after(json!({"recipient": user.email}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -131,7 +128,7 @@ pub async fn invitation_history(
     let now = ctx.clock.now();
     let mut conn = ctx.db.conn().await?;
     let (user, _) = user_in_scope(&mut conn, actor, id.0).await?;
-    let messages = store::outbox::list_for_user(conn.ex(), user.id, "invitation").await?;
+    let messages = store::outbox::list_for_user(conn.ex(), user.id, INVITATION_KIND).await?;
     let tokens = store::token::list_user_tokens(conn.ex(), INVITATION_PURPOSE, user.id).await?;
     let mut events = vec![];
     for m in &messages {

@@ -247,18 +247,11 @@ pub async fn create_account(ctx: &Ctx, actor: &Actor, input: &AccountInput) -> R
         mfa_factors: None,
     };
     store::node::insert_node(tx.ex(), &row, now.millis()).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "account.create",
-        "node",
-        id,
-        Some(id),
-        json!(null),
-        node_json(&row),
-    )
-    .await?;
+    audit::Event::new(actor, "account.create")
+        .target("node", id, Some(id))
+        .after(node_json(&row))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await?;
     Ok(NodeId(id))
 }
@@ -288,18 +281,12 @@ pub async fn update_account(
     if !store::node::update_node(tx.ex(), &after, version, now.millis()).await? {
         return Err(Error::Conflict("error-changed-meanwhile"));
     }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "account.update",
-        "node",
-        id.0,
-        Some(id.0),
-        node_json(&before),
-        node_json(&after),
-    )
-    .await?;
+    audit::Event::new(actor, "account.update")
+        .target("node", id.0, Some(id.0))
+        .before(node_json(&before))
+        .after(node_json(&after))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -345,18 +332,11 @@ pub(crate) async fn create_unit_in(
         mfa_factors: None,
     };
     store::node::insert_node(tx.ex(), &row, now.millis()).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "unit.create",
-        "node",
-        id,
-        Some(id),
-        json!(null),
-        node_json(&row),
-    )
-    .await?;
+    audit::Event::new(actor, "unit.create")
+        .target("node", id, Some(id))
+        .after(node_json(&row))
+        .write(tx.ex(), now)
+        .await?;
     Ok(NodeId(id))
 }
 
@@ -421,18 +401,12 @@ pub(crate) async fn rename_unit_in(
     if !store::node::update_node(tx.ex(), &after, version, now.millis()).await? {
         return Err(Error::Conflict("error-changed-meanwhile"));
     }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "unit.rename",
-        "node",
-        id.0,
-        Some(id.0),
-        json!({"name": before.name}),
-        json!({"name": after.name}),
-    )
-    .await
+    audit::Event::new(actor, "unit.rename")
+        .target("node", id.0, Some(id.0))
+        .before(json!({"name": before.name}))
+        .after(json!({"name": after.name}))
+        .write(tx.ex(), now)
+        .await
 }
 
 /// Moves a unit (with everything below it) under another node of the same account, both
@@ -531,18 +505,12 @@ pub(crate) async fn move_unit_in(
         now.millis(),
     )
     .await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "unit.move",
-        "node",
-        unit.id,
-        Some(unit.id),
-        json!({"parent": old_parent.id.to_string(), "parent_name": old_parent.name}),
-        json!({"parent": target.id.to_string(), "parent_name": target.name}),
-    )
-    .await
+    audit::Event::new(actor, "unit.move")
+        .target("node", unit.id, Some(unit.id))
+        .before(json!({"parent": old_parent.id.to_string(), "parent_name": old_parent.name}))
+        .after(json!({"parent": target.id.to_string(), "parent_name": target.name}))
+        .write(tx.ex(), now)
+        .await
 }
 
 /// Renames and moves a unit in one transaction (the API's PATCH): both, or neither.
@@ -591,18 +559,11 @@ pub(crate) async fn delete_unit_in(
         return Err(Error::Conflict("unit-has-rights"));
     }
     store::node::delete_node(tx.ex(), unit.id).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "unit.delete",
-        "node",
-        unit.id,
-        Some(unit.account_id),
-        node_json(&unit),
-        json!(null),
-    )
-    .await
+    audit::Event::new(actor, "unit.delete")
+        .target("node", unit.id, Some(unit.account_id))
+        .before(node_json(&unit))
+        .write(tx.ex(), now)
+        .await
 }
 
 fn node_json(n: &NodeRow) -> serde_json::Value {

@@ -8,6 +8,7 @@ use super::{Actor, audit, hasher};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::Timestamp;
+use crate::outbox::message::{self, Message};
 use crate::store::{self, Handle};
 use uuid::Uuid;
 
@@ -69,29 +70,20 @@ pub async fn request_verification(ctx: &Ctx, actor: &Actor) -> Result<()> {
         return Err(Error::Conflict("phone-already-verified"));
     }
     check_allowance(&mut tx, user.id, VERIFY, now).await?;
-    let payload = json!({ "user": user.id.to_string() });
-    store::outbox::enqueue_sms(
+    message::enqueue(
         tx.ex(),
-        VERIFY,
+        &Message::PhoneVerify,
         &phone,
-        Some(user.id),
-        Some(user.node_id),
-        &payload.to_string(),
-        now.millis(),
-    )
-    .await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "phone.verify.request",
-        "user",
         user.id,
-        Some(user.node_id),
-        json!(null),
-        json!({"phone": phone}),
+        user.node_id,
+        now,
     )
     .await?;
+    audit::Event::new(actor, "phone.verify.request")
+        .target("user", user.id, Some(user.node_id))
+        .after(json!({"phone": phone}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -124,18 +116,11 @@ pub async fn verify(ctx: &Ctx, actor: &Actor, typed: &str) -> Result<()> {
         typed.len() == 6 && hasher::verify(ctx, &typed, Some(code.code_hash.clone())).await?;
     let mut tx = ctx.db.begin().await?;
     if !right {
-        audit::record(
-            tx.ex(),
-            actor,
-            now,
-            "phone.verify.failed",
-            "user",
-            actor.user_id.0,
-            None,
-            json!(null),
-            json!({"attempt": attempt}),
-        )
-        .await?;
+        audit::Event::new(actor, "phone.verify.failed")
+            .target("user", actor.user_id.0, None)
+            .after(json!({"attempt": attempt}))
+            .write(tx.ex(), now)
+            .await?;
         tx.commit().await?;
         let dead = attempt >= MAX_TRIES;
         return Err(Error::field(
@@ -149,18 +134,11 @@ pub async fn verify(ctx: &Ctx, actor: &Actor, typed: &str) -> Result<()> {
     if !store::user::set_phone_verified(tx.ex(), actor.user_id.0, &code.phone).await? {
         return Err(Error::field("code", "code-none"));
     }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "phone.verify",
-        "user",
-        actor.user_id.0,
-        None,
-        json!(null),
-        json!({"phone": code.phone, "verified": true}),
-    )
-    .await?;
+    audit::Event::new(actor, "phone.verify")
+        .target("user", actor.user_id.0, None)
+        .after(json!({"phone": code.phone, "verified": true}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 

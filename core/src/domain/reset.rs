@@ -2,12 +2,11 @@
 //! exists; the link lives an hour and works once; the reset ends every session of the user and
 //! signs nobody in (the next sign-in asks for every factor again).
 
-use serde_json::json;
-
 use super::links;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::Email;
+use crate::outbox::message::{self, Message};
 use crate::password;
 use crate::store::{self, audit::NewAuditEvent};
 
@@ -33,20 +32,18 @@ pub async fn request_reset(ctx: &Ctx, email: &str, ip: &str) -> Result<()> {
         let recent = store::outbox::count_recent(
             tx.ex(),
             u.id,
-            "password-reset",
+            Message::PasswordReset.kind(),
             now.plus_secs(-3600).millis(),
         )
         .await?;
         if recent < PER_HOUR {
-            let payload = json!({ "user": u.id.to_string() });
-            store::outbox::enqueue_email(
+            message::enqueue(
                 tx.ex(),
-                "password-reset",
+                &Message::PasswordReset,
                 u.email.as_deref().unwrap_or(""),
-                Some(u.id),
-                Some(u.node_id),
-                &payload.to_string(),
-                now.millis(),
+                u.id,
+                u.node_id,
+                now,
             )
             .await?;
             outcome = "ok";

@@ -172,19 +172,14 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
         },
     )
     .await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "token.create",
-        "user",
-        input.user.0,
-        node.map(|n| n.0),
-        json!(null),
-        json!({ "token": id.to_string(), "name": name, "read_only": read_only,
+    audit::Event::new(actor, "token.create")
+        .target("user", input.user.0, node.map(|n| n.0))
+        .after(
+            json!({ "token": id.to_string(), "name": name, "read_only": read_only,
                 "node": node.map(|n| n.0.to_string()), "expires_at": expires_at }),
-    )
-    .await?;
+        )
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await?;
     Ok(CreatedToken { id, token })
 }
@@ -236,18 +231,11 @@ pub async fn revoke_token(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
         }
     }
     store::api_token::revoke_api_token(tx.ex(), id, now.millis()).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "token.revoke",
-        "user",
-        row.user_id,
-        row.node_id,
-        json!({ "token": id.to_string(), "name": row.name }),
-        json!(null),
-    )
-    .await?;
+    audit::Event::new(actor, "token.revoke")
+        .target("user", row.user_id, row.node_id)
+        .before(json!({ "token": id.to_string(), "name": row.name }))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 

@@ -9,6 +9,7 @@ use super::{Actor, audit};
 use crate::context::Ctx;
 use crate::error::{Error, Problems, Result};
 use crate::model::{Timestamp, UserId, parse_line, phone};
+use crate::outbox::message::{self, Message};
 use crate::password;
 use crate::store::{self, user::UserRow};
 
@@ -166,18 +167,12 @@ pub async fn update_own_profile(
         &search_terms_of(&after),
     )
     .await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "user.profile",
-        "user",
-        after.id,
-        Some(after.node_id),
-        super::user::user_json_of(&before),
-        super::user::user_json_of(&after),
-    )
-    .await?;
+    audit::Event::new(actor, "user.profile")
+        .target("user", after.id, Some(after.node_id))
+        .before(super::user::user_json_of(&before))
+        .after(super::user::user_json_of(&after))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -222,30 +217,21 @@ pub async fn change_password(
         store::session::delete_other_sessions(tx.ex(), before.id, &actor.session_hash).await?;
     }
     if let Some(email) = &before.email {
-        let payload = json!({ "user": before.id.to_string() });
-        store::outbox::enqueue_email(
+        message::enqueue(
             tx.ex(),
-            "password-changed",
+            &Message::PasswordChanged,
             email,
-            Some(before.id),
-            Some(before.node_id),
-            &payload.to_string(),
-            now.millis(),
+            before.id,
+            before.node_id,
+            now,
         )
         .await?;
     }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "user.password.change",
-        "user",
-        before.id,
-        Some(before.node_id),
-        json!(null),
-        json!({"signed_out_others": sign_out_others}),
-    )
-    .await?;
+    audit::Event::new(actor, "user.password.change")
+        .target("user", before.id, Some(before.node_id))
+        .after(json!({"signed_out_others": sign_out_others}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -267,18 +253,11 @@ pub async fn end_session(ctx: &Ctx, actor: &Actor, user: UserId, session: Uuid) 
     if !store::session::delete_session_by_ref(tx.ex(), user.0, session).await? {
         return Err(Error::NotFound);
     }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "session.end",
-        "user",
-        user.0,
-        None,
-        json!({"session": session.to_string()}),
-        json!(null),
-    )
-    .await?;
+    audit::Event::new(actor, "session.end")
+        .target("user", user.0, None)
+        .before(json!({"session": session.to_string()}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -290,18 +269,11 @@ pub async fn end_other_sessions(ctx: &Ctx, actor: &Actor) -> Result<(u64, u64)> 
     let n = store::session::delete_other_sessions(tx.ex(), actor.user_id.0, &actor.session_hash)
         .await?;
     let tokens = store::api_token::revoke_tokens_of(tx.ex(), actor.user_id.0, now.millis()).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "session.end-others",
-        "user",
-        actor.user_id.0,
-        None,
-        json!(null),
-        json!({"ended": n, "tokens_revoked": tokens}),
-    )
-    .await?;
+    audit::Event::new(actor, "session.end-others")
+        .target("user", actor.user_id.0, None)
+        .after(json!({"ended": n, "tokens_revoked": tokens}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await?;
     Ok((n, tokens))
 }
@@ -349,17 +321,11 @@ pub async fn set_own_phone(
     after.updated_at = now.millis();
     save(tx.ex(), &after, before.version).await?;
     store::factor::delete_factors_of(tx.ex(), after.id, Some("sms")).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "user.profile",
-        "user",
-        after.id,
-        Some(after.node_id),
-        super::user::user_json_of(&before),
-        super::user::user_json_of(&after),
-    )
-    .await?;
+    audit::Event::new(actor, "user.profile")
+        .target("user", after.id, Some(after.node_id))
+        .before(super::user::user_json_of(&before))
+        .after(super::user::user_json_of(&after))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }

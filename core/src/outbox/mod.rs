@@ -3,6 +3,7 @@
 //! last try. See `docs/ARCHITECTURE.md` ("Messages") for exactly what is guaranteed.
 
 pub mod mail;
+pub(crate) mod message;
 pub mod worker;
 
 pub use worker::{Transport, deliver_due};

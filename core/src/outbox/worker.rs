@@ -3,12 +3,12 @@
 //! before recording leaves the lease to expire and the message is sent again: delivery is at
 //! least once, and exactly once whenever the node lives from send to record.
 
+use super::message::Message;
 use crate::model::log_safe;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde_json::Value;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use uuid::Uuid;
 
 use super::mail::{self, Rendered};
@@ -192,7 +192,7 @@ async fn send(
     m: &Rendered,
 ) -> std::result::Result<(), String> {
     let to: Mailbox = to.parse().map_err(|e| format!("bad recipient: {e}"))?;
-    let message = Message::builder()
+    let message = lettre::Message::builder()
         .from(from.clone())
         .to(to)
         .subject(m.subject.clone())
@@ -237,13 +237,11 @@ enum Prepared {
 /// Renders a message, minting its link token when it carries one. None when it is no longer
 /// needed (an invitation to someone who is no longer invited).
 async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
-    let payload: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
-    let text = |k: &str| {
-        payload
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
+    let Some(message) = Message::from_row(&row.kind, &row.payload) else {
+        return Err(Error::internal(format!(
+            "unknown message kind {}",
+            row.kind
+        )));
     };
     let Some(user_id) = row.user_id else {
         return Ok(None);
@@ -264,8 +262,8 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
         }
     };
     let now = ctx.clock.now();
-    let rendered = match row.kind.as_str() {
-        "invitation" => {
+    let rendered = match &message {
+        Message::Invitation { inviter } => {
             if user.status != "invited" {
                 return Ok(None);
             }
@@ -284,17 +282,17 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
             mail::invitation(
                 lang,
                 &name,
-                &text("inviter"),
+                inviter,
                 &user.invite_message,
                 &link,
                 &expires.to_utc_string(),
             )
         }
-        "password-set-by-admin" => mail::password_set_by_admin(lang, &name, &text("by")),
-        "password-changed" => mail::password_changed(lang, &name),
-        "email-changed" => mail::email_changed(lang, &name, &text("new"), &text("by")),
-        "mfa-changed" => mail::mfa_changed(lang, &name, &text("change"), &text("factor")),
-        "password-reset" => {
+        Message::PasswordSetByAdmin { by } => mail::password_set_by_admin(lang, &name, by),
+        Message::PasswordChanged => mail::password_changed(lang, &name),
+        Message::EmailChanged { new, by } => mail::email_changed(lang, &name, new, by),
+        Message::MfaChanged { change, factor } => mail::mfa_changed(lang, &name, change, factor),
+        Message::PasswordReset => {
             if user.status != "active" {
                 return Ok(None);
             }
@@ -315,12 +313,12 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
                 &expires.to_utc_string(),
             )
         }
-        "email-verify" | "email-change-notice" => {
-            let new = text("new");
+        Message::EmailVerify { new, .. } | Message::EmailChangeNotice { new, .. } => {
             if user.email_pending.as_deref() != Some(new.as_str()) {
                 return Ok(None);
             }
-            let (purpose, path) = if row.kind == "email-verify" {
+            let verify = matches!(message, Message::EmailVerify { .. });
+            let (purpose, path) = if verify {
                 (email::VERIFY, "/email/confirm")
             } else {
                 (email::CANCEL, "/email/cancel")
@@ -330,19 +328,19 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
                 purpose,
                 user.id,
                 Some(user.node_id),
-                &new,
+                new,
                 now,
                 email::LINK_SECS,
             )
             .await?;
             let link = ctx.settings.link(&format!("{path}?token={token}"));
-            if row.kind == "email-verify" {
-                mail::email_verify(lang, &name, &new, &link, &expires.to_utc_string())
+            if verify {
+                mail::email_verify(lang, &name, new, &link, &expires.to_utc_string())
             } else {
-                mail::email_change_notice(lang, &name, &new, &link, &expires.to_utc_string())
+                mail::email_change_notice(lang, &name, new, &link, &expires.to_utc_string())
             }
         }
-        "phone-verify" => {
+        Message::PhoneVerify => {
             // The number must still be the user's and not yet verified; the code is drawn now,
             // and only its hash is kept.
             if user.phone.as_deref() != Some(row.recipient.as_str())
@@ -370,7 +368,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
                 crate::i18n::t_args(lang, "sms-phone-verify", &[("code", code.as_str().into())]);
             return Ok(Some(Prepared::Sms(text)));
         }
-        crate::domain::mfa::SIGN_IN_SMS => {
+        Message::SignInCode { attempt } => {
             // Only to a number that is still one of the user's sign-in factors.
             if !store::factor::list_factors(tx.ex(), user.id)
                 .await?
@@ -392,7 +390,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
                     expires_at: now
                         .plus_secs(crate::domain::mfa::SIGN_IN_CODE_SECS)
                         .millis(),
-                    bound_to: &text("attempt"),
+                    bound_to: attempt,
                 },
             )
             .await?;
@@ -401,7 +399,6 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
                 crate::i18n::t_args(lang, "sms-sign-in-code", &[("code", code.as_str().into())]);
             return Ok(Some(Prepared::Sms(text)));
         }
-        other => return Err(Error::internal(format!("unknown message kind {other}"))),
     };
     tx.commit().await?;
     Ok(Some(Prepared::Email(rendered)))

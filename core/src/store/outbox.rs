@@ -3,9 +3,12 @@ use uuid::Uuid;
 use super::{Ex, on};
 use crate::error::Result;
 
-/// Queues an email in the caller's transaction: it is sent only if the change commits.
-pub(crate) async fn enqueue_email(
+/// Queues a message on `channel` (`email`, `sms`) in the caller's transaction: it is sent
+/// only if the change commits.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn enqueue(
     ex: Ex<'_>,
+    channel: &str,
     kind: &str,
     recipient: &str,
     user: Option<Uuid>,
@@ -14,10 +17,10 @@ pub(crate) async fn enqueue_email(
     now: i64,
 ) -> Result<()> {
     let sql = "INSERT INTO outbox (id, channel, kind, recipient, user_id, node_id, payload, state, \
-               next_attempt_at, created_at) VALUES ($1, 'email', $2, $3, $4, $5, $6, 'queued', $7, $7)";
+               next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8)";
     let id = Uuid::now_v7();
-    tracing::info!(message = %id, kind, "email queued");
-    on!(ex, c => sqlx::query(sql).bind(id).bind(kind).bind(recipient).bind(user)
+    tracing::info!(message = %id, channel, kind, "message queued");
+    on!(ex, c => sqlx::query(sql).bind(id).bind(channel).bind(kind).bind(recipient).bind(user)
         .bind(node).bind(payload).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -159,23 +162,4 @@ pub(crate) async fn count_recent(ex: Ex<'_>, user: Uuid, kind: &str, since: i64)
     Ok(
         on!(ex, c => sqlx::query_scalar::<_, i64>(sql).bind(user).bind(kind).bind(since).fetch_one(&mut *c).await)?,
     )
-}
-
-/// Queues an SMS in the caller's transaction.
-pub(crate) async fn enqueue_sms(
-    ex: Ex<'_>,
-    kind: &str,
-    to: &str,
-    user: Option<Uuid>,
-    node: Option<Uuid>,
-    payload: &str,
-    now: i64,
-) -> Result<()> {
-    let sql = "INSERT INTO outbox (id, channel, kind, recipient, user_id, node_id, payload, state, \
-               next_attempt_at, created_at) VALUES ($1, 'sms', $2, $3, $4, $5, $6, 'queued', $7, $7)";
-    let id = Uuid::now_v7();
-    tracing::info!(message = %id, kind, "sms queued");
-    on!(ex, c => sqlx::query(sql).bind(id).bind(kind).bind(to).bind(user).bind(node).bind(payload).bind(now)
-        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
-    Ok(())
 }

@@ -41,18 +41,11 @@ pub async fn remove_factor(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
         store::factor::delete_recovery_codes(tx.ex(), user.id).await?;
     }
     notify(tx.ex(), &user, "removed", &gone.kind, now).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "mfa.factor.remove",
-        "user",
-        user.id,
-        Some(user.node_id),
-        json!({ "factor": gone.kind, "name": gone.name }),
-        json!(null),
-    )
-    .await?;
+    audit::Event::new(actor, "mfa.factor.remove")
+        .target("user", user.id, Some(user.node_id))
+        .before(json!({ "factor": gone.kind, "name": gone.name }))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -70,18 +63,10 @@ pub async fn finish_enrolment(ctx: &Ctx, actor: &Actor) -> Result<String> {
         return Err(Error::Conflict("mfa-no-factor"));
     }
     let token = promote(&mut tx, ctx, actor, now).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "sign-in.enrolled",
-        "user",
-        user.id,
-        Some(user.node_id),
-        json!(null),
-        json!(null),
-    )
-    .await?;
+    audit::Event::new(actor, "sign-in.enrolled")
+        .target("user", user.id, Some(user.node_id))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await?;
     Ok(token)
 }
@@ -172,17 +157,11 @@ pub async fn reset_factors(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<()> {
         store::api_token::revoke_tokens_of(tx.ex(), user.id, now.millis()).await?;
     }
     notify(tx.ex(), &user, "reset", "", now).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "mfa.reset",
-        "user",
-        user.id,
-        Some(node.id),
-        json!({ "factors": removed }),
-        json!({ "factors": 0 }),
-    )
-    .await?;
+    audit::Event::new(actor, "mfa.reset")
+        .target("user", user.id, Some(node.id))
+        .before(json!({ "factors": removed }))
+        .after(json!({ "factors": 0 }))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }

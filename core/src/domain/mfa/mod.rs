@@ -42,6 +42,7 @@ use super::{hasher, phone, rank, user};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{NodeId, Timestamp, UserId};
+use crate::outbox::message::{self, Message};
 use crate::secret;
 use crate::store::{self, Handle, factor::FactorRow, user::UserRow};
 use policy::requirement;
@@ -150,18 +151,11 @@ pub(super) async fn after_enrolment(
         None
     };
     notify(tx.ex(), user, "added", kind, now).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "mfa.factor.add",
-        "user",
-        user.id,
-        Some(user.node_id),
-        json!(null),
-        json!({ "factor": kind, "name": name }),
-    )
-    .await?;
+    audit::Event::new(actor, "mfa.factor.add")
+        .target("user", user.id, Some(user.node_id))
+        .after(json!({ "factor": kind, "name": name }))
+        .write(tx.ex(), now)
+        .await?;
     Ok(Enrolled { recovery_codes })
 }
 
@@ -176,15 +170,16 @@ pub(super) async fn notify(
     let Some(email) = &user.email else {
         return Ok(());
     };
-    let payload = json!({ "user": user.id.to_string(), "change": change, "factor": factor });
-    store::outbox::enqueue_email(
+    message::enqueue(
         ex,
-        "mfa-changed",
+        &Message::MfaChanged {
+            change: change.into(),
+            factor: factor.into(),
+        },
         email,
-        Some(user.id),
-        Some(user.node_id),
-        &payload.to_string(),
-        now.millis(),
+        user.id,
+        user.node_id,
+        now,
     )
     .await
 }

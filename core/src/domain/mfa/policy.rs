@@ -228,18 +228,12 @@ pub async fn set_policy(
         now.millis(),
     )
     .await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "mfa.policy",
-        "node",
-        row.id,
-        Some(row.id),
-        json!({ "policy": before.0, "factors": before.1 }),
-        json!({ "policy": require.map(Require::as_str), "factors": factors }),
-    )
-    .await?;
+    audit::Event::new(actor, "mfa.policy")
+        .target("node", row.id, Some(row.id))
+        .before(json!({ "policy": before.0, "factors": before.1 }))
+        .after(json!({ "policy": require.map(Require::as_str), "factors": factors }))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 

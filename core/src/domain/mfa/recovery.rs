@@ -58,18 +58,10 @@ pub async fn new_recovery_codes(ctx: &Ctx, actor: &Actor) -> Result<Vec<String>>
     }
     let codes = replace_recovery_codes(&mut tx, ctx, user.id, now).await?;
     notify(tx.ex(), &user, "recovery", "", now).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "mfa.recovery.renew",
-        "user",
-        user.id,
-        Some(user.node_id),
-        json!(null),
-        json!(null),
-    )
-    .await?;
+    audit::Event::new(actor, "mfa.recovery.renew")
+        .target("user", user.id, Some(user.node_id))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await?;
     Ok(codes)
 }

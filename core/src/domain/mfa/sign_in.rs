@@ -45,14 +45,15 @@ pub(super) async fn enqueue_sign_in_code(
 ) -> Result<()> {
     super::phone::check_allowance(h, user.id, SIGN_IN_SMS, now).await?;
     // The code itself is drawn when the message is sent, and only its hash is kept.
-    store::outbox::enqueue_sms(
+    message::enqueue(
         h.ex(),
-        SIGN_IN_SMS,
+        &Message::SignInCode {
+            attempt: attempt.to_string(),
+        },
         phone,
-        Some(user.id),
-        Some(user.node_id),
-        &json!({ "user": user.id.to_string(), "attempt": attempt.to_string() }).to_string(),
-        now.millis(),
+        user.id,
+        user.node_id,
+        now,
     )
     .await
 }
@@ -197,49 +198,28 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, answer: Answer<'_>) -> Result<Stri
         Ok(()) => {
             throttle::clear(tx.ex(), &key).await?;
             let token = promote(&mut tx, ctx, actor, now).await?;
-            audit::record(
-                tx.ex(),
-                actor,
-                now,
-                "sign-in.mfa",
-                "user",
-                user.id,
-                Some(user.node_id),
-                json!(null),
-                json!({ "factor": kind }),
-            )
-            .await?;
+            audit::Event::new(actor, "sign-in.mfa")
+                .target("user", user.id, Some(user.node_id))
+                .after(json!({ "factor": kind }))
+                .write(tx.ex(), now)
+                .await?;
             tx.commit().await?;
             Ok(token)
         }
         Err(code) => {
             // The answer was counted when it was reserved.
-            audit::record(
-                tx.ex(),
-                actor,
-                now,
-                "sign-in.mfa.failed",
-                "user",
-                user.id,
-                Some(user.node_id),
-                json!(null),
-                json!({ "factor": kind, "failures": failures }),
-            )
-            .await?;
+            audit::Event::new(actor, "sign-in.mfa.failed")
+                .target("user", user.id, Some(user.node_id))
+                .after(json!({ "factor": kind, "failures": failures }))
+                .write(tx.ex(), now)
+                .await?;
             if failures >= MAX_FAILURES {
                 store::session::delete_session(tx.ex(), &actor.session_hash).await?;
-                audit::record(
-                    tx.ex(),
-                    actor,
-                    now,
-                    "sign-in.mfa.locked",
-                    "user",
-                    user.id,
-                    Some(user.node_id),
-                    json!(null),
-                    json!({ "failures": failures }),
-                )
-                .await?;
+                audit::Event::new(actor, "sign-in.mfa.locked")
+                    .target("user", user.id, Some(user.node_id))
+                    .after(json!({ "failures": failures }))
+                    .write(tx.ex(), now)
+                    .await?;
                 tx.commit().await?;
                 return Err(Error::Unauthenticated("mfa-too-many"));
             }

@@ -53,18 +53,11 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, node: NodeId, name: &str) ->
         now.millis(),
     )
     .await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "scim.token.create",
-        "node",
-        row.id,
-        Some(row.id),
-        json!(null),
-        json!({ "token": id.to_string(), "name": name }),
-    )
-    .await?;
+    audit::Event::new(actor, "scim.token.create")
+        .target("node", row.id, Some(row.id))
+        .after(json!({ "token": id.to_string(), "name": name }))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await?;
     Ok(token)
 }

@@ -87,18 +87,11 @@ pub async fn add_node_admin(ctx: &Ctx, actor: &Actor, node: NodeId, email: &str)
         after.updated_at = now.millis();
         super::save(tx.ex(), &after, subject.version).await?;
     }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "grant.add",
-        "node",
-        node.id,
-        Some(node.id),
-        json!(null),
-        json!({"administrator": subject.id.to_string(), "email": subject.email}),
-    )
-    .await?;
+    audit::Event::new(actor, "grant.add")
+        .target("node", node.id, Some(node.id))
+        .after(json!({"administrator": subject.id.to_string(), "email": subject.email}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -136,18 +129,11 @@ pub async fn remove_node_admin(
         after.updated_at = now.millis();
         super::save(tx.ex(), &after, user.version).await?;
     }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "grant.remove",
-        "node",
-        node.id,
-        Some(node.id),
-        json!({"administrator": user.id.to_string(), "email": user.email}),
-        json!(null),
-    )
-    .await?;
+    audit::Event::new(actor, "grant.remove")
+        .target("node", node.id, Some(node.id))
+        .before(json!({"administrator": user.id.to_string(), "email": user.email}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -191,18 +177,11 @@ pub async fn add_access(ctx: &Ctx, actor: &Actor, target: UserId, email: &str) -
         now.millis(),
     )
     .await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "access.add",
-        "user",
-        user.id,
-        Some(user.node_id),
-        json!(null),
-        json!({"delegate": subject.id.to_string(), "email": subject.email}),
-    )
-    .await?;
+    audit::Event::new(actor, "access.add")
+        .target("user", user.id, Some(user.node_id))
+        .after(json!({"delegate": subject.id.to_string(), "email": subject.email}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -221,18 +200,11 @@ pub async fn remove_access(
     if !store::grant::delete_user_grant(tx.ex(), subject.0, user.id).await? {
         return Err(Error::NotFound);
     }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "access.remove",
-        "user",
-        user.id,
-        Some(user.node_id),
-        json!({"delegate": subject.0.to_string()}),
-        json!(null),
-    )
-    .await?;
+    audit::Event::new(actor, "access.remove")
+        .target("user", user.id, Some(user.node_id))
+        .before(json!({"delegate": subject.0.to_string()}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 

@@ -12,6 +12,7 @@ use crate::error::{Error, Problems, Result};
 use crate::model::{
     Email, NodeId, NodeKind, UserId, UserType, parse_line, parse_login, parse_text,
 };
+use crate::outbox::message::{self, Message};
 use crate::password;
 use crate::store::{self, Tx, user::UserRow};
 
@@ -267,32 +268,25 @@ pub(crate) async fn insert_new_user(
     let terms: Vec<(Uuid, String)> = search_terms(&row).into_iter().map(|t| (id, t)).collect();
     store::user::insert_terms_bulk(tx.ex(), row.account_id, &terms).await?;
     if invited {
-        let payload = json!({ "user": id.to_string(), "inviter": actor.display_name });
-        store::outbox::enqueue_email(
+        message::enqueue(
             tx.ex(),
-            "invitation",
+            &Message::Invitation {
+                inviter: actor.display_name.clone(),
+            },
             row.email.as_deref().unwrap_or(""),
-            Some(id),
-            Some(node.id),
-            &payload.to_string(),
-            now.millis(),
+            id,
+            node.id,
+            now,
         )
         .await?;
     }
     let mut after = user_json(&row);
     after["services"] = json!(services);
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "user.create",
-        "user",
-        id,
-        Some(node.id),
-        json!(null),
-        after,
-    )
-    .await?;
+    audit::Event::new(actor, "user.create")
+        .target("user", id, Some(node.id))
+        .after(after)
+        .write(tx.ex(), now)
+        .await?;
     // Last: the unit's row stays locked (PostgreSQL) only until the commit that follows.
     store::node::adjust_user_count(tx.ex(), node.id, 1).await?;
     Ok(Created {

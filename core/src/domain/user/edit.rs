@@ -10,6 +10,7 @@ use crate::domain::rank::{Need, user_to_change};
 use crate::domain::{Actor, audit};
 use crate::error::{Error, Result};
 use crate::model::{Lang, UserId, UserStatus};
+use crate::outbox::message::{self, Message};
 use crate::password;
 use crate::store;
 
@@ -46,30 +47,24 @@ pub async fn set_password(
     store::api_token::revoke_tokens_of(tx.ex(), before.id, now.millis()).await?;
     // The user hears that someone else set their password (never the password itself).
     if let Some(email) = &before.email {
-        let payload = json!({ "user": before.id.to_string(), "by": actor.display_name });
-        store::outbox::enqueue_email(
+        message::enqueue(
             tx.ex(),
-            "password-set-by-admin",
+            &Message::PasswordSetByAdmin {
+                by: actor.display_name.clone(),
+            },
             email,
-            Some(before.id),
-            Some(before.node_id),
-            &payload.to_string(),
-            now.millis(),
+            before.id,
+            before.node_id,
+            now,
         )
         .await?;
     }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "user.password.set",
-        "user",
-        before.id,
-        Some(before.node_id),
-        json!({"status": before.status}),
-        json!({"status": after.status, "password_must_change": true}),
-    )
-    .await?;
+    audit::Event::new(actor, "user.password.set")
+        .target("user", before.id, Some(before.node_id))
+        .before(json!({"status": before.status}))
+        .after(json!({"status": after.status, "password_must_change": true}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -84,18 +79,11 @@ pub async fn delete_user(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<()> {
     keep_an_admin(&mut tx, &before, true).await?;
     store::user::delete_user(tx.ex(), before.id).await?;
     store::node::adjust_user_count(tx.ex(), from.id, -1).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "user.delete",
-        "user",
-        before.id,
-        Some(before.node_id),
-        user_json(&before),
-        json!(null),
-    )
-    .await?;
+    audit::Event::new(actor, "user.delete")
+        .target("user", before.id, Some(before.node_id))
+        .before(user_json(&before))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -107,18 +95,12 @@ pub async fn set_own_language(ctx: &Ctx, actor: &Actor, lang: Lang) -> Result<()
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
     store::user::update_language(tx.ex(), actor.user_id.0, lang.code(), now.millis()).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "user.update",
-        "user",
-        actor.user_id.0,
-        Some(actor.node_id.0),
-        json!({ "language": actor.lang.code() }),
-        json!({ "language": lang.code() }),
-    )
-    .await?;
+    audit::Event::new(actor, "user.update")
+        .target("user", actor.user_id.0, Some(actor.node_id.0))
+        .before(json!({ "language": actor.lang.code() }))
+        .after(json!({ "language": lang.code() }))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -157,17 +139,11 @@ pub async fn change_own_password(
     after.updated_at = now.millis();
     save(tx.ex(), &after, before.version).await?;
     store::session::delete_other_sessions(tx.ex(), before.id, &actor.session_hash).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "user.password.change",
-        "user",
-        before.id,
-        Some(before.node_id),
-        json!({"password_must_change": before.password_must_change}),
-        json!({"password_must_change": false}),
-    )
-    .await?;
+    audit::Event::new(actor, "user.password.change")
+        .target("user", before.id, Some(before.node_id))
+        .before(json!({"password_must_change": before.password_must_change}))
+        .after(json!({"password_must_change": false}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }

@@ -88,18 +88,11 @@ pub async fn set_photo(ctx: &Ctx, actor: &Actor, id: UserId, upload: Vec<u8>) ->
     let mut tx = ctx.db.begin().await?;
     let (user, _) = user_to_change(&mut tx, actor, id.0, Need::Any, now.millis()).await?;
     store::user::upsert_photo(tx.ex(), user.id, "image/webp", &bytes, now.millis()).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "user.photo",
-        "user",
-        user.id,
-        Some(user.node_id),
-        json!(null),
-        json!({"photo_bytes": bytes.len()}),
-    )
-    .await?;
+    audit::Event::new(actor, "user.photo")
+        .target("user", user.id, Some(user.node_id))
+        .after(json!({"photo_bytes": bytes.len()}))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -108,18 +101,10 @@ pub async fn remove_photo(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<()> {
     let mut tx = ctx.db.begin().await?;
     let (user, _) = user_to_change(&mut tx, actor, id.0, Need::Any, now.millis()).await?;
     store::user::delete_photo(tx.ex(), user.id).await?;
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        "user.photo.remove",
-        "user",
-        user.id,
-        Some(user.node_id),
-        json!(null),
-        json!(null),
-    )
-    .await?;
+    audit::Event::new(actor, "user.photo.remove")
+        .target("user", user.id, Some(user.node_id))
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 

@@ -188,18 +188,12 @@ pub(crate) async fn update_user_in(
     if let Some(EmailChange::Confirm(_)) = &email {
         new["email_pending"] = json!(after.email_pending);
     }
-    audit::record(
-        tx.ex(),
-        actor,
-        now,
-        action(change),
-        "user",
-        before.id,
-        Some(after.node_id),
-        old,
-        new,
-    )
-    .await
+    audit::Event::new(actor, action(change))
+        .target("user", before.id, Some(after.node_id))
+        .before(old)
+        .after(new)
+        .write(tx.ex(), now)
+        .await
 }
 
 /// The audit action: a new address names the event (it is what a reader of the trail looks
