@@ -1,6 +1,6 @@
 //! `roster token create`: a new API token, printed once.
 
-use roster_core::domain::token::{self, NewToken};
+use roster_core::domain::api_token::{self, NewToken};
 use roster_core::model::NodeId;
 use roster_core::{Db, Error};
 
@@ -16,9 +16,9 @@ pub async fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
             Some(n) => Some(NodeId::parse(n).ok_or(Error::field("node", "error-not-found"))?),
             None => None,
         };
-        let user = token::find_user(&ctx, &args.user).await?;
+        let user = api_token::find_user(&ctx, &args.user).await?;
         let actor = command_line_actor(&ctx).await?;
-        token::create_token(
+        api_token::create_token(
             &ctx,
             &actor,
             &NewToken {

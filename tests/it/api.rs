@@ -2,7 +2,7 @@
 //! the error body, ETag/If-Match, and the OpenAPI document — on SQLite and PostgreSQL.
 
 use reqwest::Method;
-use roster_core::domain::token::{self, NewToken};
+use roster_core::domain::api_token::{self, NewToken};
 use roster_core::model::{NodeId, UserId};
 use serde_json::{Value, json};
 
@@ -42,7 +42,7 @@ async fn bearer(
     read_only: bool,
     expires_days: Option<i64>,
 ) -> String {
-    let created = token::create_token(
+    let created = api_token::create_token(
         &server.ctx,
         &root_actor(server),
         &NewToken {
@@ -565,7 +565,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
     );
     let server = TestServer::with_admin(crate::support::Engine::Sqlite).await;
     Org::build(&server).await;
-    let admin = token::find_user(&server.ctx, crate::support::server::ADMIN_EMAIL)
+    let admin = api_token::find_user(&server.ctx, crate::support::server::ADMIN_EMAIL)
         .await
         .unwrap();
     let auth = bearer(&server, admin, None, false, None).await;
@@ -652,7 +652,7 @@ both_engines!(
         assert!(matches!(account.status, 403 | 404), "{}", account.status);
 
         // Another account's administrator: every write on this unit is 404, nothing changes.
-        let b_admin = token::find_user(&server.ctx, "badmin@b.test")
+        let b_admin = api_token::find_user(&server.ctx, "badmin@b.test")
             .await
             .unwrap();
         let stranger = bearer(&server, b_admin, None, false, None).await;

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::user::{EmailChange, UserChange, save, search_terms_of};
-use super::{Actor, audit, links};
+use super::{Actor, audit, link};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::Timestamp;
@@ -126,8 +126,8 @@ pub(crate) async fn after_change(
             }
         }
         EmailChange::Directory(new) => {
-            store::token::void_user_tokens(tx.ex(), VERIFY, before.id, now.millis()).await?;
-            store::token::void_user_tokens(tx.ex(), CANCEL, before.id, now.millis()).await?;
+            store::link::void_user_tokens(tx.ex(), VERIFY, before.id, now.millis()).await?;
+            store::link::void_user_tokens(tx.ex(), CANCEL, before.id, now.millis()).await?;
             if let Some(old) = before
                 .email
                 .as_ref()
@@ -153,14 +153,14 @@ pub(crate) async fn after_change(
 
 /// The address a confirmation link would make current (the page names it).
 pub async fn check_link(ctx: &Ctx, token: &str, purpose: &str) -> Result<String> {
-    Ok(links::check(ctx, token, purpose).await?.data)
+    Ok(link::check(ctx, token, purpose).await?.data)
 }
 
 /// The new address confirms: it becomes the user's address, verified.
 pub async fn confirm_email_change(ctx: &Ctx, token: &str, ip: &str) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let row = links::live(tx.ex(), token, VERIFY, now).await?;
+    let row = link::live(tx.ex(), token, VERIFY, now).await?;
     let user_id = row.user_id.ok_or(Error::Unauthenticated("link-invalid"))?;
     let before = store::user::find_user(tx.ex(), user_id)
         .await?
@@ -175,14 +175,14 @@ pub async fn confirm_email_change(ctx: &Ctx, token: &str, ip: &str) -> Result<()
     {
         return Err(Error::Conflict("error-email-taken"));
     }
-    links::use_once(tx.ex(), token, now).await?;
+    link::use_once(tx.ex(), token, now).await?;
     let mut after = before.clone();
     after.email = Some(row.data.clone());
     after.email_pending = None;
     after.email_verified = true;
     after.updated_at = now.millis();
     save(tx.ex(), &after, before.version).await?;
-    store::token::void_user_tokens(tx.ex(), CANCEL, user_id, now.millis()).await?;
+    store::link::void_user_tokens(tx.ex(), CANCEL, user_id, now.millis()).await?;
     store::user::replace_terms(
         tx.ex(),
         after.id,
@@ -215,9 +215,9 @@ pub async fn confirm_email_change(ctx: &Ctx, token: &str, ip: &str) -> Result<()
 pub async fn cancel_email_change(ctx: &Ctx, token: &str, ip: &str) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
-    let row = links::live(tx.ex(), token, CANCEL, now).await?;
+    let row = link::live(tx.ex(), token, CANCEL, now).await?;
     let user_id = row.user_id.ok_or(Error::Unauthenticated("link-invalid"))?;
-    links::use_once(tx.ex(), token, now).await?;
+    link::use_once(tx.ex(), token, now).await?;
     let before = store::user::find_user(tx.ex(), user_id)
         .await?
         .ok_or(Error::Unauthenticated("link-invalid"))?;
@@ -227,7 +227,7 @@ pub async fn cancel_email_change(ctx: &Ctx, token: &str, ip: &str) -> Result<()>
         after.updated_at = now.millis();
         save(tx.ex(), &after, before.version).await?;
     }
-    store::token::void_user_tokens(tx.ex(), VERIFY, user_id, now.millis()).await?;
+    store::link::void_user_tokens(tx.ex(), VERIFY, user_id, now.millis()).await?;
     store::audit::insert_audit_event(
         tx.ex(),
         NewAuditEvent {

@@ -19,7 +19,7 @@ use crate::store;
 /// Who the link is for (the page greets them), without using it.
 pub async fn check_invitation(ctx: &Ctx, token: &str) -> Result<String> {
     let mut conn = ctx.db.conn().await?;
-    let row = super::links::live(conn.ex(), token, INVITATION_PURPOSE, ctx.clock.now()).await?;
+    let row = super::link::live(conn.ex(), token, INVITATION_PURPOSE, ctx.clock.now()).await?;
     let user = store::user::find_user(conn.ex(), row.user_id.unwrap_or_default())
         .await?
         .ok_or(Error::Unauthenticated("link-invalid"))?;
@@ -42,8 +42,8 @@ pub async fn accept_invitation(
     }
     let hash = crate::domain::hasher::hash(ctx, new_password).await?;
     let mut tx = ctx.db.begin().await?;
-    let row = super::links::live(tx.ex(), token, INVITATION_PURPOSE, now).await?;
-    super::links::use_once(tx.ex(), token, now).await?;
+    let row = super::link::live(tx.ex(), token, INVITATION_PURPOSE, now).await?;
+    super::link::use_once(tx.ex(), token, now).await?;
     let user_id = row.user_id.unwrap_or_default();
     let before = store::user::find_user(tx.ex(), user_id)
         .await?
@@ -89,7 +89,7 @@ pub async fn resend_invitation(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<(
     if user.status != "invited" {
         return Err(Error::Conflict("invitation-not-invited"));
     }
-    store::token::void_user_tokens(tx.ex(), INVITATION_PURPOSE, user.id, now.millis()).await?;
+    store::link::void_user_tokens(tx.ex(), INVITATION_PURPOSE, user.id, now.millis()).await?;
     message::enqueue(
         tx.ex(),
         &Message::Invitation {
@@ -129,7 +129,7 @@ pub async fn invitation_history(
     let mut conn = ctx.db.conn().await?;
     let (user, _) = user_in_scope(&mut conn, actor, id.0).await?;
     let messages = store::outbox::list_for_user(conn.ex(), user.id, INVITATION_KIND).await?;
-    let tokens = store::token::list_user_tokens(conn.ex(), INVITATION_PURPOSE, user.id).await?;
+    let tokens = store::link::list_user_tokens(conn.ex(), INVITATION_PURPOSE, user.id).await?;
     let mut events = vec![];
     for m in &messages {
         let (what, at) = match m.state.as_str() {

@@ -2,16 +2,18 @@
 //! writes the change and its audit event in one transaction. No HTTP, no SQL here.
 
 pub mod actor;
+pub mod api_token;
 mod audit;
 pub mod auth;
-pub mod delivery;
 pub mod email;
 pub(crate) mod hasher;
 pub mod idempotency;
 pub mod invitation;
-pub(crate) mod links;
+pub(crate) mod link;
+pub mod me;
 pub mod mfa;
 pub mod node;
+pub mod outbox;
 pub mod phone;
 pub(crate) mod rank;
 pub mod reauth;
@@ -21,8 +23,6 @@ pub mod session;
 pub mod setup;
 pub mod status;
 pub mod throttle;
-pub mod token;
-pub mod toolbox;
 pub mod user;
 
 pub use actor::{Actor, Credential, Scope, Stage, TokenLimits};

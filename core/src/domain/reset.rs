@@ -2,7 +2,7 @@
 //! exists; the link lives an hour and works once; the reset ends every session of the user and
 //! signs nobody in (the next sign-in asks for every factor again).
 
-use super::links;
+use super::link;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::Email;
@@ -75,7 +75,7 @@ pub async fn request_reset(ctx: &Ctx, email: &str, ip: &str) -> Result<()> {
 
 /// Whether a reset link is live (the page shows its form), without using it.
 pub async fn check_reset(ctx: &Ctx, token: &str) -> Result<()> {
-    links::check(ctx, token, PURPOSE).await.map(|_| ())
+    link::check(ctx, token, PURPOSE).await.map(|_| ())
 }
 
 /// Uses the link: the new password, every session of the user ended, nobody signed in.
@@ -87,7 +87,7 @@ pub async fn complete_reset(
     ip: &str,
 ) -> Result<()> {
     let now = ctx.clock.now();
-    let row = links::check(ctx, token, PURPOSE).await?;
+    let row = link::check(ctx, token, PURPOSE).await?;
     let user_id = row.user_id.ok_or(Error::Unauthenticated("link-invalid"))?;
     let email = {
         let mut conn = ctx.db.conn().await?;
@@ -102,8 +102,8 @@ pub async fn complete_reset(
     }
     let hash = crate::domain::hasher::hash(ctx, new_password).await?;
     let mut tx = ctx.db.begin().await?;
-    links::live(tx.ex(), token, PURPOSE, now).await?;
-    links::use_once(tx.ex(), token, now).await?;
+    link::live(tx.ex(), token, PURPOSE, now).await?;
+    link::use_once(tx.ex(), token, now).await?;
     let before = store::user::find_user(tx.ex(), user_id)
         .await?
         .ok_or(Error::Unauthenticated("link-invalid"))?;

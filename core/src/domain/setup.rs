@@ -8,7 +8,7 @@ use crate::model::{Email, Lang, NodeKind, Timestamp, UserId};
 use crate::password;
 use crate::secret;
 use crate::store::{
-    self, Ex, Tx, audit::NewAuditEvent, node::NodeRow, token::NewLinkToken, user::UserRow,
+    self, Ex, Tx, audit::NewAuditEvent, link::NewLinkToken, node::NodeRow, user::UserRow,
 };
 
 pub(crate) const PURPOSE: &str = "setup";
@@ -41,10 +41,10 @@ pub async fn prepare_first_run(ctx: &Ctx) -> Result<Option<SetupLink>> {
         tx.commit().await?;
         return Ok(None);
     }
-    store::token::void_node_tokens(tx.ex(), PURPOSE, root, now.millis()).await?;
+    store::link::void_node_tokens(tx.ex(), PURPOSE, root, now.millis()).await?;
     let token = secret::new_token()?;
     let expires_at = now.plus_secs(ctx.settings.setup_link_secs);
-    store::token::insert_link_token(
+    store::link::insert_link_token(
         tx.ex(),
         NewLinkToken {
             token_hash: &secret::hash_token(&token),
@@ -90,7 +90,7 @@ pub async fn complete_setup(
     let hash = crate::domain::hasher::hash(ctx, &input.password).await?;
     let mut tx = ctx.db.begin().await?;
     let root = live_token(tx.ex(), token, now).await?;
-    if !store::token::use_link_token(tx.ex(), &secret::hash_token(token), now.millis()).await? {
+    if !store::link::use_link_token(tx.ex(), &secret::hash_token(token), now.millis()).await? {
         return Err(Error::Unauthenticated("link-used"));
     }
     if store::grant::count_active_admins_of_node(tx.ex(), root).await? > 0 {
@@ -124,7 +124,7 @@ pub async fn create_operator_admin(ctx: &Ctx, input: &FirstAdmin) -> Result<User
     let user =
         insert_operator_admin(&mut tx, root, &email, input, &hash, now, "command line", "").await?;
     // Whoever held the printed set-up link no longer needs it.
-    store::token::void_node_tokens(tx.ex(), PURPOSE, root, now.millis()).await?;
+    store::link::void_node_tokens(tx.ex(), PURPOSE, root, now.millis()).await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -151,7 +151,7 @@ fn validate(first: &str, last: &str, email: &str, pw: &str, pw_repeat: &str) -> 
 
 /// The token's node when the link is live; the reason otherwise.
 async fn live_token(ex: Ex<'_>, token: &str, now: Timestamp) -> Result<Uuid> {
-    let row = store::token::find_link_token(ex, &secret::hash_token(token)).await?;
+    let row = store::link::find_link_token(ex, &secret::hash_token(token)).await?;
     let Some(row) = row.filter(|r| r.purpose == PURPOSE) else {
         return Err(Error::Unauthenticated("link-invalid"));
     };

@@ -3,7 +3,8 @@ use std::fmt;
 use uuid::Uuid;
 
 macro_rules! id_type {
-    ($name:ident) => {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub Uuid);
 
@@ -28,3 +29,19 @@ macro_rules! id_type {
 
 id_type!(NodeId);
 id_type!(UserId);
+id_type!(
+    /// A second factor of a user.
+    FactorId
+);
+id_type!(
+    /// A sign-in session, by its public handle (never its cookie).
+    SessionId
+);
+id_type!(
+    /// An API token.
+    TokenId
+);
+id_type!(
+    /// A message in the outbox.
+    MessageId
+);

@@ -10,7 +10,7 @@ pub mod phone;
 mod time;
 
 pub use email::Email;
-pub use ids::{NodeId, UserId};
+pub use ids::{FactorId, MessageId, NodeId, SessionId, TokenId, UserId};
 pub use lang::Lang;
 pub use log::log_safe;
 pub use login::{parse_line, parse_login, parse_text};

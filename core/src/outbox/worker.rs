@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::mail::{self, Rendered};
 use crate::context::Ctx;
-use crate::domain::{email, links, reset};
+use crate::domain::{email, link, reset};
 use crate::error::{Error, Result};
 use crate::model::Lang;
 use crate::store::{self, outbox::OutboxRow};
@@ -268,7 +268,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
                 return Ok(None);
             }
             // A new link voids the old one; only its hash is stored.
-            let (token, expires) = links::mint_for_user(
+            let (token, expires) = link::mint_for_user(
                 &mut tx,
                 INVITATION_PURPOSE,
                 user.id,
@@ -296,7 +296,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
             if user.status != "active" {
                 return Ok(None);
             }
-            let (token, expires) = links::mint_for_user(
+            let (token, expires) = link::mint_for_user(
                 &mut tx,
                 reset::PURPOSE,
                 user.id,
@@ -323,7 +323,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
             } else {
                 (email::CANCEL, "/email/cancel")
             };
-            let (token, expires) = links::mint_for_user(
+            let (token, expires) = link::mint_for_user(
                 &mut tx,
                 purpose,
                 user.id,

@@ -9,13 +9,13 @@ pub(crate) mod device;
 pub(crate) mod factor;
 pub(crate) mod grant;
 pub(crate) mod idempotency;
+pub(crate) mod link;
 pub(crate) mod node;
 pub(crate) mod outbox;
 pub(crate) mod scim;
 pub(crate) mod session;
 pub(crate) mod stats;
 pub(crate) mod throttle;
-pub(crate) mod token;
 pub(crate) mod user;
 pub(crate) mod user_list;
 

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use roster_core::domain::token;
+use roster_core::domain::api_token;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::mfa::add_totp;
@@ -20,10 +20,10 @@ async fn a_flood_of_bogus_tokens_stays_bounded_and_real_callers_are_served() {
     {
         let server = TestServer::with_admin(crate::support::Engine::Sqlite).await;
         let org = Org::build(&server).await;
-        let real = token::create_token(
+        let real = api_token::create_token(
             &server.ctx,
             &root_actor(&server),
-            &token::NewToken {
+            &api_token::NewToken {
                 user: org.account_admin,
                 name: "real".into(),
                 node: None,

@@ -2,7 +2,7 @@
 //! field, a missing right, a stale version, the last administrator — leaves nothing written.
 
 use reqwest::Method;
-use roster_core::domain::{node, scim, token, user};
+use roster_core::domain::{api_token, node, scim, user};
 use serde_json::{Value, json};
 
 use crate::support::json::{Answer, send};
@@ -10,10 +10,10 @@ use crate::support::org::{Org, person, root_actor, signed_in};
 use crate::support::{TestServer, both_engines};
 
 async fn api_token(server: &TestServer, who: roster_core::model::UserId) -> String {
-    let t = token::create_token(
+    let t = api_token::create_token(
         &server.ctx,
         &root_actor(server),
-        &token::NewToken {
+        &api_token::NewToken {
             user: who,
             name: "t".into(),
             node: None,
@@ -129,7 +129,7 @@ both_engines!(
         let org = Org::build(&server).await;
         // The delegate may rename their user (settings), never disable them: one form at a time in
         // the portal; through the API, both in one PATCH, as a token of the delegate.
-        let delegate_id = token::find_user(&server.ctx, "delegate@a.test")
+        let delegate_id = api_token::find_user(&server.ctx, "delegate@a.test")
             .await
             .unwrap();
         let auth = api_token(&server, delegate_id).await;
@@ -318,10 +318,10 @@ both_engines!(
         let server = TestServer::with_admin(engine).await;
         let org = Org::build(&server).await;
         let op = root_actor(&server);
-        let wide = token::create_token(
+        let wide = api_token::create_token(
             &server.ctx,
             &op,
-            &token::NewToken {
+            &api_token::NewToken {
                 user: org.account_admin,
                 name: "wide".into(),
                 node: None,
@@ -331,10 +331,10 @@ both_engines!(
         )
         .await
         .unwrap();
-        let narrow = token::create_token(
+        let narrow = api_token::create_token(
             &server.ctx,
             &op,
-            &token::NewToken {
+            &api_token::NewToken {
                 user: org.account_admin,
                 name: "narrow".into(),
                 node: Some(org.u2),

@@ -2,7 +2,7 @@
 //! against the real server, and must now be refused with nothing changed.
 
 use reqwest::Method;
-use roster_core::domain::{scim, token, user};
+use roster_core::domain::{api_token, scim, user};
 use roster_core::model::NodeId;
 use serde_json::{Value, json};
 
@@ -309,10 +309,10 @@ both_engines!(
     |engine| async move {
         let server = TestServer::with_admin(engine).await;
         let t = takeover_fixture(&server).await;
-        let created = token::create_token(
+        let created = api_token::create_token(
             &server.ctx,
             &root_actor(&server),
-            &token::NewToken {
+            &api_token::NewToken {
                 user: t.admin,
                 name: "narrow".into(),
                 node: Some(t.sales),
@@ -388,11 +388,13 @@ both_engines!(
 );
 
 /// The parent token's expiry, as the API shows it.
-async fn created_expiry(server: &TestServer, created: &token::CreatedToken) -> Option<String> {
-    let views = token::list_tokens(
+async fn created_expiry(server: &TestServer, created: &api_token::CreatedToken) -> Option<String> {
+    let views = api_token::list_tokens(
         &server.ctx,
         &root_actor(server),
-        token::find_user(&server.ctx, "boss@a.test").await.unwrap(),
+        api_token::find_user(&server.ctx, "boss@a.test")
+            .await
+            .unwrap(),
     )
     .await
     .unwrap();

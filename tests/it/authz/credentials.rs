@@ -4,7 +4,7 @@
 //! audit trail naming the token that acted.
 
 use reqwest::Method;
-use roster_core::domain::{scim, token};
+use roster_core::domain::{api_token, scim};
 use roster_core::model::UserId;
 use serde_json::json;
 
@@ -13,10 +13,10 @@ use crate::support::org::{Org, PW, root_actor, signed_in};
 use crate::support::{TestServer, both_engines, input_value};
 
 async fn personal_token(server: &TestServer, user: UserId) -> String {
-    let t = token::create_token(
+    let t = api_token::create_token(
         &server.ctx,
         &root_actor(server),
-        &token::NewToken {
+        &api_token::NewToken {
             user,
             name: "laptop".into(),
             node: None,
@@ -222,10 +222,10 @@ both_engines!(
     |engine| async move {
         let server = TestServer::with_admin(engine).await;
         let org = Org::build(&server).await;
-        let ro = token::create_token(
+        let ro = api_token::create_token(
             &server.ctx,
             &root_actor(&server),
-            &token::NewToken {
+            &api_token::NewToken {
                 user: org.account_admin,
                 name: "reader".into(),
                 node: None,
@@ -249,10 +249,10 @@ both_engines!(
         assert_eq!(server.fingerprint().await, before);
 
         // An idempotent create, then the token is revoked: the retry is refused, not replayed.
-        let created = token::create_token(
+        let created = api_token::create_token(
             &server.ctx,
             &root_actor(&server),
-            &token::NewToken {
+            &api_token::NewToken {
                 user: org.account_admin,
                 name: "writer".into(),
                 node: None,
@@ -275,7 +275,7 @@ both_engines!(
         )
         .await;
         assert_eq!(first.status, 201, "{}", first.body);
-        token::revoke_token(&server.ctx, &root_actor(&server), created.id)
+        api_token::revoke_token(&server.ctx, &root_actor(&server), created.id)
             .await
             .unwrap();
         let replay = api(&server, Method::POST, "/api/v1/users", &auth, body, &key).await;

@@ -14,7 +14,7 @@
 //! allowed cell asserts that it was allowed. Targets are made anew after each allowed cell.
 
 use reqwest::Method;
-use roster_core::domain::{node, scim, token, user};
+use roster_core::domain::{api_token, node, scim, user};
 use roster_core::model::{NodeId, UserId};
 use serde_json::{Value, json};
 
@@ -254,10 +254,10 @@ async fn world(server: &TestServer) -> World {
         let ctx = server.ctx.clone();
         let op = op.clone();
         async move {
-            let t = token::create_token(
+            let t = api_token::create_token(
                 &ctx,
                 &op,
-                &token::NewToken {
+                &api_token::NewToken {
                     user,
                     name: "matrix".into(),
                     node,
@@ -355,10 +355,10 @@ async fn target(server: &TestServer, w: &World, rank: usize, n: usize) -> UserId
             .await
             .unwrap(),
         "system" => {
-            token::create_token(
+            api_token::create_token(
                 &server.ctx,
                 &op,
-                &token::NewToken {
+                &api_token::NewToken {
                     user: id,
                     name: "its own".into(),
                     node: None,

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use roster_core::domain::Actor;
-use roster_core::domain::token::{self, ApiCaller};
+use roster_core::domain::api_token::{self, ApiCaller};
 use roster_core::model::Lang;
 
 use super::error::ApiError;
@@ -71,7 +71,7 @@ async fn resolve(parts: &Parts, state: &AppState, ip: &str) -> Credentials {
         .unwrap_or("")
         .trim();
     let result = if let Some(bearer) = value.strip_prefix("Bearer ") {
-        token::authenticate_bearer(&state.ctx, bearer.trim(), ip).await
+        api_token::authenticate_bearer(&state.ctx, bearer.trim(), ip).await
     } else if let Some(basic) = value.strip_prefix("Basic ") {
         let decoded = STANDARD
             .decode(basic.trim())
@@ -79,7 +79,7 @@ async fn resolve(parts: &Parts, state: &AppState, ip: &str) -> Credentials {
             .and_then(|b| String::from_utf8(b).ok())
             .unwrap_or_default();
         let (login, secret) = decoded.split_once(':').unwrap_or(("", ""));
-        token::authenticate_basic(&state.ctx, login, secret, ip).await
+        api_token::authenticate_basic(&state.ctx, login, secret, ip).await
     } else {
         return Credentials::Missing;
     };

@@ -3,8 +3,8 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use roster_core::domain::token::{self, NewToken, TokenView};
-use roster_core::model::{NodeId, UserId};
+use roster_core::domain::api_token::{self, NewToken, TokenView};
+use roster_core::model::{NodeId, TokenId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -30,7 +30,7 @@ pub struct TokenOut {
 
 fn out(t: TokenView) -> TokenOut {
     TokenOut {
-        id: t.id,
+        id: t.id.0,
         name: t.name,
         user_id: t.user_id.0,
         node_id: t.node_id.map(|n| n.0),
@@ -65,7 +65,7 @@ pub async fn list(
     Query(p): Query<TokenParams>,
 ) -> ApiResult<Json<TokenList>> {
     let user = p.user.map(UserId).unwrap_or(caller.actor.user_id);
-    let items = token::list_tokens(&state.ctx, &caller.actor, user)
+    let items = api_token::list_tokens(&state.ctx, &caller.actor, user)
         .await
         .map_err(|e| ApiError::from_core(e, caller.lang))?;
     Ok(Json(TokenList {
@@ -110,7 +110,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let lang = caller.lang;
     let user = b.user_id.map(UserId).unwrap_or(caller.actor.user_id);
-    let created = token::create_token(
+    let created = api_token::create_token(
         &state.ctx,
         &caller.actor,
         &NewToken {
@@ -123,7 +123,7 @@ pub async fn create(
     )
     .await
     .map_err(|e| ApiError::from_core(e, lang))?;
-    let view = token::list_tokens(&state.ctx, &caller.actor, user)
+    let view = api_token::list_tokens(&state.ctx, &caller.actor, user)
         .await
         .map_err(|e| ApiError::from_core(e, lang))?
         .into_iter()
@@ -157,7 +157,7 @@ pub async fn revoke(
     Writer(caller): Writer,
     ApiPath(id): ApiPath,
 ) -> ApiResult<StatusCode> {
-    token::revoke_token(&state.ctx, &caller.actor, id)
+    api_token::revoke_token(&state.ctx, &caller.actor, TokenId(id))
         .await
         .map_err(|e| ApiError::from_core(e, caller.lang))?;
     Ok(StatusCode::NO_CONTENT)

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Json, Response};
 use roster_core::domain::user::{
     self, ListFilter, ListSort, NewUser, PasswordChoice, ProfileInput, UserChange, UserDetail,
 };
-use roster_core::model::{NodeId, UserId, UserStatus, UserType};
+use roster_core::model::{NodeId, SessionId, UserId, UserStatus, UserType};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -496,7 +496,7 @@ pub async fn sessions(
     caller: Caller,
     ApiPath(id): ApiPath,
 ) -> ApiResult<Json<SessionList>> {
-    let t = roster_core::domain::toolbox::get_toolbox(&state.ctx, &caller.actor, UserId(id))
+    let t = roster_core::domain::me::get_me(&state.ctx, &caller.actor, UserId(id))
         .await
         .map_err(|e| ApiError::from_core(e, caller.lang))?;
     Ok(Json(SessionList {
@@ -504,7 +504,7 @@ pub async fn sessions(
             .sessions
             .into_iter()
             .map(|s| SessionOut {
-                id: s.id,
+                id: s.id.0,
                 signed_in_at: s.signed_in_at.to_rfc3339(),
                 last_seen_at: s.last_seen_at.to_rfc3339(),
                 ip: s.ip,
@@ -527,7 +527,7 @@ pub async fn end_session(
     ApiPathPair(id, session): ApiPathPair,
 ) -> ApiResult<StatusCode> {
     let lang = caller.lang;
-    roster_core::domain::toolbox::end_session(&state.ctx, &caller.actor, UserId(id), session)
+    roster_core::domain::me::end_session(&state.ctx, &caller.actor, UserId(id), SessionId(session))
         .await
         .map_err(|e| ApiError::from_core(e, lang))?;
     Ok(StatusCode::NO_CONTENT)

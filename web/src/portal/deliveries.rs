@@ -5,7 +5,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::Error;
-use roster_core::domain::delivery::{self, Delivery};
+use roster_core::domain::outbox::{self, Delivery};
+use roster_core::model::MessageId;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -35,7 +36,7 @@ pub async fn show_deliveries(
     CurrentActor(actor): CurrentActor,
     Query(q): Query<DeliveriesQuery>,
 ) -> Response {
-    match delivery::list_deliveries(&state.ctx, &actor, &q.recipient, &q.state).await {
+    match outbox::list_deliveries(&state.ctx, &actor, &q.recipient, &q.state).await {
         Ok(rows) => render(
             StatusCode::OK,
             &DeliveriesPage {
@@ -62,7 +63,7 @@ pub async fn resend_delivery(
     let Ok(id) = Uuid::try_parse(&id) else {
         return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
     };
-    match delivery::resend_delivery(&state.ctx, &actor, id).await {
+    match outbox::resend_message(&state.ctx, &actor, MessageId(id)).await {
         Ok(()) => redirect("/management/deliveries?state=queued"),
         Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
     }

@@ -7,8 +7,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use roster_core::domain::mfa::{self, Answer, Challenge, Enrolled, Overview, TotpSetup};
-use roster_core::domain::{Actor, Stage, phone, toolbox};
-use roster_core::model::NodeId;
+use roster_core::domain::{Actor, Stage, me, phone};
+use roster_core::model::{FactorId, NodeId};
 use roster_core::{Error, FieldError, i18n};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -258,11 +258,11 @@ async fn enrol_page(
         Ok(o) => o,
         Err(e) => return error_page(e, actor),
     };
-    let t = match toolbox::get_toolbox(&state.ctx, actor, actor.user_id).await {
+    let t = match me::get_me(&state.ctx, actor, actor.user_id).await {
         Ok(t) => t,
         Err(e) => return error_page(e, actor),
     };
-    let (phone_country, phone_number) = toolbox::phone_parts(&t);
+    let (phone_country, phone_number) = me::phone_parts(&t);
     let page = EnrolPage {
         frame: pending_frame(actor, "/mfa/enrol"),
         mfa: o,
@@ -341,8 +341,7 @@ pub async fn enrol_phone(
     State(state): State<AppState>,
     CsrfForm(actor, f): CsrfForm<PhoneForm>,
 ) -> Response {
-    let result =
-        toolbox::set_own_phone(&state.ctx, &actor, &f.phone_country, &f.phone_number).await;
+    let result = me::set_own_phone(&state.ctx, &actor, &f.phone_country, &f.phone_number).await;
     enrol_after(&state, &actor, "phone", result).await
 }
 
@@ -564,7 +563,7 @@ pub async fn rename_factor(
     CsrfForm(actor, f): CsrfForm<RenameForm>,
 ) -> Response {
     let result = match parse_id(&id) {
-        Ok(id) => mfa::rename_factor(&state.ctx, &actor, id, &f.name).await,
+        Ok(id) => mfa::rename_factor(&state.ctx, &actor, FactorId(id), &f.name).await,
         Err(e) => Err(e),
     };
     match result {
@@ -583,7 +582,7 @@ pub async fn remove_factor(
     CsrfForm(actor, _): CsrfForm<EmptyForm>,
 ) -> Response {
     let result = match parse_id(&id) {
-        Ok(id) => mfa::remove_factor(&state.ctx, &actor, id).await,
+        Ok(id) => mfa::remove_factor(&state.ctx, &actor, FactorId(id)).await,
         Err(e) => Err(e),
     };
     match result {

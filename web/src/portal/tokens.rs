@@ -4,8 +4,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::Error;
-use roster_core::domain::token::{self, NewToken};
-use roster_core::model::UserId;
+use roster_core::domain::api_token::{self, NewToken};
+use roster_core::model::{TokenId, UserId};
 use serde::Deserialize;
 
 use crate::extract::{CsrfForm, UserPath};
@@ -46,7 +46,7 @@ pub async fn create_own(
     CsrfForm(actor, f): CsrfForm<TokenForm>,
 ) -> Response {
     let result = match f.input(actor.user_id) {
-        Ok(input) => token::create_token(&state.ctx, &actor, &input).await,
+        Ok(input) => api_token::create_token(&state.ctx, &actor, &input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -77,7 +77,7 @@ pub async fn create_for_user(
     CsrfForm(actor, f): CsrfForm<TokenForm>,
 ) -> Response {
     let result = match f.input(id) {
-        Ok(input) => token::create_token(&state.ctx, &actor, &input).await,
+        Ok(input) => api_token::create_token(&state.ctx, &actor, &input).await,
         Err(e) => Err(e),
     };
     let (new_token, rejected, status) = match result {
@@ -111,7 +111,7 @@ pub async fn revoke(
     let Ok(id) = uuid::Uuid::try_parse(&id) else {
         return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
     };
-    match token::revoke_token(&state.ctx, &actor, id).await {
+    match api_token::revoke_token(&state.ctx, &actor, TokenId(id)).await {
         Ok(()) => redirect(&format!(
             "{}?saved=token-revoked#tokens",
             safe_next(&f.back)

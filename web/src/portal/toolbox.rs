@@ -1,15 +1,15 @@
 //! The toolbox: a user's own profile, password, address and sessions; read-only for an
-//! administrator looking at a user (seed 001 "Toolbox", opened in a new window).
+//! administrator looking at a user (seed 001 "Me", opened in a new window).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
+use roster_core::domain::api_token::{self, TokenView};
+use roster_core::domain::me::{self, Me, OwnProfile};
 use roster_core::domain::mfa::{self, Overview};
-use roster_core::domain::token::{self, TokenView};
-use roster_core::domain::toolbox::{self, OwnProfile, Toolbox};
-use roster_core::model::{Lang, UserId};
+use roster_core::model::{Lang, SessionId, UserId};
 use roster_core::{Error, FieldError, i18n};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -37,7 +37,7 @@ const SAVED: [&str; 10] = [
 #[template(path = "portal/toolbox.html")]
 struct ToolboxPage {
     frame: Frame,
-    t: Toolbox,
+    t: Me,
     phone_country: String,
     phone_number: String,
     section: String,
@@ -81,7 +81,7 @@ pub async fn page_with_token(
     rejected: Option<(&str, Vec<FieldError>)>,
     new_token: Option<String>,
 ) -> Response {
-    let t = match toolbox::get_toolbox(&state.ctx, actor, id).await {
+    let t = match me::get_me(&state.ctx, actor, id).await {
         Ok(t) => t,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
@@ -89,7 +89,7 @@ pub async fn page_with_token(
         Ok(o) => o,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
-    let (phone_country, phone_number) = toolbox::phone_parts(&t);
+    let (phone_country, phone_number) = me::phone_parts(&t);
     let (status, section, errors) = match rejected {
         Some((section, errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -120,7 +120,7 @@ pub async fn page_with_token(
             .collect(),
         mfa,
         enrolling: false,
-        tokens: token::list_tokens(&state.ctx, actor, id)
+        tokens: api_token::list_tokens(&state.ctx, actor, id)
             .await
             .unwrap_or_default(),
         new_token,
@@ -212,7 +212,7 @@ pub async fn update_profile(
         notify_sms: f.flag("notify_sms"),
     };
     let version = f.get("version").parse().unwrap_or(-1);
-    let result = toolbox::update_own_profile(&state.ctx, &actor, version, &input).await;
+    let result = me::update_own_profile(&state.ctx, &actor, version, &input).await;
     after(&state, &actor, "profile", "profile", result).await
 }
 
@@ -229,7 +229,7 @@ pub async fn change_password(
     State(state): State<AppState>,
     CsrfForm(actor, f): CsrfForm<PasswordForm>,
 ) -> Response {
-    let result = toolbox::change_password(
+    let result = me::change_password(
         &state.ctx,
         &actor,
         &f.current_password,
@@ -275,7 +275,7 @@ pub async fn end_session(
     let Ok(session) = Uuid::try_parse(&session) else {
         return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
     };
-    let result = toolbox::end_session(&state.ctx, &actor, actor.user_id, session).await;
+    let result = me::end_session(&state.ctx, &actor, actor.user_id, SessionId(session)).await;
     after(&state, &actor, "sessions", "sessions", result).await
 }
 
@@ -283,9 +283,7 @@ pub async fn end_other_sessions(
     State(state): State<AppState>,
     CsrfForm(actor, _): CsrfForm<EmptyForm>,
 ) -> Response {
-    let result = toolbox::end_other_sessions(&state.ctx, &actor)
-        .await
-        .map(|_| ());
+    let result = me::end_other_sessions(&state.ctx, &actor).await.map(|_| ());
     after(&state, &actor, "sessions", "sessions-others", result).await
 }
 

@@ -3,7 +3,8 @@
 
 use super::*;
 
-pub async fn rename_factor(ctx: &Ctx, actor: &Actor, id: Uuid, name: &str) -> Result<()> {
+pub async fn rename_factor(ctx: &Ctx, actor: &Actor, id: FactorId, name: &str) -> Result<()> {
+    let id = id.0;
     if actor.stage != Stage::Full {
         return Err(Error::Forbidden);
     }
@@ -19,7 +20,8 @@ pub async fn rename_factor(ctx: &Ctx, actor: &Actor, id: Uuid, name: &str) -> Re
 }
 
 /// Removes one of the user's own factors; the last one stays when the policy requires one.
-pub async fn remove_factor(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
+pub async fn remove_factor(ctx: &Ctx, actor: &Actor, id: FactorId) -> Result<()> {
+    let id = id.0;
     if actor.stage != Stage::Full {
         return Err(Error::Forbidden);
     }
@@ -74,7 +76,7 @@ pub async fn finish_enrolment(ctx: &Ctx, actor: &Actor) -> Result<String> {
 /// One factor as the toolbox and the user page show it (never its secret).
 #[derive(Debug, Clone)]
 pub struct FactorView {
-    pub id: Uuid,
+    pub id: FactorId,
     pub kind: FactorKind,
     pub name: String,
     pub created_at: Timestamp,
@@ -115,7 +117,7 @@ pub async fn overview(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<Overview> 
         .filter(|f| f.confirmed)
         .filter_map(|f| {
             Some(FactorView {
-                id: f.id,
+                id: FactorId(f.id),
                 kind: FactorKind::parse(&f.kind)?,
                 name: f.name,
                 created_at: Timestamp::from_millis(f.created_at),

@@ -41,7 +41,7 @@ use super::{Actor, audit};
 use super::{hasher, phone, rank, user};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::model::{NodeId, Timestamp, UserId};
+use crate::model::{FactorId, NodeId, Timestamp, UserId};
 use crate::outbox::message::{self, Message};
 use crate::secret;
 use crate::store::{self, Handle, factor::FactorRow, user::UserRow};

@@ -3,10 +3,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
+use roster_core::domain::api_token::{self, TokenView};
 use roster_core::domain::invitation::{self, InvitationEvent};
 use roster_core::domain::mfa::{self, Overview};
 use roster_core::domain::node;
-use roster_core::domain::token::{self, TokenView};
 use roster_core::domain::user::{self, AccessHolder, Reach, UserDetail};
 use roster_core::model::{Lang, UserId, UserStatus, phone};
 use roster_core::{Error, FieldError, i18n};
@@ -217,7 +217,7 @@ pub async fn build_with_token(
         access_email: String::new(),
         mfa,
         tokens: if u.is_system {
-            token::list_tokens(&state.ctx, actor, id).await?
+            api_token::list_tokens(&state.ctx, actor, id).await?
         } else {
             vec![]
         },

@@ -11,7 +11,7 @@ use super::throttle::{self, Key};
 use super::{Actor, audit, auth, hasher, rank};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::model::{NodeId, NodeKind, Timestamp, UserId, address_bucket, parse_line};
+use crate::model::{NodeId, NodeKind, Timestamp, TokenId, UserId, address_bucket, parse_line};
 use crate::secret;
 use crate::store::{self, Handle};
 
@@ -38,14 +38,14 @@ pub struct NewToken {
 
 #[derive(Debug, Clone)]
 pub struct CreatedToken {
-    pub id: Uuid,
+    pub id: TokenId,
     /// Shown once; never stored.
     pub token: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct TokenView {
-    pub id: Uuid,
+    pub id: TokenId,
     pub name: String,
     pub user_id: UserId,
     pub node_id: Option<NodeId>,
@@ -181,7 +181,10 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
         .write(tx.ex(), now)
         .await?;
     tx.commit().await?;
-    Ok(CreatedToken { id, token })
+    Ok(CreatedToken {
+        id: TokenId(id),
+        token,
+    })
 }
 
 pub async fn list_tokens(ctx: &Ctx, actor: &Actor, user: UserId) -> Result<Vec<TokenView>> {
@@ -191,7 +194,7 @@ pub async fn list_tokens(ctx: &Ctx, actor: &Actor, user: UserId) -> Result<Vec<T
     Ok(rows
         .into_iter()
         .map(|r| TokenView {
-            id: r.id,
+            id: TokenId(r.id),
             name: r.name,
             user_id: UserId(r.user_id),
             node_id: r.node_id.map(NodeId),
@@ -205,7 +208,8 @@ pub async fn list_tokens(ctx: &Ctx, actor: &Actor, user: UserId) -> Result<Vec<T
 }
 
 /// Revokes a token at once (its owner, or an administrator of its system user).
-pub async fn revoke_token(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
+pub async fn revoke_token(ctx: &Ctx, actor: &Actor, id: TokenId) -> Result<()> {
+    let id = id.0;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
     let row = store::api_token::find_api_token(tx.ex(), id)

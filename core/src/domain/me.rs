@@ -1,21 +1,20 @@
-//! The toolbox every user has (DESIGN §5): their own profile, password, address and sessions.
-//! An administrator in scope sees a user's toolbox read-only (seed 001 "Toolbox").
+//! What every user has of their own (the Toolbox page): their profile, password, address,
+//! phone and sessions. An administrator in scope sees a user's toolbox read-only.
 
 use serde_json::json;
-use uuid::Uuid;
 
 use super::user::{ProfileInput, save, search_terms_of, user_in_scope};
 use super::{Actor, audit};
 use crate::context::Ctx;
 use crate::error::{Error, Problems, Result};
-use crate::model::{Timestamp, UserId, parse_line, phone};
+use crate::model::{SessionId, Timestamp, UserId, parse_line, phone};
 use crate::outbox::message::{self, Message};
 use crate::password;
 use crate::store::{self, user::UserRow};
 
 #[derive(Debug, Clone)]
 pub struct SessionItem {
-    pub id: Uuid,
+    pub id: SessionId,
     pub signed_in_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub ip: String,
@@ -24,7 +23,7 @@ pub struct SessionItem {
 }
 
 #[derive(Debug, Clone)]
-pub struct Toolbox {
+pub struct Me {
     pub user_id: UserId,
     pub email: String,
     pub email_pending: String,
@@ -50,8 +49,8 @@ fn view(
     sessions: Vec<store::session::SessionRow>,
     current: &[u8],
     read_only: bool,
-) -> Toolbox {
-    Toolbox {
+) -> Me {
+    Me {
         user_id: UserId(u.id),
         email: u.email.unwrap_or_default(),
         email_pending: u.email_pending.unwrap_or_default(),
@@ -69,7 +68,7 @@ fn view(
         sessions: sessions
             .into_iter()
             .map(|s| SessionItem {
-                id: s.ref_id,
+                id: SessionId(s.ref_id),
                 signed_in_at: Timestamp::from_millis(s.created_at),
                 last_seen_at: Timestamp::from_millis(s.last_seen_at),
                 ip: s.ip,
@@ -82,7 +81,7 @@ fn view(
 }
 
 /// The actor's own toolbox, or (read-only) that of a user the actor administers.
-pub async fn get_toolbox(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<Toolbox> {
+pub async fn get_me(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<Me> {
     let now = ctx.clock.now().millis();
     let mut conn = ctx.db.conn().await?;
     let user = if id == actor.user_id {
@@ -237,7 +236,8 @@ pub async fn change_password(
 
 /// Ends one of the actor's own sessions (or, from a user's toolbox, one of theirs: the user
 /// administers nothing else, and an administrator ends it only in scope).
-pub async fn end_session(ctx: &Ctx, actor: &Actor, user: UserId, session: Uuid) -> Result<()> {
+pub async fn end_session(ctx: &Ctx, actor: &Actor, user: UserId, session: SessionId) -> Result<()> {
+    let session = session.0;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
     if user != actor.user_id {
@@ -279,7 +279,7 @@ pub async fn end_other_sessions(ctx: &Ctx, actor: &Actor) -> Result<(u64, u64)> 
 }
 
 /// For the toolbox's phone field: the stored number split for the form.
-pub fn phone_parts(t: &Toolbox) -> (String, String) {
+pub fn phone_parts(t: &Me) -> (String, String) {
     if t.phone.is_empty() {
         (t.country_code.clone(), String::new())
     } else {

@@ -9,7 +9,7 @@ use crate::model::Timestamp;
 use crate::secret;
 use crate::store::{
     self, Ex,
-    token::{LinkTokenRow, NewLinkToken},
+    link::{LinkTokenRow, NewLinkToken},
 };
 
 /// The token's row when it is live for `purpose`; otherwise why not, as the link page says it.
@@ -19,7 +19,7 @@ pub(crate) async fn live(
     purpose: &str,
     now: Timestamp,
 ) -> Result<LinkTokenRow> {
-    let row = store::token::find_link_token(ex, &secret::hash_token(token)).await?;
+    let row = store::link::find_link_token(ex, &secret::hash_token(token)).await?;
     let Some(row) = row.filter(|r| r.purpose == purpose) else {
         return Err(Error::Unauthenticated("link-invalid"));
     };
@@ -34,7 +34,7 @@ pub(crate) async fn live(
 
 /// Uses a live token once, in the caller's transaction (a second use loses the race).
 pub(crate) async fn use_once(ex: Ex<'_>, token: &str, now: Timestamp) -> Result<()> {
-    if store::token::use_link_token(ex, &secret::hash_token(token), now.millis()).await? {
+    if store::link::use_link_token(ex, &secret::hash_token(token), now.millis()).await? {
         Ok(())
     } else {
         Err(Error::Unauthenticated("link-used"))
@@ -54,8 +54,8 @@ pub(crate) async fn mint_for_user(
 ) -> Result<(String, Timestamp)> {
     let token = secret::new_token()?;
     let expires = now.plus_secs(lifetime_secs);
-    store::token::void_user_tokens(ex.ex(), purpose, user, now.millis()).await?;
-    store::token::insert_link_token(
+    store::link::void_user_tokens(ex.ex(), purpose, user, now.millis()).await?;
+    store::link::insert_link_token(
         ex.ex(),
         NewLinkToken {
             token_hash: &secret::hash_token(&token),

@@ -2,17 +2,16 @@
 //! Operators see all; other administrators the messages of their own scope.
 
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{Actor, audit};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::model::{NodeKind, Timestamp};
+use crate::model::{MessageId, NodeKind, Timestamp};
 use crate::store;
 
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    pub id: Uuid,
+    pub id: MessageId,
     pub channel: String,
     pub kind: String,
     pub recipient: String,
@@ -53,7 +52,7 @@ pub async fn list_deliveries(
     Ok(rows
         .into_iter()
         .map(|r| Delivery {
-            id: r.id,
+            id: MessageId(r.id),
             channel: r.channel,
             kind: r.kind,
             recipient: r.recipient,
@@ -67,7 +66,8 @@ pub async fn list_deliveries(
 }
 
 /// Sends a failed message again (a new series of tries).
-pub async fn resend_delivery(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
+pub async fn resend_message(ctx: &Ctx, actor: &Actor, id: MessageId) -> Result<()> {
+    let id = id.0;
     let path = scope_path(actor)?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
