@@ -418,7 +418,7 @@ pub struct ServeArgs {
     pub api_rate_limit: u32,
 
     /// Who must use a second factor in accounts that have not chosen: `administrators`
-    /// (seed 002), `everyone`, or `users` (only users switched on one by one).
+    /// , `everyone`, or `users` (only users switched on one by one).
     #[arg(long, env = "ROSTER_MFA_DEFAULT", value_enum, default_value_t = MfaDefault::Administrators)]
     pub mfa_default: MfaDefault,
 

@@ -24,7 +24,7 @@ pub struct Settings {
     pub session_absolute_secs: i64,
     /// How long the first-run set-up link stays valid.
     pub setup_link_secs: i64,
-    /// The services users may be given (seed 001: SMS, Fax), declared in configuration.
+    /// The services users may be given (SMS, Fax, …), declared in configuration.
     pub services: Vec<String>,
     /// Tries per message before it is marked failed.
     pub outbox_max_attempts: i64,
@@ -32,7 +32,7 @@ pub struct Settings {
     pub outbox_retry_base_secs: i64,
     /// Seals secrets kept at rest (TOTP seeds); shared by every node of an installation.
     pub secret_key: SecretKey,
-    /// Who must use a second factor in an account that has not chosen (seed 002: administrators).
+    /// Who must use a second factor in an account that has not chosen (the default: administrators).
     pub mfa_default: Require,
     /// API requests a credential (or an address without one) may make per minute, per node.
     pub api_rate_per_minute: u32,

@@ -510,7 +510,7 @@ both_engines!(
         assert_eq!(revoked.location(), "/toolbox?saved=token-revoked#tokens");
         assert_eq!(get(&server, "/api/v1/me", &auth).await.status, 401);
 
-        // A system user's token, made by its administrator on the user page (seed 001).
+        // A system user's token, made by its administrator on the user page.
         let write = bearer(&server, org.account_admin, None, false, None).await;
         let system = call(
             &server,

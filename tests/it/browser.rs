@@ -67,7 +67,7 @@ async fn account_admin_adds_invoice_recipients_adds_a_unit_user_and_moves_a_user
     let browser = Browser::start().await;
     browser_sign_in(&browser, &server, "acct@a.test").await;
 
-    // Seed 000, option 1: a new Administrator who receives paid invoices by e-mail.
+    // A new Administrator who receives paid invoices by e-mail.
     browser.click("nav.tabs a[href='/users']").await;
     browser.wait_for_text("h1", "Users").await;
     browser
@@ -85,7 +85,7 @@ async fn account_admin_adds_invoice_recipients_adds_a_unit_user_and_moves_a_user
     browser.wait_for_text("h1", "User added").await;
     assert_eq!(server.count("SELECT COUNT(*) FROM users WHERE email = 'ivy@a.test' AND user_type = 'administrator' AND receive_invoices = TRUE").await, 1);
 
-    // Seed 000, option 2: tick the box for an existing administrator.
+    // Tick the box for an existing administrator.
     browser
         .goto(&format!("{}/users/{}", server.url, org.account_admin))
         .await;
@@ -104,7 +104,7 @@ async fn account_admin_adds_invoice_recipients_adds_a_unit_user_and_moves_a_user
         1
     );
 
-    // Seed 001 "Add users": under a unit, keep the generated password, give SMS.
+    // "Add users": under a unit, keep the generated password, give SMS.
     browser
         .goto(&format!("{}/users/add?node={}", server.url, org.u1))
         .await;

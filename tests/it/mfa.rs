@@ -489,7 +489,7 @@ both_engines!(
         let (_, next) = password_step(&server, "buser@b.test", PW).await;
         assert_eq!(next, "/");
 
-        // Seed 002 (h): the switch on one user, under account B's default policy.
+        // "Multifactor Authentication": the switch on one user, under account B's default policy.
         let b_admin = signed_in(&server, "badmin@b.test").await;
         let path = format!("/users/{}", org.b_user);
         let page = b_admin.get(&path).await;

@@ -1,4 +1,4 @@
--- The core of Roster's domain (DESIGN.md §2). Same tables, columns and indexes as
+-- The core of Roster's domain (docs/DOMAIN.md). Same tables, columns and indexes as
 -- ../postgres/0001_core.sql; a test compares the two schemas.
 -- Ids are UUIDs (BLOB here), times are BIGINT milliseconds since the epoch (UTC).
 

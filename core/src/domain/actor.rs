@@ -87,7 +87,7 @@ pub struct Actor {
     pub account_id: NodeId,
     /// Node subtrees administered, shallowest first.
     pub scopes: Vec<Scope>,
-    /// Single users administered through "Access" (seed 001).
+    /// Single users administered through "Access".
     pub user_grants: Vec<UserId>,
     /// The token every state-changing request of this session must carry.
     pub csrf_token: String,

@@ -1,6 +1,6 @@
 //! API credentials. A token acts as its user, narrowed to a node subtree when it names one, and
 //! read-only when made so; it is shown once, only its SHA-256 is stored (256 random bits), and
-//! it can expire and be revoked. System users (seed 001) may also use HTTP Basic with their
+//! it can expire and be revoked. System users may also use HTTP Basic with their
 //! login and secret. Failures are throttled per client address and audited.
 
 use serde_json::json;

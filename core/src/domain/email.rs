@@ -1,4 +1,4 @@
-//! Changing an email address (seed 000 option 3): the new address takes effect only when it
+//! Changing an email address: the new address takes effect only when it
 //! confirms a link sent to it; until then the old one stays in force and the page shows the
 //! pending one. The old address gets a notice with a link that cancels the change.
 

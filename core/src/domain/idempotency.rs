@@ -1,4 +1,4 @@
-//! Idempotency keys for API creates (docs/API-DESIGN.md): a retry with the same key and the
+//! Idempotency keys for API creates (docs/API.md): a retry with the same key and the
 //! same request gets the first answer again; the same key with another request is refused.
 //! Answers are kept 24 hours, without any secret they carried (shown once means once).
 

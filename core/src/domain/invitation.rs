@@ -79,7 +79,7 @@ pub async fn accept_invitation(
     tx.commit().await
 }
 
-/// Resend invitation (seed 002): a new message with a new link; the old link dies now.
+/// Resend invitation: a new message with a new link; the old link dies now.
 pub async fn resend_invitation(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;

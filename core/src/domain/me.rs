@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::user::{ProfileInput, save, search_terms_of, user_in_scope};
-use super::{Actor, audit};
+use super::{Actor, audit, hasher};
 use crate::context::Ctx;
 use crate::error::{Error, Problems, Result};
 use crate::model::{SessionId, Timestamp, UserId, parse_line, phone};
@@ -175,63 +175,91 @@ pub async fn update_own_profile(
     tx.commit().await
 }
 
-/// Change password: the current password first (ASVS V6.2.2–3), then the new one; the user is
-/// told by email; with `sign_out_others` every other session ends.
-pub async fn change_password(
-    ctx: &Ctx,
-    actor: &Actor,
-    current: &str,
-    new: &str,
-    repeat: &str,
-    sign_out_others: bool,
-) -> Result<()> {
-    // Throttled like sign-in, through the bounded hasher.
-    super::reauth::check_own_password(
-        ctx,
-        actor,
-        current,
-        "current_password",
-        "password.check.failed",
-    )
-    .await?;
-    password::check_new("password", new, Some(&actor.email))?;
-    if new != repeat {
+/// A change of the user's own password.
+pub struct PasswordChange<'a> {
+    /// The current password: asked for in the Toolbox; not for the change a user must make at
+    /// sign-in after someone else set their password.
+    pub current: Option<&'a str>,
+    pub new: &'a str,
+    pub repeat: &'a str,
+    /// End every other session (always, for the change forced at sign-in).
+    pub sign_out_others: bool,
+}
+
+/// The user changes their own password: the current one first (throttled like sign-in), then
+/// the new one, checked and hashed outside the transaction by the bounded hasher. After a
+/// password someone else set, the current one is not asked, and every other session ends.
+/// A change from the Toolbox is told to the user by email.
+pub async fn change_password(ctx: &Ctx, actor: &Actor, change: &PasswordChange<'_>) -> Result<()> {
+    let forced = change.current.is_none();
+    match change.current {
+        Some(current) => {
+            super::reauth::check_own_password(
+                ctx,
+                actor,
+                current,
+                "current_password",
+                "password.check.failed",
+            )
+            .await?
+        }
+        None if actor.must_change_password => {}
+        None => return Err(Error::field("current_password", "password-current-wrong")),
+    }
+    password::check_new("password", change.new, Some(&actor.email))?;
+    if change.new != change.repeat {
         return Err(Error::field("password_repeat", "password-mismatch"));
     }
-    if new == current {
+    let same = match change.current {
+        Some(current) => change.new == current,
+        None => {
+            let stored = {
+                let mut conn = ctx.db.conn().await?;
+                store::user::find_user(conn.ex(), actor.user_id.0)
+                    .await?
+                    .ok_or(Error::NotFound)?
+                    .password_hash
+            };
+            stored.is_some() && hasher::verify(ctx, change.new, stored).await?
+        }
+    };
+    if same {
         return Err(Error::field("password", "password-same"));
     }
-    let hash = crate::domain::hasher::hash(ctx, new).await?;
+    let hash = hasher::hash(ctx, change.new).await?;
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin().await?;
-    let before = store::user::find_user(tx.ex(), actor.user_id.0)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let mut after = before.clone();
-    after.password_hash = Some(hash);
-    after.password_must_change = false;
-    after.updated_at = now.millis();
-    save(tx.ex(), &after, before.version).await?;
-    if sign_out_others {
-        store::session::delete_other_sessions(tx.ex(), before.id, &actor.session_hash).await?;
-    }
-    if let Some(email) = &before.email {
-        message::enqueue(
-            tx.ex(),
-            &Message::PasswordChanged,
-            email,
-            before.id,
-            before.node_id,
-            now,
-        )
-        .await?;
-    }
-    audit::Event::new(actor, "user.password.change")
-        .target("user", before.id, Some(before.node_id))
-        .after(json!({"signed_out_others": sign_out_others}))
-        .write(tx.ex(), now)
-        .await?;
-    tx.commit().await
+    ctx.write(async |tx| {
+        let before = store::user::find_user(tx.ex(), actor.user_id.0)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let mut after = before.clone();
+        after.password_hash = Some(hash);
+        after.password_must_change = false;
+        after.updated_at = now.millis();
+        save(tx.ex(), &after, before.version).await?;
+        let sign_out = forced || change.sign_out_others;
+        if sign_out {
+            store::session::delete_other_sessions(tx.ex(), before.id, &actor.session_hash).await?;
+        }
+        if let (false, Some(email)) = (forced, &before.email) {
+            message::enqueue(
+                tx.ex(),
+                &Message::PasswordChanged,
+                email,
+                before.id,
+                before.node_id,
+                now,
+            )
+            .await?;
+        }
+        audit::Event::new(actor, "user.password.change")
+            .target("user", before.id, Some(before.node_id))
+            .before(json!({"password_must_change": before.password_must_change}))
+            .after(json!({"password_must_change": false, "signed_out_others": sign_out}))
+            .write(tx.ex(), now)
+            .await
+    })
+    .await
 }
 
 /// Ends one of the actor's own sessions (or, from a user's toolbox, one of theirs: the user

@@ -1,6 +1,6 @@
 use crate::error::{Error, Result};
 
-/// A system user's login: 3 to 64 of a–z and 0–9 (seed 001).
+/// A system user's login: 3 to 64 of a–z and 0–9 (other systems that use the API).
 pub fn parse_login(field: &'static str, input: &str) -> Result<String> {
     let s = input.trim();
     if s.is_empty() {

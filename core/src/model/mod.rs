@@ -70,7 +70,7 @@ impl UserStatus {
     }
 }
 
-/// Seed 000's "Role": an Administrator holds an administrator grant on their own account.
+/// A user's "Role": an Administrator holds an administrator grant on their own account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UserType {
     Administrator,

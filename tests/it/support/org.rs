@@ -1,4 +1,4 @@
-//! The organization every authorization test assumes (SECURITY.md): tenants A and B; in A a
+//! The organization every authorization test assumes: tenants A and B; in A a
 //! unit tree U ⊃ U1 ⊃ U2, an account administrator, a unit administrator of U1, a delegate
 //! with Access to one user in U2, a plain user; in B an administrator and a user.
 

@@ -1,4 +1,4 @@
-//! The one error body of the API (docs/API-DESIGN.md): a stable code, its text in the caller's
+//! The one error body of the API (docs/API.md): a stable code, its text in the caller's
 //! language, and for 422 every field with its problem.
 
 use axum::Json;

@@ -1,4 +1,4 @@
-//! The REST API at `/api/v1` (docs/API-DESIGN.md): JSON over the same domain functions as the
+//! The REST API at `/api/v1` (docs/API.md): JSON over the same domain functions as the
 //! portal, authenticated by API tokens or HTTP Basic (system users), never by cookies. The
 //! OpenAPI 3.1 document is generated from these handlers (utoipa) at `/api/v1/openapi.json`;
 //! `/api/v1/docs` is a reference page built from it, with nothing fetched from elsewhere.

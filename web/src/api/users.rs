@@ -20,7 +20,7 @@ use crate::state::AppState;
 #[derive(Serialize, ToSchema)]
 pub struct UserOut {
     pub id: Uuid,
-    /// `person` (signs in with email) or `system` (another system, with a login; seed 001).
+    /// `person` (signs in with email) or `system` (another system, with a login).
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -232,7 +232,7 @@ pub struct UserCreate {
     pub kind: Option<String>,
     #[serde(default)]
     pub email: String,
-    /// For a system user: a-z and 0-9 (seed 001).
+    /// For a system user: a-z and 0-9.
     #[serde(default)]
     pub login: String,
     #[serde(default)]

@@ -1,6 +1,6 @@
 //! The client's address. Forwarded headers are believed only from the reverse proxies named in
 //! configuration (`--trusted-proxies`); from anyone else the TCP peer is the client, so rotating
-//! `X-Forwarded-For` gains an attacker nothing (SECURITY.md ★13).
+//! `X-Forwarded-For` gains an attacker nothing (docs/SECURITY.md).
 
 use std::net::{IpAddr, SocketAddr};
 

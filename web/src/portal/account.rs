@@ -1,5 +1,5 @@
-//! The Account tab: the account's contact and defaults, and its administrators (seed 001
-//! "Handle account settings"). Operators open any account with `?node=`.
+//! The Account tab: the account's contact and defaults, and its administrators
+//! ("Handle account settings"). Operators open any account with `?node=`.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};

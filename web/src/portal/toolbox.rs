@@ -1,5 +1,5 @@
 //! The toolbox: a user's own profile, password, address and sessions; read-only for an
-//! administrator looking at a user (seed 001 "Me", opened in a new window).
+//! administrator looking at a user (opened in a new window).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -229,15 +229,13 @@ pub async fn change_password(
     State(state): State<AppState>,
     CsrfForm(actor, f): CsrfForm<PasswordForm>,
 ) -> Response {
-    let result = me::change_password(
-        &state.ctx,
-        &actor,
-        &f.current_password,
-        &f.password,
-        &f.password_repeat,
-        f.sign_out_others.is_some(),
-    )
-    .await;
+    let change = me::PasswordChange {
+        current: Some(&f.current_password),
+        new: &f.password,
+        repeat: &f.password_repeat,
+        sign_out_others: f.sign_out_others.is_some(),
+    };
+    let result = me::change_password(&state.ctx, &actor, &change).await;
     after(&state, &actor, "password", "toolbox-password", result).await
 }
 

@@ -1,4 +1,4 @@
-//! Units (organizational groups) and the administrators of any node (seed 001 "Access /
+//! Units (organizational groups) and the administrators of any node ("Access /
 //! Administrators"): create, rename, move, delete, and who administers it.
 
 use askama::Template;

@@ -7,8 +7,8 @@
 //! right answer gives the session a new id, a new CSRF token and the full stage.
 //!
 //! Who must use a factor is a policy per node, inherited down the tree: administrators (the
-//! default, seed 002) or everyone, plus each user an administrator switches on one by one
-//! (seed 002 h). Which factors are allowed is set the same way.
+//! default) or everyone, plus each user an administrator switches on one by one
+//! ("Multifactor Authentication" on the user). Which factors are allowed is set the same way.
 
 mod factors;
 mod passkey;
@@ -182,4 +182,26 @@ pub(super) async fn notify(
         now,
     )
     .await
+}
+
+/// Keeps a passkey ceremony's state with the session for `CEREMONY_SECS`, commits, and gives
+/// the options for the browser.
+async fn keep_ceremony(
+    mut tx: store::Tx,
+    actor: &Actor,
+    purpose: &str,
+    state: &impl serde::Serialize,
+    options: impl serde::Serialize,
+    now: Timestamp,
+) -> Result<Value> {
+    store::factor::put_ceremony(
+        tx.ex(),
+        &actor.session_hash,
+        purpose,
+        &serde_json::to_string(state).map_err(Error::internal)?,
+        now.plus_secs(CEREMONY_SECS).millis(),
+    )
+    .await?;
+    tx.commit().await?;
+    serde_json::to_value(options).map_err(Error::internal)
 }

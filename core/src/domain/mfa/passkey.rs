@@ -23,16 +23,7 @@ pub async fn start_passkey(ctx: &Ctx, actor: &Actor) -> Result<Value> {
     let (options, state) = webauthn
         .start_passkey_registration(user.id, &actor.email, &actor.display_name, Some(existing))
         .map_err(Error::internal)?;
-    store::factor::put_ceremony(
-        tx.ex(),
-        &actor.session_hash,
-        "register",
-        &serde_json::to_string(&state).map_err(Error::internal)?,
-        now.plus_secs(CEREMONY_SECS).millis(),
-    )
-    .await?;
-    tx.commit().await?;
-    serde_json::to_value(options).map_err(Error::internal)
+    keep_ceremony(tx, actor, "register", &state, options, now).await
 }
 
 /// Stores the passkey the browser created.

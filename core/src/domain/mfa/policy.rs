@@ -155,7 +155,7 @@ pub async fn node_policy(ctx: &Ctx, actor: &Actor, node: NodeId) -> Result<Polic
 }
 
 /// Sets who must use a second factor below a node, and which factors are allowed; None
-/// inherits. Accounts and units choose administrators or everyone (seed 002: administrators
+/// inherits. Accounts and units choose administrators or everyone (administrators
 /// always), and at least one factor.
 pub async fn set_policy(
     ctx: &Ctx,

@@ -424,14 +424,5 @@ pub async fn start_passkey_sign_in(ctx: &Ctx, actor: &Actor) -> Result<Value> {
     let (options, state) = webauthn
         .start_passkey_authentication(&keys)
         .map_err(Error::internal)?;
-    store::factor::put_ceremony(
-        tx.ex(),
-        &actor.session_hash,
-        "sign-in",
-        &serde_json::to_string(&state).map_err(Error::internal)?,
-        now.plus_secs(CEREMONY_SECS).millis(),
-    )
-    .await?;
-    tx.commit().await?;
-    serde_json::to_value(options).map_err(Error::internal)
+    keep_ceremony(tx, actor, "sign-in", &state, options, now).await
 }

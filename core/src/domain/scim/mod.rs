@@ -5,9 +5,11 @@
 //! Users are in `user`, groups (the units below the token's node) in `group`.
 
 mod group;
+mod mapping;
 mod user;
 
 pub use group::*;
+pub use mapping::{Provided, ScimUserInput, Shown, user_json};
 pub use user::*;
 
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! Who administers whom: administrators of a node (seed 001 "Access / Administrators"),
+//! Who administers whom: administrators of a node ("Access / Administrators"),
 //! "Access" to one user, and the answer to "who can administer this user, and why".
 
 use serde_json::json;
@@ -145,7 +145,7 @@ pub async fn list_access(ctx: &Ctx, actor: &Actor, target: UserId) -> Result<Vec
     Ok(rows.iter().map(holder).collect())
 }
 
-/// Access (seed 001): the person with `email` gets administrative rights over this one user.
+/// Access: the person with `email` gets administrative rights over this one user.
 /// Only someone who administers the user through a node scope may give it.
 pub async fn add_access(ctx: &Ctx, actor: &Actor, target: UserId, email: &str) -> Result<()> {
     let now = ctx.clock.now();

@@ -1,4 +1,4 @@
-//! Add user (seed 000 option 1, seed 001 "Add users", seed 002's fields).
+//! Add user: a person (invited, or with a password set now) or a system user, under a unit.
 
 use serde_json::json;
 use uuid::Uuid;
@@ -39,7 +39,7 @@ pub struct NewUser {
     pub message: String,
     pub services: Vec<String>,
     pub password: PasswordChoice,
-    /// Seed 001's friendly name (the Settings section sets it later; SCIM's `displayName`
+    /// The friendly name (the Settings section sets it later; SCIM's `displayName`
     /// sets it at once).
     pub friendly_name: String,
     /// An identity provider creates this user and names it (SCIM): its userName is the

@@ -1,6 +1,5 @@
 //! The user page's commands that are not a change of the user's fields (those are
-//! `update_user`): an administrator's new password, Delete, and the user's own language and
-//! password.
+//! `update_user`): an administrator's new password, Delete, and the user's own language.
 
 use serde_json::json;
 
@@ -14,7 +13,7 @@ use crate::outbox::message::{self, Message};
 use crate::password;
 use crate::store;
 
-/// Change password (seed 001): the administrator gives the user a new password, which is not
+/// Change password: the administrator gives the user a new password, which is not
 /// sent to them; they must change it at their next sign-in.
 pub async fn set_password(
     ctx: &Ctx,
@@ -99,50 +98,6 @@ pub async fn set_own_language(ctx: &Ctx, actor: &Actor, lang: Lang) -> Result<()
         .target("user", actor.user_id.0, Some(actor.node_id.0))
         .before(json!({ "language": actor.lang.code() }))
         .after(json!({ "language": lang.code() }))
-        .write(tx.ex(), now)
-        .await?;
-    tx.commit().await
-}
-
-/// The user chooses their own password (required after a generated or administrator-set one).
-/// Their other sessions end.
-pub async fn change_own_password(
-    ctx: &Ctx,
-    actor: &Actor,
-    new_password: &str,
-    repeat: &str,
-) -> Result<()> {
-    password::check_new("password", new_password, Some(&actor.email))?;
-    if new_password != repeat {
-        return Err(Error::field("password_repeat", "password-mismatch"));
-    }
-    // Both hashes run outside the transaction, through the bounded hasher.
-    let stored = {
-        let mut conn = ctx.db.conn().await?;
-        store::user::find_user(conn.ex(), actor.user_id.0)
-            .await?
-            .ok_or(Error::NotFound)?
-            .password_hash
-    };
-    if stored.is_some() && crate::domain::hasher::verify(ctx, new_password, stored).await? {
-        return Err(Error::field("password", "password-same"));
-    }
-    let hash = crate::domain::hasher::hash(ctx, new_password).await?;
-    let now = ctx.clock.now();
-    let mut tx = ctx.db.begin().await?;
-    let before = store::user::find_user(tx.ex(), actor.user_id.0)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let mut after = before.clone();
-    after.password_hash = Some(hash);
-    after.password_must_change = false;
-    after.updated_at = now.millis();
-    save(tx.ex(), &after, before.version).await?;
-    store::session::delete_other_sessions(tx.ex(), before.id, &actor.session_hash).await?;
-    audit::Event::new(actor, "user.password.change")
-        .target("user", before.id, Some(before.node_id))
-        .before(json!({"password_must_change": before.password_must_change}))
-        .after(json!({"password_must_change": false}))
         .write(tx.ex(), now)
         .await?;
     tx.commit().await

@@ -109,7 +109,7 @@ fn item(u: store::user_list::ListRow) -> UserListItem {
     }
 }
 
-/// The users a delegate was given "Access" to (seed 001), by name.
+/// The users a delegate was given "Access" to , by name.
 pub async fn list_delegated_users(ctx: &Ctx, actor: &Actor) -> Result<Vec<UserListItem>> {
     let ids: Vec<Uuid> = actor.user_grants.iter().map(|u| u.0).collect();
     let mut conn = ctx.db.conn().await?;

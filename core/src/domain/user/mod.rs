@@ -14,7 +14,7 @@ pub use access::{
 };
 pub use create::{Created, NewUser, PasswordChoice, create_user, generate_password};
 pub(crate) use create::{check_new_user, insert_new_user};
-pub use edit::{change_own_password, delete_user, set_own_language, set_password};
+pub use edit::{delete_user, set_own_language, set_password};
 pub use list::{ListFilter, ListPage, ListSort, UserListItem, list_delegated_users, list_users};
 pub use photo::{MAX_PHOTO_BYTES, Photo, get_photo, remove_photo, set_photo};
 pub use profile::ProfileInput;
@@ -57,7 +57,7 @@ pub struct UserDetail {
     pub notifications_enabled: bool,
     pub notify_email: bool,
     pub notify_sms: bool,
-    /// Seed 002 (h): this user must use a second factor, whatever the policy says.
+    /// "Multifactor Authentication": this user must use a second factor, whatever the policy says.
     pub mfa_required: bool,
     pub password_must_change: bool,
     pub services: Vec<String>,

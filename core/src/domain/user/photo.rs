@@ -1,4 +1,4 @@
-//! Photo (seed 002): PNG, JPEG or WebP up to 5 MB, decoded, resized to at most 256 px,
+//! Photo: PNG, JPEG or WebP up to 5 MB, decoded, resized to at most 256 px,
 //! re-encoded as WebP (which drops every piece of metadata), stored with the user.
 
 use std::io::Cursor;

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::Error;
-use roster_core::domain::user;
+use roster_core::domain::me;
 use serde::Deserialize;
 
 use crate::extract::{CsrfForm, CurrentActor};
@@ -43,7 +43,13 @@ pub async fn change_password(
     State(state): State<AppState>,
     CsrfForm(actor, f): CsrfForm<ChangePasswordForm>,
 ) -> Response {
-    match user::change_own_password(&state.ctx, &actor, &f.password, &f.password_repeat).await {
+    let change = me::PasswordChange {
+        current: None,
+        new: &f.password,
+        repeat: &f.password_repeat,
+        sign_out_others: true,
+    };
+    match me::change_password(&state.ctx, &actor, &change).await {
         Ok(()) => redirect("/"),
         Err(Error::Invalid(list)) => {
             let mut frame = Frame::signed_in(&actor, "");

@@ -59,7 +59,7 @@ pub struct UserPage {
     access_email: String,
     /// The user's second factors (None for system users).
     mfa: Option<Overview>,
-    /// A system user's API tokens (seed 001: other systems connect as their own user).
+    /// A system user's API tokens (other systems connect as their own user).
     tokens: Vec<TokenView>,
     new_token: Option<String>,
     tokens_editable: bool,

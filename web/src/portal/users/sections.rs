@@ -272,7 +272,7 @@ pub async fn delete_user(
     }
 }
 
-/// Resend invitation (seed 002): a new link, the old one void.
+/// Resend invitation: a new link, the old one void.
 pub async fn resend_invitation(
     State(state): State<AppState>,
     UserPath(id): UserPath,
@@ -290,7 +290,7 @@ pub struct EmailForm {
     email: String,
 }
 
-/// Seed 000 option 3: a new address, in force once it confirms the link sent to it.
+/// A new address, in force once it confirms the link sent to it.
 pub async fn change_email(
     State(state): State<AppState>,
     UserPath(id): UserPath,
