@@ -62,7 +62,7 @@ async fn bearer(
 both_engines!(
     a_token_reads_what_its_user_administers,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let auth = bearer(&server, org.account_admin, None, false, None).await;
 
@@ -131,7 +131,7 @@ both_engines!(
 );
 
 both_engines!(writes_check_input_versions_and_scope, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let auth = bearer(&server, org.account_admin, None, false, None).await;
     let before = server.fingerprint().await;
@@ -270,7 +270,7 @@ both_engines!(writes_check_input_versions_and_scope, |engine| async move {
 both_engines!(
     read_only_expired_revoked_and_narrowed_tokens,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let read_only = bearer(&server, org.account_admin, None, true, None).await;
         let before = server.fingerprint().await;
@@ -371,7 +371,7 @@ both_engines!(
 
 both_engines!(system_users_use_http_basic, |engine| async move {
     use base64::Engine as _;
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let auth = bearer(&server, org.account_admin, None, false, None).await;
     let created = call(
@@ -418,7 +418,9 @@ both_engines!(system_users_use_http_basic, |engine| async move {
 /// The contract changes only on purpose: the document is compared with the committed one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_is_the_committed_one() {
-    let server = TestServer::start(crate::support::Engine::Sqlite).await;
+    let server = TestServer::builder(crate::support::Engine::Sqlite)
+        .start()
+        .await;
     let doc = get(&server, "/api/v1/openapi.json", "").await;
     assert_eq!(doc.status, 200);
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
@@ -454,7 +456,7 @@ fn shown_token(html: &str) -> String {
 both_engines!(
     tokens_are_made_and_revoked_in_the_pages,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let admin = crate::support::org::signed_in(&server, "acct@a.test").await;
         let page = admin.get("/toolbox").await;
@@ -563,7 +565,10 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
         std::path::Path::new(&st).exists(),
         "{st} is missing: scripts/test installs schemathesis"
     );
-    let server = TestServer::with_admin(crate::support::Engine::Sqlite).await;
+    let server = TestServer::builder(crate::support::Engine::Sqlite)
+        .admin()
+        .start()
+        .await;
     Org::build(&server).await;
     let admin = api_token::find_user(&server.ctx, crate::support::server::ADMIN_EMAIL)
         .await
@@ -599,7 +604,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
 both_engines!(
     nodes_administrators_invitations_and_sessions,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let auth = bearer(&server, org.account_admin, None, false, None).await;
 
@@ -820,7 +825,7 @@ both_engines!(
 );
 
 both_engines!(an_idempotency_key_creates_once, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let auth = bearer(&server, org.account_admin, None, false, None).await;
     let body = json!({"node_id": org.a.0, "kind": "system", "login": "printer7"});
@@ -904,14 +909,14 @@ both_engines!(an_idempotency_key_creates_once, |engine| async move {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_credential_has_its_rate_limit() {
-    let server = TestServer::with_options(
-        crate::support::Engine::Sqlite,
-        crate::support::server::Options {
+    let server = TestServer::builder(crate::support::Engine::Sqlite)
+        .admin()
+        .options(crate::support::server::Options {
             api_rate_per_minute: 5,
             ..Default::default()
-        },
-    )
-    .await;
+        })
+        .start()
+        .await;
     let org = Org::build(&server).await;
     let auth = bearer(&server, org.account_admin, None, false, None).await;
     for left in (0..5).rev() {

@@ -6,7 +6,7 @@ use crate::support::{Engine, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_setup_sign_in_tabs_dutch_and_logout() {
-    let server = TestServer::start(Engine::Sqlite).await;
+    let server = TestServer::builder(Engine::Sqlite).start().await;
     let link = server.setup_link.clone().unwrap();
     let browser = Browser::start().await;
 
@@ -62,7 +62,7 @@ async fn browser_sign_in(browser: &Browser, server: &TestServer, email: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_admin_adds_invoice_recipients_adds_a_unit_user_and_moves_a_user() {
-    let server = TestServer::with_admin(Engine::Sqlite).await;
+    let server = TestServer::builder(Engine::Sqlite).admin().start().await;
     let org = crate::support::org::Org::build(&server).await;
     let browser = Browser::start().await;
     browser_sign_in(&browser, &server, "acct@a.test").await;
@@ -141,7 +141,7 @@ async fn account_admin_adds_invoice_recipients_adds_a_unit_user_and_moves_a_user
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_unit_administrator_sees_only_their_subtree() {
-    let server = TestServer::with_admin(Engine::Sqlite).await;
+    let server = TestServer::builder(Engine::Sqlite).admin().start().await;
     crate::support::org::Org::build(&server).await;
     let browser = Browser::start().await;
     browser_sign_in(&browser, &server, "unit@a.test").await;
@@ -169,7 +169,11 @@ async fn a_unit_administrator_sees_only_their_subtree() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invited_user_follows_the_link_sets_a_password_and_signs_in() {
-    let server = TestServer::with_mail(Engine::Sqlite).await;
+    let server = TestServer::builder(Engine::Sqlite)
+        .admin()
+        .mail()
+        .start()
+        .await;
     let org = crate::support::org::Org::build(&server).await;
     let browser = Browser::start().await;
     browser_sign_in(&browser, &server, "acct@a.test").await;
@@ -187,7 +191,7 @@ async fn an_invited_user_follows_the_link_sets_a_password_and_signs_in() {
         .wait_for_text(".notice", "You have signed out.")
         .await;
 
-    let mails = server.sink().wait_for(1).await;
+    let mails = server.mails(1).await;
     assert!(
         mails[0]
             .part("text/plain")
@@ -230,11 +234,11 @@ async fn browser_password(browser: &Browser, base: &str, email: &str, password: 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrator_enrols_an_authenticator_app_then_signs_in_with_it() {
     use roster_core::domain::mfa::Require;
-    let server = TestServer::with_options(
-        Engine::Sqlite,
-        crate::mfa::requiring(Require::Administrators),
-    )
-    .await;
+    let server = TestServer::builder(Engine::Sqlite)
+        .admin()
+        .options(crate::mfa::requiring(Require::Administrators))
+        .start()
+        .await;
     let browser = Browser::start().await;
     let email = crate::support::server::ADMIN_EMAIL;
     browser_password(&browser, &server.url, email, ADMIN_PASSWORD).await;
@@ -271,7 +275,11 @@ async fn an_administrator_enrols_an_authenticator_app_then_signs_in_with_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_with_a_code_sent_by_sms() {
-    let server = TestServer::with_mail(Engine::Sqlite).await;
+    let server = TestServer::builder(Engine::Sqlite)
+        .admin()
+        .mail()
+        .start()
+        .await;
     let admin = server.admin_client().await;
     crate::mfa::add_sms(&server, &admin).await;
     let browser = Browser::start().await;
@@ -279,7 +287,7 @@ async fn sign_in_with_a_code_sent_by_sms() {
     browser_password(&browser, &server.url, email, ADMIN_PASSWORD).await;
     browser.wait_for_text("h1", "Confirm it is you").await;
     // Two SMS so far: the phone verification, and this sign-in's code.
-    let sms = server.gateway().wait_for(2).await;
+    let sms = server.texts(2).await;
     browser.type_into("#sms-code", &sms[1].code()).await;
     browser.click("#verify-sms").await;
     browser.wait_for_text("nav.tabs", "Management").await;
@@ -289,14 +297,14 @@ async fn sign_in_with_a_code_sent_by_sms() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_passkey_is_registered_and_signs_in_with_a_virtual_authenticator() {
     // Passkeys need a host name: this server's public address is http://localhost:PORT.
-    let server = TestServer::with_options(
-        Engine::Sqlite,
-        crate::support::server::Options {
+    let server = TestServer::builder(Engine::Sqlite)
+        .admin()
+        .options(crate::support::server::Options {
             localhost: true,
             ..Default::default()
-        },
-    )
-    .await;
+        })
+        .start()
+        .await;
     let base = server.public_url.clone();
     let browser = Browser::start().await;
     let authenticator = browser.add_virtual_authenticator().await;

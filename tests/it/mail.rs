@@ -31,7 +31,7 @@ async fn add_invited(
 both_engines!(
     the_invitation_arrives_in_the_users_language_and_its_link_works_once,
     |engine| async move {
-        let server = TestServer::with_mail(engine).await;
+        let server = TestServer::builder(engine).admin().mail().start().await;
         let org = Org::build(&server).await;
         let admin = signed_in(&server, "acct@a.test").await;
         assert_eq!(
@@ -45,7 +45,7 @@ both_engines!(
             .await,
             201
         );
-        let mails = server.sink().wait_for(1).await;
+        let mails = server.mails(1).await;
         let mail = &mails[0];
         assert_eq!(mail.to, vec!["nina@a.test".to_string()]);
         assert!(mail.from.contains("roster@roster.test"), "{}", mail.from);
@@ -133,16 +133,14 @@ both_engines!(
 both_engines!(
     resending_an_invitation_voids_the_old_link,
     |engine| async move {
-        let server = TestServer::with_mail(engine).await;
+        let server = TestServer::builder(engine).admin().mail().start().await;
         let org = Org::build(&server).await;
         let admin = signed_in(&server, "acct@a.test").await;
         assert_eq!(
             add_invited(&admin, &org.u.to_string(), "nina@a.test", "en", "").await,
             201
         );
-        let first = server.sink().wait_for(1).await[0]
-            .link(&server.url)
-            .unwrap();
+        let first = server.mails(1).await[0].link(&server.url).unwrap();
         server
             .wait_count("SELECT COUNT(*) FROM outbox WHERE state = 'sent'", 1)
             .await;
@@ -174,7 +172,7 @@ both_engines!(
             410,
             "the old link dies at once"
         );
-        let mails = server.sink().wait_for(2).await;
+        let mails = server.mails(2).await;
         let second = mails[1].link(&server.url).unwrap();
         assert_ne!(first, second);
         assert_eq!(server.client().get_url(&second).await.status, 200);
@@ -197,7 +195,7 @@ both_engines!(
 both_engines!(
     a_refusing_mail_server_means_retries_then_failed_then_resend,
     |engine| async move {
-        let server = TestServer::with_mail(engine).await;
+        let server = TestServer::builder(engine).admin().mail().start().await;
         let org = Org::build(&server).await;
         let admin = signed_in(&server, "acct@a.test").await;
         server.sink().refuse(true);
@@ -205,34 +203,19 @@ both_engines!(
             add_invited(&admin, &org.u.to_string(), "nina@a.test", "en", "").await,
             201
         );
-        let attempts = |n: i64| {
-            let server = &server;
-            async move {
-                for _ in 0..200 {
-                    if server
-                        .count("SELECT COALESCE(MAX(attempts), 0) FROM outbox")
-                        .await
-                        >= n
-                    {
-                        return;
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                }
-                panic!("never reached {n} attempts");
-            }
-        };
-        attempts(1).await;
+        // Each run of the outbox is one try; a failed try waits 30 s, then 60 s.
+        let attempts = || server.count("SELECT COALESCE(MAX(attempts), 0) FROM outbox");
+        assert_eq!(server.deliver_outbox().await, 0);
+        assert_eq!(attempts().await, 1);
         assert_eq!(server.text("SELECT state FROM outbox").await, "queued");
+        server.deliver_outbox().await;
+        assert_eq!(attempts().await, 1, "not due again yet");
         server.clock.advance(30);
-        attempts(2).await;
+        server.deliver_outbox().await;
+        assert_eq!(attempts().await, 2);
         server.clock.advance(60);
-        attempts(3).await;
-        for _ in 0..100 {
-            if server.text("SELECT state FROM outbox").await == "failed" {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        server.deliver_outbox().await;
+        assert_eq!(attempts().await, 3);
         assert_eq!(server.text("SELECT state FROM outbox").await, "failed");
         assert!(
             server
@@ -295,7 +278,7 @@ both_engines!(
             )
             .await;
         assert_eq!(resend.status, 303);
-        let mails = server.sink().wait_for(1).await;
+        let mails = server.mails(1).await;
         assert_eq!(mails.len(), 1);
         assert!(mails[0].link(&server.url).is_some());
         assert_eq!(server.text("SELECT state FROM outbox").await, "sent");
@@ -391,7 +374,7 @@ fn snapshots_of_every_message_in_every_language() {
 both_engines!(
     a_password_reset_never_says_whether_an_address_exists_and_signs_nobody_in,
     |engine| async move {
-        let server = TestServer::with_mail(engine).await;
+        let server = TestServer::builder(engine).admin().mail().start().await;
         Org::build(&server).await;
         let elsewhere = signed_in(&server, "plain@a.test").await;
         let strip = |body: &str| {
@@ -430,7 +413,7 @@ both_engines!(
             a.body
                 .contains("If this address belongs to a user, a link is on its way.")
         );
-        let mails = server.sink().wait_for(1).await;
+        let mails = server.mails(1).await;
         assert_eq!(mails.len(), 1);
         assert_eq!(mails[0].to, vec!["plain@a.test".to_string()]);
         let link = mails[0]
@@ -489,16 +472,14 @@ both_engines!(
 );
 
 both_engines!(reset_links_expire_within_the_hour, |engine| async move {
-    let server = TestServer::with_mail(engine).await;
+    let server = TestServer::builder(engine).admin().mail().start().await;
     Org::build(&server).await;
     let client = server.client();
     let form = client.get("/reset").await;
     client
         .post_form("/reset", &form.body, &[("email", "plain@a.test")])
         .await;
-    let link = server.sink().wait_for(1).await[0]
-        .link(&server.url)
-        .unwrap();
+    let link = server.mails(1).await[0].link(&server.url).unwrap();
     server.clock.advance(3600 + 1);
     let page = server.client().get_url(&link).await;
     assert_eq!(page.status, 410);
@@ -508,7 +489,7 @@ both_engines!(reset_links_expire_within_the_hour, |engine| async move {
 both_engines!(
     an_email_change_waits_for_the_new_address_and_the_old_one_can_cancel_it,
     |engine| async move {
-        let server = TestServer::with_mail(engine).await;
+        let server = TestServer::builder(engine).admin().mail().start().await;
         let org = Org::build(&server).await;
         let admin = signed_in(&server, "acct@a.test").await;
         let path = format!("/users/{}", org.target);
@@ -527,7 +508,7 @@ both_engines!(
             page.body
                 .contains("Waiting for confirmation: target.new@a.test")
         );
-        let mails = server.sink().wait_for(2).await;
+        let mails = server.mails(2).await;
         let verify = mails
             .iter()
             .find(|m| m.to == ["target.new@a.test"])
@@ -592,7 +573,7 @@ both_engines!(
                 &[("version", &version), ("email", "third@a.test")],
             )
             .await;
-        let mails = server.sink().wait_for(4).await;
+        let mails = server.mails(4).await;
         let notice = mails
             .iter()
             .rev()
@@ -638,7 +619,12 @@ both_engines!(
 async fn two_nodes_deliver_each_message_once() {
     use crate::support::Engine;
     use roster_core::domain::user;
-    let server = TestServer::with_mail(Engine::Postgres).await;
+    let server = TestServer::builder(Engine::Postgres)
+        .admin()
+        .mail()
+        .worker()
+        .start()
+        .await;
     let org = Org::build(&server).await;
     // A second node: its own pool and worker, the same database and mail server.
     let db = roster_core::Db::connect(&server.db_url).await.unwrap();

@@ -122,7 +122,7 @@ pub async fn add_sms(server: &TestServer, admin: &Client) {
     admin
         .post_form("/toolbox/phone/send-code", &page.body, &[])
         .await;
-    let sms = server.gateway().wait_for(1).await;
+    let sms = server.texts(1).await;
     admin
         .post_form(
             "/toolbox/phone/verify",
@@ -161,7 +161,11 @@ both_engines!(
     an_administrator_without_a_factor_is_led_through_enrolment,
     |engine| async move {
         // The product's default: administrators must use a second factor.
-        let server = TestServer::with_options(engine, requiring(Require::Administrators)).await;
+        let server = TestServer::builder(engine)
+            .admin()
+            .options(requiring(Require::Administrators))
+            .start()
+            .await;
         let (client, next) = password_step(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         assert_eq!(next, "/mfa/enrol");
         // Nothing else opens before a factor is set up.
@@ -224,7 +228,7 @@ both_engines!(
 both_engines!(
     totp_sign_in_refuses_wrong_and_replayed_codes,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let admin = server.admin_client().await;
         let (secret, done) = add_totp(&server, &admin, "/toolbox").await;
         assert_eq!(recovery_codes(&done).len(), 10);
@@ -277,7 +281,7 @@ both_engines!(
 both_engines!(
     wrong_answers_end_the_half_signed_in_session_then_wait,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let admin = server.admin_client().await;
         add_totp(&server, &admin, "/toolbox").await;
         admin.sign_out().await;
@@ -309,7 +313,7 @@ both_engines!(
 );
 
 both_engines!(a_recovery_code_works_once, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let admin = server.admin_client().await;
     let (_, done) = add_totp(&server, &admin, "/toolbox").await;
     let codes = recovery_codes(&done);
@@ -345,7 +349,7 @@ both_engines!(a_recovery_code_works_once, |engine| async move {
 });
 
 both_engines!(sign_in_with_a_code_sent_by_sms, |engine| async move {
-    let server = TestServer::with_mail(engine).await;
+    let server = TestServer::builder(engine).admin().mail().start().await;
     let admin = server.admin_client().await;
     add_sms(&server, &admin).await;
     admin.sign_out().await;
@@ -353,7 +357,7 @@ both_engines!(sign_in_with_a_code_sent_by_sms, |engine| async move {
     // SMS is the only factor: the code goes out with the password step.
     let (client, next) = password_step(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert!(next.starts_with("/signin/verify"));
-    let sms = server.gateway().wait_for(2).await;
+    let sms = server.texts(2).await;
     assert_eq!(sms[1].to, "+31612345678");
     assert!(sms[1].text.contains("sign-in code"), "{}", sms[1].text);
     let code = sms[1].code();
@@ -375,7 +379,7 @@ both_engines!(sign_in_with_a_code_sent_by_sms, |engine| async move {
         .post_form("/signin/verify/sms", &page.body, &[])
         .await;
     assert_eq!(resend.status, 303);
-    let sms = server.gateway().wait_for(3).await;
+    let sms = server.texts(3).await;
     let ok = answer(&client, "sms", &sms[2].code()).await;
     assert_eq!((ok.status, ok.location().as_str()), (303, "/users"));
     // Used once.
@@ -392,7 +396,7 @@ both_engines!(sign_in_with_a_code_sent_by_sms, |engine| async move {
 both_engines!(
     the_policy_and_the_switch_decide_who_must_enrol,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         // Nobody is forced under the test default: plain users sign straight in.
         let (_, next) = password_step(&server, "plain@a.test", PW).await;
@@ -518,7 +522,7 @@ both_engines!(
 both_engines!(
     an_administrator_resets_a_users_factors_in_scope_only,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let target = signed_in(&server, "target@a.test").await;
         add_totp(&server, &target, "/toolbox").await;
@@ -582,7 +586,11 @@ both_engines!(
 both_engines!(
     the_last_required_factor_stays_and_changes_need_a_recent_password,
     |engine| async move {
-        let server = TestServer::with_options(engine, requiring(Require::Administrators)).await;
+        let server = TestServer::builder(engine)
+            .admin()
+            .options(requiring(Require::Administrators))
+            .start()
+            .await;
         let (client, _) = password_step(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let (secret, done) = add_totp(&server, &client, "/mfa/enrol").await;
         client.post_form("/mfa/enrol/done", &done, &[]).await;
@@ -639,7 +647,7 @@ both_engines!(
 
 both_engines!(passkeys_need_a_host_name, |engine| async move {
     // The test server's public address is an IP address: passkeys are not offered.
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let admin = server.admin_client().await;
     let toolbox = admin.get("/toolbox").await;
     assert!(!toolbox.body.contains("Add a passkey"));
@@ -653,7 +661,12 @@ both_engines!(passkeys_need_a_host_name, |engine| async move {
 both_engines!(
     enrolment_by_sms_verifies_the_number_first,
     |engine| async move {
-        let server = TestServer::with_mail_and(engine, requiring(Require::Everyone)).await;
+        let server = TestServer::builder(engine)
+            .admin()
+            .mail()
+            .options(requiring(Require::Everyone))
+            .start()
+            .await;
         let (client, next) = password_step(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         assert_eq!(next, "/mfa/enrol");
         let page = client.get("/mfa/enrol").await;
@@ -690,7 +703,7 @@ both_engines!(
         client
             .post_form("/mfa/enrol/phone/send", &page.body, &[])
             .await;
-        let sms = server.gateway().wait_for(1).await;
+        let sms = server.texts(1).await;
         let verified = client
             .post_form(
                 "/mfa/enrol/phone/verify",
@@ -708,18 +721,24 @@ both_engines!(
         let done = client.post_form("/mfa/enrol/done", &added.body, &[]).await;
         assert_eq!(done.status, 303);
         assert_eq!(client.get("/users").await.status, 200);
+        let mails = server.mails(1).await;
+        assert!(
+            mails[0].data.contains("second factors changed"),
+            "{}",
+            mails[0].data
+        );
     }
 );
 
 both_engines!(
     a_password_reset_never_skips_the_second_factor,
     |engine| async move {
-        let server = TestServer::with_mail(engine).await;
+        let server = TestServer::builder(engine).admin().mail().start().await;
         let admin = server.admin_client().await;
         let (secret, _) = add_totp(&server, &admin, "/toolbox").await;
         admin.sign_out().await;
         // The user is told: a factor was added (V6.3.7).
-        let mails = server.sink().wait_for(1).await;
+        let mails = server.mails(1).await;
         assert!(
             mails[0].data.contains("second factors changed"),
             "{}",
@@ -731,7 +750,7 @@ both_engines!(
         client
             .post_form("/reset", &form.body, &[("email", ADMIN_EMAIL)])
             .await;
-        let mails = server.sink().wait_for(2).await;
+        let mails = server.mails(2).await;
         let link = mails[1]
             .link(&format!("{}/reset/confirm?token=", server.url))
             .expect("a reset link");
@@ -763,7 +782,7 @@ both_engines!(
 both_engines!(
     codes_are_bound_to_their_purpose_attempt_and_time,
     |engine| async move {
-        let server = TestServer::with_mail(engine).await;
+        let server = TestServer::builder(engine).admin().mail().start().await;
         let admin = server.admin_client().await;
         add_sms(&server, &admin).await;
         let (secret, _) = add_totp(&server, &admin, "/toolbox").await;
@@ -777,7 +796,7 @@ both_engines!(
         assert_eq!(late.status, 401);
 
         // The phone-verification code is no sign-in code.
-        let first = server.gateway().wait_for(1).await;
+        let first = server.texts(1).await;
         assert_eq!(answer(&client, "sms", &first[0].code()).await.status, 401);
 
         // A code asked for in attempt A does not open attempt B.
@@ -786,7 +805,7 @@ both_engines!(
             .post_form("/signin/verify/sms", &page.body, &[])
             .await;
         assert_eq!(sent.status, 303);
-        let sms = server.gateway().wait_for(2).await;
+        let sms = server.texts(2).await;
         let (other, _) = password_step(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         assert_eq!(answer(&other, "sms", &sms[1].code()).await.status, 401);
         let ok = answer(&client, "sms", &sms[1].code()).await;
@@ -823,10 +842,11 @@ both_engines!(
         server.clock.advance(30);
         let gone = answer(&third, "totp", &totp_at(&secret, now(&server))).await;
         assert_eq!(gone.status, 401);
+        let told = server.mails(3).await;
         assert_eq!(
-            server
-                .count("SELECT COUNT(*) FROM outbox WHERE kind = 'mfa-changed'")
-                .await,
+            told.iter()
+                .filter(|m| m.data.contains("second factors changed"))
+                .count(),
             3,
             "added SMS, added app, removed app"
         );

@@ -28,7 +28,7 @@ async fn with_phone(server: &TestServer, email: &str) -> crate::support::Client 
 both_engines!(
     a_phone_is_verified_with_the_code_sent_by_sms,
     |engine| async move {
-        let server = TestServer::with_mail(engine).await;
+        let server = TestServer::builder(engine).admin().mail().start().await;
         Org::build(&server).await;
         let user = with_phone(&server, "plain@a.test").await;
         let page = user.get("/toolbox").await;
@@ -37,7 +37,7 @@ both_engines!(
             .post_form("/toolbox/phone/send-code", &page.body, &[])
             .await;
         assert_eq!(sent.status, 303);
-        let sms = server.gateway().wait_for(1).await;
+        let sms = server.texts(1).await;
         assert_eq!(sms[0].to, "+46701234567");
         assert_eq!(sms[0].authorization, "Bearer gateway-secret");
         assert!(!sms[0].id.is_empty());
@@ -90,7 +90,7 @@ both_engines!(
 both_engines!(
     codes_expire_die_after_five_tries_and_have_a_cool_down,
     |engine| async move {
-        let server = TestServer::with_mail(engine).await;
+        let server = TestServer::builder(engine).admin().mail().start().await;
         Org::build(&server).await;
         let user = with_phone(&server, "plain@a.test").await;
         let page = user.get("/toolbox").await;
@@ -100,7 +100,7 @@ both_engines!(
                 .status,
             303
         );
-        let first = server.gateway().wait_for(1).await[0].code();
+        let first = server.texts(1).await[0].code();
         // A second code within the minute: refused, with the wait.
         let soon = user
             .post_form("/toolbox/phone/send-code", &page.body, &[])
@@ -126,7 +126,7 @@ both_engines!(
                 .status,
             303
         );
-        let code = server.gateway().wait_for(2).await[1].code();
+        let code = server.texts(2).await[1].code();
         let wrong = if code == "000000" { "111111" } else { "000000" };
         for _ in 0..5 {
             assert_eq!(
@@ -151,7 +151,7 @@ both_engines!(
 );
 
 both_engines!(a_failing_gateway_is_retried, |engine| async move {
-    let server = TestServer::with_mail(engine).await;
+    let server = TestServer::builder(engine).admin().mail().start().await;
     Org::build(&server).await;
     let user = with_phone(&server, "plain@a.test").await;
     server.gateway().refuse(true);
@@ -167,6 +167,6 @@ both_engines!(a_failing_gateway_is_retried, |engine| async move {
     );
     server.gateway().refuse(false);
     server.clock.advance(30);
-    let sms = server.gateway().wait_for(1).await;
+    let sms = server.texts(1).await;
     assert_eq!(sms[0].to, "+46701234567");
 });

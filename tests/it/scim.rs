@@ -57,7 +57,7 @@ fn barbara() -> Value {
 }
 
 both_engines!(an_identity_provider_provisions_users, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let token = token_for(&server, org.a).await;
 
@@ -400,7 +400,7 @@ both_engines!(an_identity_provider_provisions_users, |engine| async move {
 });
 
 both_engines!(groups_are_units_and_members_move, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let token = token_for(&server, org.a).await;
     // The existing units are groups; members are the users directly in them.
@@ -530,7 +530,7 @@ both_engines!(groups_are_units_and_members_move, |engine| async move {
 both_engines!(
     bulk_runs_operations_in_order_with_bulk_ids,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let token = token_for(&server, org.a).await;
         let request = json!({
@@ -610,7 +610,7 @@ both_engines!(scim2_tester_reports_no_failure, |engine| async move {
         std::path::Path::new(&python).exists(),
         "{python} is missing: scripts/test installs scim2-tester"
     );
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let token = token_for(&server, org.a).await;
     let script = concat!(
@@ -655,7 +655,7 @@ fn bjensen() -> Value {
 both_engines!(
     the_providers_user_name_and_attributes_are_kept,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let token = token_for(&server, org.a).await;
 
@@ -931,7 +931,7 @@ both_engines!(
 );
 
 both_engines!(groups_nest_and_keep_the_providers_id, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let token = token_for(&server, org.a).await;
     let stockholm = org.u2.0.to_string();
@@ -1105,7 +1105,7 @@ both_engines!(groups_nest_and_keep_the_providers_id, |engine| async move {
 // would fail, each runs on its own: the others are created, the failure is told on its own
 // operation, and nothing of it is written.
 both_engines!(bulk_runs_of_creates, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let token = token_for(&server, org.a).await;
     let create = |name: &str, bulk: &str| {

@@ -18,7 +18,10 @@ use crate::support::{TestServer, both_engines};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_bogus_tokens_stays_bounded_and_real_callers_are_served() {
     {
-        let server = TestServer::with_admin(crate::support::Engine::Sqlite).await;
+        let server = TestServer::builder(crate::support::Engine::Sqlite)
+            .admin()
+            .start()
+            .await;
         let org = Org::build(&server).await;
         let real = api_token::create_token(
             &server.ctx,
@@ -112,7 +115,7 @@ async fn a_flood_of_bogus_tokens_stays_bounded_and_real_callers_are_served() {
 both_engines!(
     guesses_sent_at_once_are_checked_at_most_as_often_as_allowed,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let admin = server.admin_client().await;
         add_totp(&server, &admin, "/toolbox").await;
         let client = server.client();
@@ -209,7 +212,11 @@ both_engines!(
             }),
             ..Default::default()
         };
-        let server = TestServer::with_options(engine, options).await;
+        let server = TestServer::builder(engine)
+            .admin()
+            .options(options)
+            .start()
+            .await;
         let addr = server.url.trim_start_matches("http://").to_string();
         // Headers that never end.
         let closed = trickle(&addr, Duration::from_secs(10)).await;
@@ -259,7 +266,7 @@ both_engines!(
 both_engines!(
     a_unit_policy_only_tightens_its_parents,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let op = root_actor(&server);
         let unit = signed_in(&server, "unit@a.test").await;

@@ -60,7 +60,7 @@ async fn version(server: &TestServer, id: roster_core::model::UserId) -> i64 {
 both_engines!(
     an_api_patch_refused_for_one_field_changes_nothing,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let auth = api_token(&server, org.account_admin).await;
         let path = format!("/api/v1/users/{}", org.target);
@@ -125,7 +125,7 @@ both_engines!(
 both_engines!(
     a_delegates_change_with_one_forbidden_part_changes_nothing,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         // The delegate may rename their user (settings), never disable them: one form at a time in
         // the portal; through the API, both in one PATCH, as a token of the delegate.
@@ -150,7 +150,7 @@ both_engines!(
 );
 
 both_engines!(scim_changes_are_whole_or_nothing, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let secret = scim::create_token(&server.ctx, &root_actor(&server), org.a, "IdP")
         .await
@@ -258,7 +258,7 @@ both_engines!(scim_changes_are_whole_or_nothing, |engine| async move {
 both_engines!(
     moving_or_deleting_a_unit_needs_rank_over_what_it_carries,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let op = root_actor(&server);
         // An Administrator of the account sits in a unit below U1 (whose administrator is unit@).
@@ -315,7 +315,7 @@ both_engines!(
 both_engines!(
     a_narrowed_token_cannot_revoke_a_wider_one,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let op = root_actor(&server);
         let wide = api_token::create_token(

@@ -62,7 +62,7 @@ type Attempt<'a> = (&'a str, String, Vec<(&'a str, &'a str)>);
 both_engines!(
     a_unit_administrator_cannot_take_over_an_account_administrator,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let t = takeover_fixture(&server).await;
         let boss = signed_in(&server, "boss@a.test").await;
         add_totp(&server, &boss, "/toolbox").await;
@@ -186,7 +186,7 @@ both_engines!(
 both_engines!(
     a_delegate_never_administers_someone_who_holds_grants,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let t = takeover_fixture(&server).await;
         let op = root_actor(&server);
         // The delegate was given Access to a plain user, who later became an administrator
@@ -243,7 +243,7 @@ both_engines!(
 both_engines!(
     a_units_scim_token_cannot_change_an_administrators_address,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let t = takeover_fixture(&server).await;
         let token = scim::create_token(&server.ctx, &root_actor(&server), t.sales, "IdP")
             .await
@@ -307,7 +307,7 @@ async fn api(
 both_engines!(
     a_narrowed_token_never_mints_a_wider_one,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let t = takeover_fixture(&server).await;
         let created = api_token::create_token(
             &server.ctx,
@@ -408,7 +408,7 @@ async fn created_expiry(server: &TestServer, created: &api_token::CreatedToken) 
 both_engines!(
     one_scim_request_cannot_stop_the_server,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let t = takeover_fixture(&server).await;
         let token = scim::create_token(&server.ctx, &root_actor(&server), t.nordics, "small unit")
             .await

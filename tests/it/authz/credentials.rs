@@ -57,7 +57,7 @@ async fn api(
 both_engines!(
     an_administrators_new_password_and_a_factor_reset_end_sessions_and_tokens,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let admin = signed_in(&server, "acct@a.test").await;
         let path = format!("/users/{}", org.target);
@@ -110,7 +110,7 @@ both_engines!(
 both_engines!(
     signing_out_everywhere_revokes_personal_tokens_and_says_so,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let here = signed_in(&server, "plain@a.test").await;
         let there = signed_in(&server, "plain@a.test").await;
@@ -136,7 +136,7 @@ both_engines!(
 both_engines!(
     a_password_reset_revokes_personal_tokens,
     |engine| async move {
-        let server = TestServer::with_mail(engine).await;
+        let server = TestServer::builder(engine).admin().mail().start().await;
         let org = Org::build(&server).await;
         let auth = personal_token(&server, org.plain).await;
         let client = server.client();
@@ -144,7 +144,7 @@ both_engines!(
         client
             .post_form("/reset", &form.body, &[("email", "plain@a.test")])
             .await;
-        let mails = server.sink().wait_for(1).await;
+        let mails = server.mails(1).await;
         let link = mails[0]
             .link(&format!("{}/reset/confirm?token=", server.url))
             .unwrap();
@@ -172,7 +172,7 @@ both_engines!(
 both_engines!(
     tokens_made_in_the_portal_need_a_fresh_sign_in,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         Org::build(&server).await;
         let plain = signed_in(&server, "plain@a.test").await;
         // Twenty minutes later (within the idle limit, past the re-authentication window).
@@ -220,7 +220,7 @@ both_engines!(
 both_engines!(
     read_only_tokens_make_nothing_and_revoked_tokens_get_no_replays,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let ro = api_token::create_token(
             &server.ctx,
@@ -285,7 +285,7 @@ both_engines!(
 );
 
 both_engines!(scim_changes_name_their_token, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let secret = scim::create_token(&server.ctx, &root_actor(&server), org.a, "Okta")
         .await

@@ -561,7 +561,7 @@ fn code_of(c: char) -> u16 {
 }
 
 both_engines!(rank_matrix, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let w = world(&server).await;
     let mut failures = vec![];
     let mut n = 0;

@@ -140,7 +140,7 @@ async fn version_of(operator: &Client, path: &str) -> String {
 }
 
 both_engines!(authorization_matrix, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let operator = server.client();
     assert_eq!(

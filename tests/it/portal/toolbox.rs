@@ -4,7 +4,7 @@ use crate::support::{TestServer, both_engines, input_value};
 both_engines!(
     the_toolbox_is_the_owners_and_read_only_for_administrators,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let plain = signed_in(&server, "plain@a.test").await;
         assert_eq!(plain.get("/").await.location(), "/toolbox");
@@ -47,7 +47,7 @@ both_engines!(
 both_engines!(
     own_profile_changes_but_never_the_role,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         Org::build(&server).await;
         let plain = signed_in(&server, "plain@a.test").await;
         let page = plain.get("/toolbox").await;
@@ -118,7 +118,7 @@ both_engines!(
 both_engines!(
     changing_the_password_needs_the_current_one_and_can_end_other_sessions,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         Org::build(&server).await;
         let here = signed_in(&server, "plain@a.test").await;
         let elsewhere = signed_in(&server, "plain@a.test").await;
@@ -187,7 +187,7 @@ both_engines!(
 both_engines!(
     ending_a_session_signs_that_browser_out,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         Org::build(&server).await;
         let laptop = signed_in(&server, "plain@a.test").await;
         let phone = signed_in(&server, "plain@a.test").await;
@@ -253,7 +253,7 @@ both_engines!(
 both_engines!(
     users_change_their_own_address_through_confirmation,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         Org::build(&server).await;
         let plain = signed_in(&server, "plain@a.test").await;
         let page = plain.get("/toolbox").await;
@@ -294,7 +294,7 @@ both_engines!(
 both_engines!(
     a_sensitive_change_asks_for_the_password_again,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         Org::build(&server).await;
         let user = server.client();
         let first = user.sign_in("plain@a.test", PW).await;

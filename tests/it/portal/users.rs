@@ -31,7 +31,7 @@ async fn post_add(
 both_engines!(
     add_user_with_an_invitation_queues_it_in_the_same_transaction,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let admin = signed_in(&server, "acct@a.test").await;
         let mut form = add_form(&org.u2.to_string(), "Nina@A.test");
@@ -91,7 +91,7 @@ both_engines!(
 both_engines!(
     add_user_with_a_password_now_shows_it_once_and_the_user_signs_in,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let admin = signed_in(&server, "acct@a.test").await;
         let form_page = admin.get(&format!("/users/add?node={}", org.u1)).await;
@@ -118,7 +118,7 @@ both_engines!(
 both_engines!(
     system_users_get_a_secret_shown_once_and_never_a_portal_sign_in,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let admin = signed_in(&server, "acct@a.test").await;
         let form = vec![
@@ -163,7 +163,7 @@ both_engines!(
 both_engines!(
     bad_input_names_the_field_in_the_users_language_and_changes_nothing,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let admin = signed_in(&server, "acct@a.test").await;
         let node = org.u.to_string();
@@ -230,7 +230,7 @@ both_engines!(
 );
 
 both_engines!(nobody_grants_more_than_they_hold, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let unit_admin = signed_in(&server, "unit@a.test").await;
     let before = server.fingerprint().await;
@@ -316,7 +316,7 @@ both_engines!(nobody_grants_more_than_they_hold, |engine| async move {
 });
 
 both_engines!(the_last_active_administrator_stays, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let op = server.admin_client().await;
     let id = org.account_admin;
@@ -401,7 +401,7 @@ both_engines!(the_last_active_administrator_stays, |engine| async move {
 both_engines!(
     concurrent_edits_are_detected_and_lose_nothing,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let first = server.admin_client().await;
         let second = signed_in(&server, "acct@a.test").await;
@@ -477,7 +477,7 @@ both_engines!(
 );
 
 both_engines!(who_can_administer_a_user_and_why, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let op = server.admin_client().await;
     let page = op.get(&format!("/users/{}", org.target)).await;
@@ -529,7 +529,7 @@ both_engines!(who_can_administer_a_user_and_why, |engine| async move {
 both_engines!(
     units_are_created_moved_renamed_and_deleted_only_when_empty,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let acct = signed_in(&server, "acct@a.test").await;
         let page = acct.get("/users").await;
@@ -600,7 +600,7 @@ both_engines!(
 );
 
 both_engines!(search_filters_and_paging, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let op = root_actor(&server);
     for i in 0..60 {
@@ -683,7 +683,7 @@ fn png_header(w: u32, h: u32) -> Vec<u8> {
 both_engines!(
     photos_are_pictures_resized_and_served_safely,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let acct = signed_in(&server, "acct@a.test").await;
         let page = acct.get(&format!("/users/{}", org.target)).await;
@@ -791,7 +791,7 @@ both_engines!(
 );
 
 both_engines!(names_are_escaped_on_every_page, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let org = Org::build(&server).await;
     let evil = "\"><img src=x onerror=alert(1)>";
     let admin = signed_in(&server, "acct@a.test").await;
@@ -832,7 +832,7 @@ both_engines!(names_are_escaped_on_every_page, |engine| async move {
 both_engines!(
     two_concurrent_removals_never_leave_an_account_without_an_administrator,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let op = root_actor(&server);
         let second = person(&server, &op, org.a, "second@a.test", true).await;
@@ -855,7 +855,7 @@ both_engines!(
 both_engines!(
     operators_create_accounts_and_bad_input_names_the_field,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let op = server.admin_client().await;
         let page = op.get("/management").await;
         let bad = op
@@ -915,7 +915,7 @@ both_engines!(
 both_engines!(
     an_administrator_sets_a_password_which_is_not_sent_but_announced,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let acct = signed_in(&server, "acct@a.test").await;
         let page = acct.get(&format!("/users/{}", org.plain)).await;

@@ -4,7 +4,7 @@ use crate::support::{TestServer, both_engines, input_value};
 both_engines!(
     forged_form_posts_are_refused_and_change_nothing,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let victim = server.admin_client().await;
         let page = victim.get("/devices").await;
         let token = input_value(&page.body, "csrf").unwrap();
@@ -81,7 +81,7 @@ both_engines!(
 );
 
 both_engines!(sign_in_form_is_protected_too, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let client = server.client();
     // Without the double-submit cookie and field, no sign-in happens.
     let res = client
@@ -138,7 +138,7 @@ both_engines!(sign_in_form_is_protected_too, |engine| async move {
 });
 
 both_engines!(get_requests_change_nothing, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let client = server.admin_client().await;
     let before = server.count("SELECT COUNT(*) FROM audit_events").await;
     for path in [

@@ -1,7 +1,7 @@
 use crate::support::{TestServer, both_engines};
 
 both_engines!(health_and_readiness, |engine| async move {
-    let server = TestServer::start(engine).await;
+    let server = TestServer::builder(engine).start().await;
     let client = server.client();
     let health = client.get("/healthz").await;
     assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
@@ -20,7 +20,7 @@ both_engines!(health_and_readiness, |engine| async move {
 both_engines!(
     security_headers_on_every_kind_of_response,
     |engine| async move {
-        let server = TestServer::start(engine).await;
+        let server = TestServer::builder(engine).start().await;
         let client = server.client();
         for path in [
             "/signin",
@@ -65,7 +65,7 @@ both_engines!(
 );
 
 both_engines!(vendored_htmx_is_served_locally, |engine| async move {
-    let server = TestServer::start(engine).await;
+    let server = TestServer::builder(engine).start().await;
     let page = server.client().get("/signin").await;
     assert!(page.body.contains("src=\"/static/htmx.min.js\""));
     assert!(

@@ -4,7 +4,7 @@ use crate::support::{Engine, TestServer, both_engines};
 both_engines!(
     forged_session_cookies_sign_out_and_never_fail,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let client = server.client();
         for forged in ["x", "%00%ff", &"A".repeat(43), &"é".repeat(300)] {
             let res = client
@@ -19,7 +19,7 @@ both_engines!(
 both_engines!(
     idle_and_absolute_timeouts_end_sessions,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let client = server.admin_client().await;
         server.clock.advance(29 * 60);
         assert_eq!(
@@ -51,8 +51,11 @@ both_engines!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_from_one_node_is_valid_on_another() {
-    let first = TestServer::with_admin(Engine::Postgres).await;
-    let second = TestServer::start_on(Engine::Postgres, &first.db_url, first.clock.clone()).await;
+    let first = TestServer::builder(Engine::Postgres).admin().start().await;
+    let second = TestServer::builder(Engine::Postgres)
+        .on(&first.db_url, first.clock.clone())
+        .start()
+        .await;
     assert!(
         second.setup_link.is_none(),
         "the second node sees the administrator"

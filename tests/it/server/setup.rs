@@ -2,7 +2,7 @@ use crate::support::server::{ADMIN_EMAIL, ADMIN_PASSWORD};
 use crate::support::{TestServer, both_engines, input_value};
 
 both_engines!(setup_link_works_once_and_only_once, |engine| async move {
-    let server = TestServer::start(engine).await;
+    let server = TestServer::builder(engine).start().await;
     let link = server
         .setup_link
         .clone()
@@ -71,7 +71,7 @@ both_engines!(setup_link_works_once_and_only_once, |engine| async move {
 });
 
 both_engines!(setup_link_expires, |engine| async move {
-    let server = TestServer::start(engine).await;
+    let server = TestServer::builder(engine).start().await;
     let link = server.setup_link.clone().unwrap();
     server.clock.advance(24 * 3600 + 1);
     let page = server.client().get_url(&link).await;
@@ -82,7 +82,7 @@ both_engines!(setup_link_expires, |engine| async move {
 both_engines!(
     setup_link_with_a_wrong_token_shows_a_clear_page,
     |engine| async move {
-        let server = TestServer::start(engine).await;
+        let server = TestServer::builder(engine).start().await;
         let page = server.client().get("/setup?token=not-a-real-token").await;
         assert_eq!(page.status, 404);
         assert!(
@@ -96,7 +96,7 @@ both_engines!(
 both_engines!(
     setup_form_names_each_bad_field_and_creates_nothing,
     |engine| async move {
-        let server = TestServer::start(engine).await;
+        let server = TestServer::builder(engine).start().await;
         let link = server.setup_link.clone().unwrap();
         let client = server.client();
         let form = client.get_url(&link).await;
@@ -157,7 +157,7 @@ both_engines!(
 );
 
 both_engines!(setup_form_in_the_browsers_language, |engine| async move {
-    let server = TestServer::start(engine).await;
+    let server = TestServer::builder(engine).start().await;
     let link = server.setup_link.clone().unwrap();
     let path = link.trim_start_matches(&server.url);
     let page = server

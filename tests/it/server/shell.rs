@@ -2,7 +2,7 @@ use crate::support::server::{ADMIN_EMAIL, ADMIN_PASSWORD};
 use crate::support::{TestServer, both_engines, input_value};
 
 both_engines!(tabs_pages_and_their_content, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let client = server.admin_client().await;
     assert_eq!(client.get("/").await.location(), "/users");
     let devices = client.get("/devices").await;
@@ -30,7 +30,7 @@ both_engines!(tabs_pages_and_their_content, |engine| async move {
 });
 
 both_engines!(language_switch_persists, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let client = server.admin_client().await;
     let page = client.get("/users").await;
     assert!(page.body.contains("<html lang=\"en\">"));
@@ -95,7 +95,7 @@ both_engines!(language_switch_persists, |engine| async move {
 both_engines!(
     anonymous_pages_follow_accept_language_and_the_choice_cookie,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let client = server.client();
         let sv = client
             .get_with("/signin", &[("accept-language", "sv-SE,sv;q=0.9")])

@@ -2,7 +2,7 @@ use crate::support::server::{ADMIN_EMAIL, ADMIN_PASSWORD};
 use crate::support::{TestServer, both_engines};
 
 both_engines!(sign_in_and_out, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let client = server.client();
     // Signed out, a page sends to sign-in and comes back after.
     let before = client.get("/users").await;
@@ -60,7 +60,7 @@ both_engines!(sign_in_and_out, |engine| async move {
 both_engines!(
     wrong_password_and_unknown_email_get_the_same_answer,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let strip = |body: &str| {
             let mut out = String::new();
             for line in body.lines() {
@@ -129,7 +129,7 @@ both_engines!(
 );
 
 both_engines!(no_default_accounts, |engine| async move {
-    let server = TestServer::start(engine).await;
+    let server = TestServer::builder(engine).start().await;
     for (user, pw) in [
         ("admin", "admin"),
         ("root", "root"),
@@ -140,7 +140,7 @@ both_engines!(no_default_accounts, |engine| async move {
 });
 
 both_engines!(throttling_slows_one_address, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let attacker = server.client_from("127.0.0.40");
     for i in 0..5 {
         let res = attacker
@@ -203,7 +203,7 @@ both_engines!(throttling_slows_one_address, |engine| async move {
 both_engines!(
     throttling_slows_one_account_but_never_locks_its_owner_out,
     |engine| async move {
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         // The owner has signed in from this browser before: it holds a device cookie.
         let owner = server.client_from("127.0.0.50");
         assert_eq!(owner.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, 303);
@@ -238,7 +238,7 @@ both_engines!(
 );
 
 both_engines!(sign_in_follows_only_local_next, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     for (next, expected) in [
         ("/account", "/account"),
         ("//evil.test", "/"),
@@ -265,7 +265,7 @@ both_engines!(sign_in_follows_only_local_next, |engine| async move {
 });
 
 both_engines!(sign_in_rotates_the_session, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let client = server.client();
     let first = client.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let first_id = first
@@ -293,7 +293,7 @@ both_engines!(sign_in_rotates_the_session, |engine| async move {
 });
 
 both_engines!(extra_form_fields_are_refused, |engine| async move {
-    let server = TestServer::with_admin(engine).await;
+    let server = TestServer::builder(engine).admin().start().await;
     let client = server.client();
     let form = client.get("/signin").await;
     let res = client
@@ -315,7 +315,7 @@ both_engines!(
     forwarded_addresses_count_only_from_trusted_proxies,
     |engine| async move {
         // Nobody trusted: a rotating X-Forwarded-For is the same client, throttled as one.
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         let client = server.client_from("127.0.0.60");
         for i in 0..5 {
             let form = client.get("/signin").await;
@@ -357,7 +357,11 @@ both_engines!(
         );
 
         // Behind a trusted proxy, the forwarded address is the client's.
-        let proxied = TestServer::with_admin_behind(engine, &["127.0.0.61"]).await;
+        let proxied = TestServer::builder(engine)
+            .admin()
+            .behind(&["127.0.0.61"])
+            .start()
+            .await;
         let proxy = proxied.client_from("127.0.0.61");
         let form = proxy.get("/signin").await;
         let csrf = crate::support::input_value(&form.body, "csrf").unwrap();
@@ -381,7 +385,7 @@ both_engines!(
     a_flood_of_sign_ins_waits_for_its_turn_then_is_refused_as_busy,
     |engine| async move {
         use roster_core::domain::auth;
-        let server = TestServer::with_admin(engine).await;
+        let server = TestServer::builder(engine).admin().start().await;
         // Every hashing turn taken: a sign-in waits its queue time, then is told to come back.
         let busy = server
             .ctx

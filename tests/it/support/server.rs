@@ -80,61 +80,99 @@ pub struct TestServer {
     pub setup_link: Option<String>,
     /// The operator root (id and path), for actors of fixtures.
     pub root: Option<(roster_core::model::NodeId, String)>,
-    /// The SMTP sink the outbox worker delivers to (servers started with mail).
+    /// The SMTP sink the outbox delivers to (servers built with `mail()`).
     pub smtp: Option<super::smtp::SmtpSink>,
-    /// The SMS gateway stand-in the worker posts to (servers started with mail).
+    /// The SMS gateway stand-in the outbox posts to (servers built with `mail()`).
     pub sms: Option<super::sms::SmsGateway>,
     /// The API's request windows, to check that they stay bounded.
     pub api_limits: std::sync::Arc<roster_web::rate_limit::RateLimiter>,
+    /// How the outbox is delivered (servers built with `mail()`): by `deliver_outbox`.
+    outbox: Option<(Ctx, roster_core::outbox::Transport)>,
     stop_worker: Option<tokio::sync::watch::Sender<bool>>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
+/// How a test server is made: `TestServer::builder(engine).admin().mail().start().await`.
+pub struct Builder {
+    engine: Engine,
+    admin: bool,
+    mail: bool,
+    worker: bool,
+    options: Options,
+    proxies: Vec<String>,
+    on: Option<(String, Clock)>,
+}
+
+impl Builder {
+    /// The first operator administrator (`ADMIN_EMAIL`) is created through the set-up link.
+    pub fn admin(mut self) -> Builder {
+        self.admin = true;
+        self
+    }
+
+    /// An SMTP sink and an SMS gateway stand-in on loopback: the outbox delivers to them when
+    /// the test says so (`deliver_outbox`), three tries, 30 s back-off on the test clock.
+    pub fn mail(mut self) -> Builder {
+        self.mail = true;
+        self
+    }
+
+    /// With `mail()`: a worker also delivers in the background, as in `roster serve` (for tests
+    /// of several nodes sharing the outbox).
+    pub fn worker(mut self) -> Builder {
+        self.worker = true;
+        self
+    }
+
+    pub fn options(mut self, options: Options) -> Builder {
+        self.options = options;
+        self
+    }
+
+    /// Behind reverse proxies at these addresses (their `X-Forwarded-For` is believed).
+    pub fn behind(mut self, proxies: &[&str]) -> Builder {
+        self.proxies = proxies.iter().map(|p| p.to_string()).collect();
+        self
+    }
+
+    /// On an existing database, with its clock (a second node of a deployment).
+    pub fn on(mut self, db_url: &str, clock: Clock) -> Builder {
+        self.on = Some((db_url.to_string(), clock));
+        self
+    }
+
+    pub async fn start(self) -> TestServer {
+        let (db_url, clock) = match self.on {
+            Some(on) => on,
+            None => (
+                fresh_database(self.engine).await,
+                Clock::manual(Timestamp::from_millis(1_795_000_000_000)),
+            ),
+        };
+        let proxies: Vec<&str> = self.proxies.iter().map(String::as_str).collect();
+        let mut server =
+            TestServer::start_full(self.engine, &db_url, clock, &proxies, self.options).await;
+        if self.admin {
+            server.create_first_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        }
+        if self.mail {
+            server.attach_mail(self.worker).await;
+        }
+        server
+    }
+}
+
 impl TestServer {
-    /// A server on a new, empty database.
-    pub async fn start(engine: Engine) -> TestServer {
-        let db_url = fresh_database(engine).await;
-        TestServer::start_on(
+    pub fn builder(engine: Engine) -> Builder {
+        Builder {
             engine,
-            &db_url,
-            Clock::manual(Timestamp::from_millis(1_795_000_000_000)),
-        )
-        .await
-    }
-
-    /// A server on an existing database (a second node of a deployment).
-    pub async fn start_on(engine: Engine, db_url: &str, clock: Clock) -> TestServer {
-        TestServer::start_full(engine, db_url, clock, &[], Options::default()).await
-    }
-
-    /// A server with options, an empty database and the first administrator.
-    pub async fn with_options(engine: Engine, options: Options) -> TestServer {
-        let db_url = fresh_database(engine).await;
-        let server = TestServer::start_full(
-            engine,
-            &db_url,
-            Clock::manual(Timestamp::from_millis(1_795_000_000_000)),
-            &[],
-            options,
-        )
-        .await;
-        server.create_first_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        server
-    }
-
-    /// A server with an administrator, behind reverse proxies at these addresses.
-    pub async fn with_admin_behind(engine: Engine, proxies: &[&str]) -> TestServer {
-        let db_url = fresh_database(engine).await;
-        let server = TestServer::start_full(
-            engine,
-            &db_url,
-            Clock::manual(Timestamp::from_millis(1_795_000_000_000)),
-            proxies,
-            Options::default(),
-        )
-        .await;
-        server.create_first_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        server
+            admin: false,
+            mail: false,
+            worker: false,
+            options: Options::default(),
+            proxies: vec![],
+            on: None,
+        }
     }
 
     async fn start_full(
@@ -195,39 +233,65 @@ impl TestServer {
             smtp: None,
             sms: None,
             api_limits,
+            outbox: None,
             stop_worker: None,
             shutdown: Some(tx),
         }
     }
 
-    /// A server with an administrator whose outbox worker delivers to a fresh SMTP sink and SMS
-    /// gateway stand-in (polling every 50 ms; three tries, 30 s back-off on the test clock).
-    pub async fn with_mail(engine: Engine) -> TestServer {
-        TestServer::with_mail_and(engine, Options::default()).await
-    }
-
-    /// `with_mail` with options.
-    pub async fn with_mail_and(engine: Engine, options: Options) -> TestServer {
-        let mut server = TestServer::with_options(engine, options).await;
+    /// Gives the server an SMTP sink and an SMS gateway stand-in to deliver to.
+    async fn attach_mail(&mut self, worker: bool) {
         let sink = super::smtp::SmtpSink::start().await;
         let gateway = super::sms::SmsGateway::start().await;
-        let mut ctx = server.ctx.clone();
+        let mut ctx = self.ctx.clone();
         ctx.settings.outbox_max_attempts = 3;
-        let transport = roster_core::outbox::Transport::none()
-            .with_smtp(&sink.url(), "Roster <roster@roster.test>")
-            .and_then(|t| t.with_sms_gateway(&gateway.url(), Some("Bearer gateway-secret")))
-            .expect("transport");
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(roster_core::outbox::worker::run(
-            ctx,
-            transport,
-            std::time::Duration::from_millis(50),
-            stopped,
-        ));
-        server.smtp = Some(sink);
-        server.sms = Some(gateway);
-        server.stop_worker = Some(stop);
-        server
+        let transport = || {
+            roster_core::outbox::Transport::none()
+                .with_smtp(&sink.url(), "Roster <roster@roster.test>")
+                .and_then(|t| t.with_sms_gateway(&gateway.url(), Some("Bearer gateway-secret")))
+                .expect("transport")
+        };
+        if worker {
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            tokio::spawn(roster_core::outbox::worker::run(
+                ctx.clone(),
+                transport(),
+                std::time::Duration::from_millis(50),
+                stopped,
+            ));
+            self.stop_worker = Some(stop);
+        }
+        self.outbox = Some((ctx, transport()));
+        self.smtp = Some(sink);
+        self.sms = Some(gateway);
+    }
+
+    /// Runs the outbox once, as a node's worker does: every message that is due is sent (or
+    /// fails its try); how many went out.
+    pub async fn deliver_outbox(&self) -> usize {
+        let (ctx, transport) = self.outbox.as_ref().expect("a server built with mail()");
+        let mut sent = 0;
+        loop {
+            let n = roster_core::outbox::deliver_due(ctx, transport, "test-node")
+                .await
+                .expect("outbox pass");
+            if n == 0 {
+                return sent;
+            }
+            sent += n;
+        }
+    }
+
+    /// Delivers the outbox, then the mail the sink holds (at least `n`).
+    pub async fn mails(&self, n: usize) -> Vec<super::smtp::Received> {
+        self.deliver_outbox().await;
+        self.sink().wait_for(n).await
+    }
+
+    /// Delivers the outbox, then the SMS the gateway holds (at least `n`).
+    pub async fn texts(&self, n: usize) -> Vec<super::sms::Sms> {
+        self.deliver_outbox().await;
+        self.gateway().wait_for(n).await
     }
 
     pub fn gateway(&self) -> &super::sms::SmsGateway {
@@ -236,13 +300,6 @@ impl TestServer {
 
     pub fn sink(&self) -> &super::smtp::SmtpSink {
         self.smtp.as_ref().expect("a server started with_mail")
-    }
-
-    /// A server whose first operator administrator (`ADMIN_EMAIL`) exists already.
-    pub async fn with_admin(engine: Engine) -> TestServer {
-        let server = TestServer::start(engine).await;
-        server.create_first_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        server
     }
 
     pub fn client(&self) -> Client {
@@ -293,6 +350,9 @@ impl TestServer {
 
     /// Waits up to ten seconds until `sql` counts `n` (for work the outbox worker does).
     pub async fn wait_count(&self, sql: &'static str, n: i64) {
+        if self.outbox.is_some() && self.stop_worker.is_none() {
+            self.deliver_outbox().await;
+        }
         for _ in 0..500 {
             if self.count(sql).await == n {
                 return;
@@ -333,6 +393,38 @@ impl TestServer {
         on_test_db!(self, c => { sqlx::query(sql).execute(&mut c).await.expect(sql); })
     }
 
+    /// How many messages wait untried in the outbox, counted on a connection of its own (for
+    /// `drop`).
+    fn untried_now(&self) -> i64 {
+        let (engine, url) = (self.engine, self.db_url.clone());
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let sql = "SELECT COUNT(*) FROM outbox WHERE state = 'queued' AND attempts = 0";
+                match engine {
+                    Engine::Sqlite => {
+                        let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+                            .await
+                            .expect("connect");
+                        sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut c).await
+                    }
+                    Engine::Postgres => {
+                        let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+                            .await
+                            .expect("connect");
+                        sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut c).await
+                    }
+                }
+                .expect("count")
+            })
+        })
+        .join()
+        .expect("count thread")
+    }
+
     /// One text from the database.
     pub async fn text(&self, sql: &'static str) -> String {
         on_test_db!(self, c => sqlx::query_scalar::<_, String>(sql).fetch_one(&mut c).await.expect(sql))
@@ -341,6 +433,15 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        // A server with an outbox and no worker fails when messages wait that the test never
+        // tried to deliver (they would have gone out unnoticed).
+        if self.outbox.is_some() && self.stop_worker.is_none() && !std::thread::panicking() {
+            assert_eq!(
+                self.untried_now(),
+                0,
+                "messages left in the outbox that the test never delivered"
+            );
+        }
         if let Some(stop) = self.stop_worker.take() {
             let _ = stop.send(true);
         }
