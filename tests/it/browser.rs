@@ -236,7 +236,7 @@ async fn an_administrator_enrols_an_authenticator_app_then_signs_in_with_it() {
     use roster_core::domain::mfa::Require;
     let server = TestServer::builder(Engine::Sqlite)
         .admin()
-        .options(crate::mfa::requiring(Require::Administrators))
+        .options(crate::sign_in::requiring(Require::Administrators))
         .start()
         .await;
     let browser = Browser::start().await;
@@ -251,7 +251,7 @@ async fn an_administrator_enrols_an_authenticator_app_then_signs_in_with_it() {
     assert!(browser.exists("svg.qr").await, "the QR code");
     browser.screenshot("mfa-totp-qr").await;
     let secret = browser.text("#totp-secret").await;
-    let code = crate::mfa::totp_at(&secret, server.clock.now().millis());
+    let code = crate::sign_in::totp_at(&secret, server.clock.now().millis());
     browser.type_into("#code", &code).await;
     browser.click("#confirm-totp").await;
     browser.wait_for_text("h1", "Your recovery codes").await;
@@ -265,7 +265,7 @@ async fn an_administrator_enrols_an_authenticator_app_then_signs_in_with_it() {
     browser_password(&browser, &server.url, email, ADMIN_PASSWORD).await;
     browser.wait_for_text("h1", "Confirm it is you").await;
     server.clock.advance(30);
-    let code = crate::mfa::totp_at(&secret, server.clock.now().millis());
+    let code = crate::sign_in::totp_at(&secret, server.clock.now().millis());
     browser.type_into("#totp-code", &code).await;
     browser.screenshot("mfa-verify").await;
     browser.click("#verify-totp").await;
@@ -281,7 +281,7 @@ async fn sign_in_with_a_code_sent_by_sms() {
         .start()
         .await;
     let admin = server.admin_client().await;
-    crate::mfa::add_sms(&server, &admin).await;
+    crate::sign_in::add_sms(&server, &admin).await;
     let browser = Browser::start().await;
     let email = crate::support::server::ADMIN_EMAIL;
     browser_password(&browser, &server.url, email, ADMIN_PASSWORD).await;

@@ -7,7 +7,7 @@ use reqwest::Method;
 use roster_core::domain::api_token;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::mfa::add_totp;
+use crate::sign_in::add_totp;
 use crate::support::json::send;
 use crate::support::org::{Org, PW, root_actor, signed_in};
 use crate::support::server::Options;

@@ -6,7 +6,7 @@ use roster_core::domain::{api_token, scim, user};
 use roster_core::model::NodeId;
 use serde_json::{Value, json};
 
-use crate::mfa::add_totp;
+use crate::sign_in::add_totp;
 use crate::support::json::send;
 use crate::support::org::{PW, person, root_actor, signed_in};
 use crate::support::{TestServer, both_engines, input_value};

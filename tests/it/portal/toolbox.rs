@@ -404,3 +404,131 @@ both_engines!(
         );
     }
 );
+
+both_engines!(
+    an_email_change_waits_for_the_new_address_and_the_old_one_can_cancel_it,
+    |engine| async move {
+        let server = TestServer::builder(engine).admin().mail().start().await;
+        let org = Org::build(&server).await;
+        let admin = signed_in(&server, "acct@a.test").await;
+        let path = format!("/users/{}", org.target);
+        let page = admin.get(&path).await;
+        let version = crate::support::input_value(&page.body, "version").unwrap();
+        let res = admin
+            .post_form(
+                &format!("{path}/email"),
+                &page.body,
+                &[("version", &version), ("email", "Target.New@a.test")],
+            )
+            .await;
+        assert_eq!(res.status, 303);
+        let page = admin.get(&path).await;
+        assert!(
+            page.body
+                .contains("Waiting for confirmation: target.new@a.test")
+        );
+        let mails = server.mails(2).await;
+        let verify = mails
+            .iter()
+            .find(|m| m.to == ["target.new@a.test"])
+            .expect("to the new address");
+        let notice = mails
+            .iter()
+            .find(|m| m.to == ["target@a.test"])
+            .expect("to the old address");
+        // Until confirmed, the old address stays in force.
+        assert_eq!(
+            server
+                .client()
+                .sign_in("target@a.test", crate::support::org::PW)
+                .await
+                .status,
+            303
+        );
+        let confirm = verify
+            .link(&format!("{}/email/confirm?token=", server.url))
+            .unwrap();
+        let cancel = notice
+            .link(&format!("{}/email/cancel?token=", server.url))
+            .unwrap();
+        let owner = server.client();
+        let shown = owner.get_url(&confirm).await;
+        assert_eq!(shown.status, 200);
+        assert!(shown.body.contains("target.new@a.test"));
+        let token = confirm.rsplit('=').next().unwrap();
+        let done = owner
+            .post_form("/email/confirm", &shown.body, &[("token", token)])
+            .await;
+        assert_eq!(done.status, 303);
+        assert_eq!(
+            server
+                .client()
+                .sign_in("target.new@a.test", crate::support::org::PW)
+                .await
+                .status,
+            303
+        );
+        assert_eq!(
+            server
+                .client()
+                .sign_in("target@a.test", crate::support::org::PW)
+                .await
+                .status,
+            401
+        );
+        assert_eq!(
+            server.client().get_url(&cancel).await.status,
+            410,
+            "the cancel link dies with the confirmation"
+        );
+
+        // Another change, this time stopped from the old address.
+        let page = admin.get(&path).await;
+        let version = crate::support::input_value(&page.body, "version").unwrap();
+        admin
+            .post_form(
+                &format!("{path}/email"),
+                &page.body,
+                &[("version", &version), ("email", "third@a.test")],
+            )
+            .await;
+        let mails = server.mails(4).await;
+        let notice = mails
+            .iter()
+            .rev()
+            .find(|m| m.to == ["target.new@a.test"])
+            .unwrap();
+        let verify = mails.iter().find(|m| m.to == ["third@a.test"]).unwrap();
+        let cancel = notice
+            .link(&format!("{}/email/cancel?token=", server.url))
+            .unwrap();
+        let shown = owner.get_url(&cancel).await;
+        let token = cancel.rsplit('=').next().unwrap();
+        assert_eq!(
+            owner
+                .post_form("/email/cancel", &shown.body, &[("token", token)])
+                .await
+                .status,
+            303
+        );
+        let confirm = verify.link(&server.url).unwrap();
+        assert_eq!(
+            server.client().get_url(&confirm).await.status,
+            410,
+            "the confirmation link is void"
+        );
+        assert!(
+            !admin
+                .get(&path)
+                .await
+                .body
+                .contains("Waiting for confirmation")
+        );
+        assert_eq!(
+            server
+                .text("SELECT email FROM users WHERE first_name = 'target'")
+                .await,
+            "target.new@a.test"
+        );
+    }
+);

@@ -2,7 +2,5 @@
 
 mod csrf;
 mod operations;
-mod sessions;
 mod setup;
 mod shell;
-mod sign_in;

@@ -1,4 +1,5 @@
-//! Verifying a mobile number with a code sent through the SMS gateway stand-in.
+//! The phone number in the Toolbox: verified with the code sent by SMS; codes expire, die after
+//! five tries and have a cool-down.
 
 use crate::support::org::{Org, signed_in};
 use crate::support::{TestServer, both_engines, input_value};

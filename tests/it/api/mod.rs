@@ -1,0 +1,64 @@
+//! The REST API, on SQLite and PostgreSQL: users and units, tokens and HTTP Basic, the error
+//! body, ETag/If-Match, and the OpenAPI contract.
+
+mod contract;
+mod tokens;
+mod users;
+
+use reqwest::Method;
+use roster_core::domain::api_token::{self, NewToken};
+use roster_core::model::{NodeId, UserId};
+use serde_json::Value;
+
+use crate::support::TestServer;
+use crate::support::json::{Answer, send};
+use crate::support::org::root_actor;
+
+/// One API call; `auth` is the whole `Authorization` value ("" sends none).
+pub(super) async fn call(
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    auth: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Answer {
+    send(
+        server,
+        method,
+        path,
+        auth,
+        body.map(|b| (b, "application/json")),
+        headers,
+    )
+    .await
+}
+
+pub(super) async fn get(server: &TestServer, path: &str, auth: &str) -> Answer {
+    call(server, Method::GET, path, auth, None, &[]).await
+}
+
+/// A bearer token for `user`, made as `roster token create` does.
+pub(super) async fn bearer(
+    server: &TestServer,
+    user: UserId,
+    node: Option<NodeId>,
+    read_only: bool,
+    expires_days: Option<i64>,
+) -> String {
+    let created = api_token::create_token(
+        &server.ctx,
+        &root_actor(server),
+        &NewToken {
+            user,
+            name: "test".into(),
+            node,
+            read_only,
+            expires_days,
+        },
+    )
+    .await
+    .expect("token");
+    assert!(created.token.starts_with("rst_"));
+    format!("Bearer {}", created.token)
+}
