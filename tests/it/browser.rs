@@ -1,5 +1,7 @@
 //! Browser tests: headless chromium through chromedriver, against the real server.
 
+use roster_core::model::UserType;
+
 use crate::support::browser::Browser;
 use crate::support::server::ADMIN_PASSWORD;
 use crate::support::{Engine, TestServer};
@@ -83,7 +85,8 @@ async fn account_admin_adds_invoice_recipients_adds_a_unit_user_and_moves_a_user
     browser.click("#receive_invoices").await;
     browser.click("#add-user").await;
     browser.wait_for_text("h1", "User added").await;
-    assert_eq!(server.count("SELECT COUNT(*) FROM users WHERE email = 'ivy@a.test' AND user_type = 'administrator' AND receive_invoices = TRUE").await, 1);
+    let ivy = server.user("ivy@a.test").await;
+    assert!(ivy.user_type == UserType::Administrator && ivy.receive_invoices);
 
     // Tick the box for an existing administrator.
     browser
@@ -95,14 +98,7 @@ async fn account_admin_adds_invoice_recipients_adds_a_unit_user_and_moves_a_user
     browser
         .wait_for_text("#settings .notice", "The settings have been saved.")
         .await;
-    assert_eq!(
-        server
-            .count(
-                "SELECT COUNT(*) FROM users WHERE email = 'acct@a.test' AND receive_invoices = TRUE"
-            )
-            .await,
-        1
-    );
+    assert!(server.user("acct@a.test").await.receive_invoices);
 
     // "Add users": under a unit, keep the generated password, give SMS.
     browser
@@ -120,7 +116,7 @@ async fn account_admin_adds_invoice_recipients_adds_a_unit_user_and_moves_a_user
         19,
         "the generated password is shown: {shown:?}"
     );
-    assert_eq!(server.count("SELECT COUNT(*) FROM user_services s JOIN users u ON u.id = s.user_id WHERE u.email = 'sam@a.test' AND s.service = 'sms'").await, 1);
+    assert_eq!(server.user("sam@a.test").await.services, ["sms"]);
     browser.screenshot("user-created").await;
 
     // Organizational belonging: move the target user from Stockholm to Sales.
@@ -134,7 +130,7 @@ async fn account_admin_adds_invoice_recipients_adds_a_unit_user_and_moves_a_user
     browser
         .wait_for_text("#belonging .notice", "The user has been moved.")
         .await;
-    assert_eq!(server.count("SELECT COUNT(*) FROM users u JOIN nodes n ON n.id = u.node_id WHERE u.email = 'target@a.test' AND n.name = 'Sales'").await, 1);
+    assert_eq!(server.user("target@a.test").await.node_name, "Sales");
     browser.screenshot("user-page").await;
     browser.quit().await;
 }

@@ -193,9 +193,12 @@ both_engines!(
             "exactly one removal succeeds: {x:?} {y:?}"
         );
         assert_eq!(
-        server.count("SELECT COUNT(*) FROM users WHERE user_type = 'administrator' AND email IN ('acct@a.test', 'second@a.test')").await,
-        1
-    );
+            server
+                .count("SELECT COUNT(*) FROM users WHERE user_type = 'administrator' AND email IN ('acct@a.test', 'second@a.test')")
+                .await,
+            1,
+            "one of the two is left, still an Administrator"
+        );
     }
 );
 

@@ -1,3 +1,8 @@
+//! Users in the portal: adding them (invitation, password now, system users), bad input, concurrent
+//! edits, search and paging, escaping, and a password set by an administrator.
+
+use roster_core::model::UserStatus;
+
 use crate::support::org::{Org, person, root_actor, signed_in};
 use crate::support::{TestServer, both_engines, input_value};
 
@@ -35,7 +40,7 @@ both_engines!(
                 .await,
             "Welcome aboard!"
         );
-        assert_eq!(server.count("SELECT COUNT(*) FROM user_services s JOIN users u ON u.id = s.user_id WHERE u.email = 'nina@a.test'").await, 2);
+        assert_eq!(server.user("nina@a.test").await.services.len(), 2);
         assert_eq!(server.count("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND recipient = 'nina@a.test'").await, 1);
         assert_eq!(
             server
@@ -84,7 +89,8 @@ both_engines!(
             0,
             "never emailed"
         );
-        assert_eq!(server.count("SELECT COUNT(*) FROM users WHERE email = 'pia@a.test' AND password_must_change = TRUE AND status = 'active'").await, 1);
+        let created = server.user("pia@a.test").await;
+        assert!(created.password_must_change && created.status == UserStatus::Active);
         let pia = server.client();
         assert_eq!(pia.sign_in("pia@a.test", &generated).await.status, 303);
     }

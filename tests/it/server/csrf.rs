@@ -59,7 +59,7 @@ both_engines!(
                 .status,
             403
         );
-        assert_eq!(server.text("SELECT language FROM users").await, "en");
+        assert_eq!(server.user(ADMIN_EMAIL).await.language, "en");
         assert_eq!(server.count("SELECT COUNT(*) FROM sessions").await, 2);
 
         // Two tokens in one form are refused too.

@@ -50,7 +50,7 @@ both_engines!(language_switch_persists, |engine| async move {
         "{}",
         dutch.body
     );
-    assert_eq!(server.text("SELECT language FROM users").await, "nl");
+    assert_eq!(server.user(ADMIN_EMAIL).await.language, "nl");
     assert_eq!(
         server
             .count("SELECT COUNT(*) FROM audit_events WHERE action = 'user.update'")
@@ -89,7 +89,7 @@ both_engines!(language_switch_persists, |engine| async move {
         )
         .await;
     assert_eq!(bad.status, 422);
-    assert_eq!(server.text("SELECT language FROM users").await, "nl");
+    assert_eq!(server.user(ADMIN_EMAIL).await.language, "nl");
 });
 
 both_engines!(

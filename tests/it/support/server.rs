@@ -1,7 +1,9 @@
 //! `TestServer`: the real app on 127.0.0.1:0 with a fresh database and a clock the test moves.
 
-use roster_core::domain::mfa::Require;
+use roster_core::domain::api_token;
+use roster_core::domain::mfa::{self, Overview, Require};
 use roster_core::domain::setup;
+use roster_core::domain::user::{self, UserDetail};
 use roster_core::model::Timestamp;
 use roster_core::password::HashCost;
 use roster_core::seal::SecretKey;
@@ -386,6 +388,24 @@ impl TestServer {
             CAST((SELECT COUNT(*) FROM scim_users) AS TEXT) || ',' || \
             CAST((SELECT COUNT(*) FROM audit_events WHERE action NOT LIKE 'sign-%') AS TEXT)";
         self.text(SQL).await
+    }
+
+    /// A user as the operator reads them through the domain, by email address or login.
+    pub async fn user(&self, email_or_login: &str) -> UserDetail {
+        let id = api_token::find_user(&self.ctx, email_or_login)
+            .await
+            .expect("a user with that address");
+        user::get_user(&self.ctx, &super::org::root_actor(self), id)
+            .await
+            .expect("the operator reads every user")
+    }
+
+    /// A user's second factors and phone, as the operator reads them through the domain.
+    pub async fn factors(&self, email_or_login: &str) -> Overview {
+        let id = self.user(email_or_login).await.id;
+        mfa::overview(&self.ctx, &super::org::root_actor(self), id)
+            .await
+            .expect("the operator reads every user's factors")
     }
 
     /// Runs one statement directly on the database (fixtures only).
