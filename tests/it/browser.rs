@@ -105,6 +105,14 @@ async fn account_admin_adds_invoice_recipients_adds_a_unit_user_and_moves_a_user
         .goto(&format!("{}/users/add?node={}", server.url, org.u1))
         .await;
     browser.wait_for_text("h1", "Add user").await;
+    // The calling codes are countries by name, the account's own first chosen; typing finds one.
+    assert_eq!(browser.value("#phone_country").await, "SE");
+    assert_eq!(
+        browser.text("#phone_country option:checked").await,
+        "Sweden +46"
+    );
+    browser.keys("#phone_country", "Norw").await;
+    assert_eq!(browser.value("#phone_country").await, "NO");
     browser.type_into("#email", "sam@a.test").await;
     browser.click("input[name=access][value=password]").await;
     browser.click("input[name=services][value=sms]").await;
@@ -332,5 +340,82 @@ async fn a_passkey_is_registered_and_signs_in_with_a_virtual_authenticator() {
             .await,
         1
     );
+    browser.quit().await;
+}
+
+/// Every page a person reaches, at desktop and phone width (`screenshot` fails when a page is
+/// wider than the phone's screen); the pictures are kept under target/screenshots/.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_a_desktop_and_a_phone() {
+    let server = TestServer::builder(Engine::Sqlite).admin().start().await;
+    let org = crate::support::org::Org::build(&server).await;
+    let browser = Browser::start().await;
+    let base = server.url.clone();
+
+    // Signed out.
+    for (path, name, heading) in [
+        ("/signin", "page-signin", "Sign in"),
+        ("/reset", "page-reset", "password"),
+    ] {
+        browser.goto(&format!("{base}{path}")).await;
+        browser.wait_for_text("h1", heading).await;
+        browser.screenshot(name).await;
+    }
+
+    // An account's Administrator.
+    browser_sign_in(&browser, &server, "acct@a.test").await;
+    let pages = [
+        ("/devices".to_string(), "page-devices"),
+        ("/users".to_string(), "page-users"),
+        (format!("/users/{}", org.target), "page-user"),
+        (format!("/users/add?node={}", org.u1), "page-user-add"),
+        (format!("/units/{}", org.u), "page-unit"),
+        (
+            format!("/users/{}/toolbox", org.target),
+            "page-user-toolbox",
+        ),
+        ("/account".to_string(), "page-account"),
+        ("/management/deliveries".to_string(), "page-deliveries"),
+        ("/toolbox".to_string(), "page-toolbox"),
+    ];
+    for (path, name) in &pages {
+        browser.goto(&format!("{base}{path}")).await;
+        browser.find("main h1").await;
+        let heading = browser.text("main h1").await;
+        assert!(
+            !browser.exists("main section[role=alert]").await,
+            "{path} is an error page: {heading}"
+        );
+        browser.screenshot(name).await;
+    }
+    // The Account tab's allowed second factors: each box beside its own label.
+    browser.goto(&format!("{base}/account")).await;
+    browser.find("input[name=mfa_factors]").await;
+    let gap = browser
+        .script(
+            "const box = document.querySelector('input[name=mfa_factors]');\
+             const label = box.closest('label').getBoundingClientRect();\
+             return Math.abs(box.getBoundingClientRect().top - label.top) < 12 \
+                 && box.getBoundingClientRect().width < 40;",
+        )
+        .await;
+    assert_eq!(
+        gap,
+        serde_json::json!(true),
+        "a checkbox stands apart from its label"
+    );
+    browser.click("#logout").await;
+
+    // Operator staff.
+    browser.goto(&format!("{base}/signin")).await;
+    browser
+        .type_into("#email", crate::support::server::ADMIN_EMAIL)
+        .await;
+    browser.type_into("#password", ADMIN_PASSWORD).await;
+    browser.click("#signin").await;
+    browser.wait_for_text("nav.tabs", "Management").await;
+    browser.goto(&format!("{base}/management")).await;
+    browser.find("main h1").await;
+    browser.screenshot("page-management").await;
     browser.quit().await;
 }

@@ -4,7 +4,7 @@ use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-const ASSETS: [(&str, &str, &[u8]); 3] = [
+const ASSETS: [(&str, &str, &[u8]); 5] = [
     (
         "roster.css",
         "text/css; charset=utf-8",
@@ -20,7 +20,22 @@ const ASSETS: [(&str, &str, &[u8]); 3] = [
         "text/javascript; charset=utf-8",
         include_bytes!("../static/htmx.min.js"),
     ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../static/favicon.svg"),
+    ),
+    (
+        "favicon.ico",
+        "image/x-icon",
+        include_bytes!("../static/favicon.ico"),
+    ),
 ];
+
+/// `/favicon.ico`, which browsers ask for whatever the page names.
+pub async fn serve_favicon() -> Response {
+    serve_asset(Path("favicon.ico".to_string())).await
+}
 
 pub async fn serve_asset(Path(name): Path<String>) -> Response {
     let Some((_, content_type, bytes)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {

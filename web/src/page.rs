@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use roster_core::domain::Actor;
 use roster_core::i18n;
 use roster_core::model::Lang;
+use roster_core::model::country::countries;
 use roster_core::model::log_safe;
 use roster_core::{Error, FieldError};
 
@@ -297,10 +298,19 @@ pub fn bad_form(lang: Lang) -> Response {
     PageError::new(StatusCode::BAD_REQUEST, "error-invalid", lang, None).into_response()
 }
 
-/// The country pick list: (ISO code, label "SE +46").
-pub fn country_options() -> Vec<(String, String)> {
-    roster_core::model::phone::countries()
-        .into_iter()
-        .map(|c| (c.iso.to_string(), format!("{} +{}", c.iso, c.calling_code)))
+/// The country pick list in the reader's language and alphabet: (ISO code, "Sweden").
+pub fn country_options(lang: Lang) -> Vec<(String, String)> {
+    countries(lang)
+        .iter()
+        .map(|c| (c.iso.to_string(), c.name.to_string()))
+        .collect()
+}
+
+/// The calling-code pick list in the reader's language and alphabet: (ISO code, "Sweden +46"),
+/// so that typing a country's first letters finds it.
+pub fn calling_code_options(lang: Lang) -> Vec<(String, String)> {
+    countries(lang)
+        .iter()
+        .map(|c| (c.iso.to_string(), format!("{} +{}", c.name, c.calling_code)))
         .collect()
 }

@@ -166,6 +166,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/static/{name}", get(assets::serve_asset))
+        .route("/favicon.ico", get(assets::serve_favicon))
         .merge(portal)
         .merge(crate::api::router(state.clone()))
         .merge(crate::scim::router())

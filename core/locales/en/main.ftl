@@ -203,7 +203,7 @@ users-open = Open the user
 users-back = Back to users
 
 users-friendly-name = Friendly name
-users-friendly-hint = A description of the user, shown in the Users list and used in emails sent.
+users-friendly-hint = A description of the user, shown in the Users list and signing the invitations this user sends.
 users-must-change = must change password at next sign-in
 users-move = Move
 users-delete = Delete user

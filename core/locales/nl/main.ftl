@@ -203,7 +203,7 @@ users-open = De gebruiker openen
 users-back = Terug naar gebruikers
 
 users-friendly-name = Weergavenaam
-users-friendly-hint = Een beschrijving van de gebruiker, getoond in de lijst met gebruikers en gebruikt in verzonden e-mails.
+users-friendly-hint = Een beschrijving van de gebruiker, getoond in de lijst met gebruikers en als ondertekening van de uitnodigingen die deze gebruiker verstuurt.
 users-must-change = moet het wachtwoord bij de volgende keer inloggen wijzigen
 users-move = Verplaatsen
 users-delete = Gebruiker verwijderen

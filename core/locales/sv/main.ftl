@@ -203,7 +203,7 @@ users-open = Öppna användaren
 users-back = Tillbaka till användare
 
 users-friendly-name = Visningsnamn
-users-friendly-hint = En beskrivning av användaren, visas i användarlistan och används i e-post som skickas.
+users-friendly-hint = En beskrivning av användaren, visas i användarlistan och som underskrift i de inbjudningar användaren skickar.
 users-must-change = måste byta lösenord vid nästa inloggning
 users-move = Flytta
 users-delete = Ta bort användare

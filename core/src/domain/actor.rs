@@ -1,6 +1,8 @@
 //! Who is acting, and over what: the signed-in user with the scopes their grants give.
 
+use crate::error::Result;
 use crate::model::{Lang, NodeId, NodeKind, Timestamp, UserId};
+use crate::store::{self, Ex};
 
 /// A node subtree the actor administers.
 #[derive(Clone, Debug)]
@@ -127,6 +129,15 @@ impl Actor {
     /// Whether the node at `path` lies in a subtree this actor administers.
     pub(crate) fn administers_path(&self, path: &str) -> bool {
         self.scopes.iter().any(|s| path.starts_with(&s.path))
+    }
+
+    /// How the actor signs the messages they send: their friendly name ("" for none, and for the
+    /// command line and the directory).
+    pub(crate) async fn signature(&self, ex: Ex<'_>) -> Result<String> {
+        Ok(store::user::find_user(ex, self.user_id.0)
+            .await?
+            .map(|u| u.friendly_name)
+            .unwrap_or_default())
     }
 
     /// The actor of `roster` commands run on the server itself: operator powers, no user.

@@ -1,4 +1,4 @@
-//! Invitations (seeds 000, 002): the one-time link that lets an invited user choose their own
+//! Invitations: the one-time link that lets an invited user choose their own
 //! password, "Resend invitation", and the invitation's history on the user page.
 
 use serde_json::json;
@@ -90,11 +90,13 @@ pub async fn resend_invitation(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<(
         return Err(Error::Conflict("invitation-not-invited"));
     }
     store::link::void_user_tokens(tx.ex(), INVITATION_PURPOSE, user.id, now.millis()).await?;
+    let invitation = Message::Invitation {
+        inviter: actor.display_name.clone(),
+        signature: actor.signature(tx.ex()).await?,
+    };
     message::enqueue(
         tx.ex(),
-        &Message::Invitation {
-            inviter: actor.display_name.clone(),
-        },
+        &invitation,
         user.email.as_deref().unwrap_or(""),
         user.id,
         user.node_id,

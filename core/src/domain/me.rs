@@ -32,6 +32,8 @@ pub struct Me {
     pub friendly_name: String,
     pub language: String,
     pub country_code: String,
+    /// The account's default country: the calling code offered when the user has none.
+    pub account_country: String,
     pub phone: String,
     pub phone_verified: bool,
     pub notifications_enabled: bool,
@@ -45,6 +47,7 @@ pub struct Me {
 
 fn view(
     u: UserRow,
+    account_country: String,
     phone_verified: bool,
     sessions: Vec<store::session::SessionRow>,
     current: &[u8],
@@ -59,6 +62,7 @@ fn view(
         friendly_name: u.friendly_name,
         language: u.language,
         country_code: u.country_code,
+        account_country,
         phone: u.phone.unwrap_or_default(),
         phone_verified,
         notifications_enabled: u.notifications_enabled,
@@ -93,8 +97,10 @@ pub async fn get_me(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<Me> {
     };
     let sessions = store::session::list_sessions_of(conn.ex(), user.id, now).await?;
     let verified = store::user::phone_verified(conn.ex(), user.id).await?;
+    let account = store::node::get_node(conn.ex(), user.account_id).await?;
     Ok(view(
         user,
+        account.default_country,
         verified,
         sessions,
         &actor.session_hash,
@@ -308,11 +314,7 @@ pub async fn end_other_sessions(ctx: &Ctx, actor: &Actor) -> Result<(u64, u64)> 
 
 /// For the toolbox's phone field: the stored number split for the form.
 pub fn phone_parts(t: &Me) -> (String, String) {
-    if t.phone.is_empty() {
-        (t.country_code.clone(), String::new())
-    } else {
-        phone::split_phone(&t.phone, &t.country_code)
-    }
+    phone::phone_parts(&t.phone, &t.country_code, &t.account_country)
 }
 
 /// Sets the user's own mobile number (enrolment: SMS codes need one). A new number is not

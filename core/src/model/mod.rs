@@ -1,5 +1,6 @@
 //! Typed values, parsed once at the edge.
 
+pub mod country;
 mod email;
 mod ids;
 mod lang;

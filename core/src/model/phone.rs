@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 
 /// Every region the phone number metadata knows, by ISO 3166 alpha-2 code.
-const REGIONS: &[&str] = &[
+pub(crate) const REGIONS: &[&str] = &[
     "AC", "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
     "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
     "BT", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO",
@@ -21,28 +21,6 @@ const REGIONS: &[&str] = &[
     "TZ", "UA", "UG", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI", "VN", "VU", "WF", "WS", "XK",
     "YE", "YT", "ZA", "ZM", "ZW",
 ];
-
-/// A country known to the phone number metadata.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Country {
-    pub iso: &'static str,
-    pub calling_code: u16,
-}
-
-/// Every country with its calling code, by ISO code (for the calling-code pick list).
-pub fn countries() -> Vec<Country> {
-    REGIONS
-        .iter()
-        .filter_map(|iso| {
-            let meta = phonenumber::metadata::DATABASE.by_id(*iso)?;
-            Some(Country {
-                iso,
-                calling_code: meta.country_code(),
-            })
-        })
-        .filter(|c| c.calling_code > 0)
-        .collect()
-}
 
 /// Checks an ISO 3166 alpha-2 country code (upper or lower case); "" stays "".
 pub fn parse_country(field: &'static str, input: &str) -> Result<String> {
@@ -92,6 +70,21 @@ pub fn parse_phone(field: &'static str, country: &str, number: &str) -> Result<O
 
 /// Splits a stored E.164 number into (country ISO, national part) for the form: the country
 /// is the first one whose calling code the number starts with, preferring `hint`.
+/// The calling code and national number a phone form starts from: those of the number, else the
+/// user's country, else the account's.
+pub fn phone_parts(e164: &str, country: &str, account_country: &str) -> (String, String) {
+    let hint = if country.is_empty() {
+        account_country
+    } else {
+        country
+    };
+    if e164.is_empty() {
+        (hint.to_string(), String::new())
+    } else {
+        split_phone(e164, hint)
+    }
+}
+
 pub fn split_phone(e164: &str, hint: &str) -> (String, String) {
     let Ok(parsed) = phonenumber::parse(None, e164) else {
         return (hint.to_string(), e164.to_string());
@@ -138,13 +131,7 @@ mod tests {
     }
 
     #[test]
-    fn countries_have_calling_codes() {
-        let all = countries();
-        assert!(all.len() > 200);
-        assert!(all.contains(&Country {
-            iso: "SE",
-            calling_code: 46
-        }));
+    fn countries_are_checked_and_numbers_split() {
         assert_eq!(parse_country("country", "se").unwrap(), "SE");
         assert!(parse_country("country", "XX").is_err());
         assert_eq!(

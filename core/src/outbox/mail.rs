@@ -19,6 +19,8 @@ enum Part {
     /// A quoted message from a person (kept as typed, escaped, line breaks kept).
     Quote(String),
     Link(String),
+    /// The sender's signature (their friendly name), after the letter's body.
+    Signature(String),
 }
 
 fn t(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
@@ -66,6 +68,10 @@ fn compose(lang: Lang, subject: String, parts: Vec<Part>) -> Rendered {
                     escape(q).replace('\n', "<br>\n")
                 ));
             }
+            Part::Signature(s) => {
+                text.push_str(&format!("— {s}\n\n"));
+                body.push_str(&format!("<p>— {}</p>\n", escape(s)));
+            }
             Part::Link(url) => {
                 text.push_str(url);
                 text.push_str("\n\n");
@@ -91,11 +97,13 @@ fn compose(lang: Lang, subject: String, parts: Vec<Part>) -> Rendered {
     }
 }
 
-/// The invitation (seeds 000, 002): who invites, their personal message, the one-time link.
+/// The invitation: who invites, their personal message, the one-time link, and the inviter's
+/// friendly name as the signature (none when they have none).
 pub fn invitation(
     lang: Lang,
     name: &str,
     inviter: &str,
+    signature: &str,
     message: &str,
     link: &str,
     expires: &str,
@@ -119,6 +127,9 @@ pub fn invitation(
         "mail-link-expiry",
         &[("expires", expires)],
     )));
+    if !signature.trim().is_empty() {
+        parts.push(Part::Signature(signature.trim().to_string()));
+    }
     parts.push(Part::Para(t(lang, "mail-ignore", &[])));
     compose(
         lang,
@@ -234,6 +245,7 @@ mod tests {
             Lang::En,
             "Nina",
             "Olga",
+            "Olga <Sales>",
             "<script>alert(1)</script>\nsecond line",
             "https://r.test/invitation?token=x&y",
             "2026-12-02 10:00 UTC",
@@ -249,12 +261,17 @@ mod tests {
                 .contains("href=\"https://r.test/invitation?token=x&amp;y\"")
         );
         assert_eq!(m.subject, "Olga invites you to Roster");
+        // The inviter's friendly name signs the letter, escaped like everything else.
+        assert!(m.text.contains("\n— Olga <Sales>\n"));
+        assert!(m.html.contains("<p>— Olga &lt;Sales&gt;</p>"));
+        let unsigned = invitation(Lang::En, "Nina", "Olga", " ", "", "https://r.test/l", "x");
+        assert!(!unsigned.text.contains('—'));
     }
 
     #[test]
     fn every_kind_exists_in_every_language() {
         for lang in Lang::ALL {
-            let a = invitation(lang, "N", "O", "hi", "https://r.test/l", "x");
+            let a = invitation(lang, "N", "O", "", "hi", "https://r.test/l", "x");
             let b = password_set_by_admin(lang, "N", "O");
             let c = password_reset(lang, "N", "https://r.test/l", "x");
             let d = email_verify(lang, "N", "n@x.test", "https://r.test/l", "x");

@@ -15,7 +15,12 @@ use crate::store::{self, Ex};
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub(crate) enum Message {
     /// The invitation with its one-time link (minted when it is sent).
-    Invitation { inviter: String },
+    Invitation {
+        inviter: String,
+        /// The inviter's friendly name, signing the message ("" for none).
+        #[serde(default)]
+        signature: String,
+    },
     /// Someone else set the user's password (never the password itself).
     PasswordSetByAdmin { by: String },
     /// The user changed their own password.
@@ -121,6 +126,7 @@ mod tests {
         for m in [
             Message::Invitation {
                 inviter: "Olga".into(),
+                signature: "Olga, Sales".into(),
             },
             Message::PasswordSetByAdmin { by: "A".into() },
             Message::PasswordChanged,
@@ -153,11 +159,12 @@ mod tests {
                 m.kind()
             );
         }
-        // Rows written before this type carried the user's id too: still read.
+        // Rows written before this type carried the user's id too, and no signature: still read.
         assert_eq!(
             Message::from_row("invitation", r#"{"user": "u", "inviter": "Olga"}"#),
             Some(Message::Invitation {
-                inviter: "Olga".into()
+                inviter: "Olga".into(),
+                signature: String::new(),
             })
         );
         assert_eq!(Message::from_row("no-such-kind", "{}"), None);

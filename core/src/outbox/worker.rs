@@ -263,7 +263,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
     };
     let now = ctx.clock.now();
     let rendered = match &message {
-        Message::Invitation { inviter } => {
+        Message::Invitation { inviter, signature } => {
             if user.status != "invited" {
                 return Ok(None);
             }
@@ -283,6 +283,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
                 lang,
                 &name,
                 inviter,
+                signature,
                 &user.invite_message,
                 &link,
                 &expires.to_utc_string(),

@@ -11,6 +11,10 @@ both_engines!(
     |engine| async move {
         let server = TestServer::builder(engine).admin().mail().start().await;
         let org = Org::build(&server).await;
+        // The inviter's friendly name signs the invitation.
+        server
+            .exec("UPDATE users SET friendly_name = 'Acct, kundtjänst' WHERE email = 'acct@a.test'")
+            .await;
         let admin = signed_in(&server, "acct@a.test").await;
         assert_eq!(
             add_invited(
@@ -34,6 +38,7 @@ both_engines!(
             text.contains("> Välkommen, <b>Nina</b>!\n> Vi ses."),
             "the personal message, as typed: {text}"
         );
+        assert!(text.contains("\n— Acct, kundtjänst\n"), "signed: {text}");
         let html = mail.part("text/html");
         assert!(
             html.contains("Välkommen, &lt;b&gt;Nina&lt;/b&gt;!<br>"),

@@ -18,6 +18,7 @@ fn snapshots_of_every_message_in_every_language() {
                     lang,
                     "Nina New",
                     "Olga Operator",
+                    "Olga, customer success at Example",
                     "Welcome!\nSee you <soon>.",
                     "https://portal.example.com/invitation?token=TOKEN",
                     "2026-12-02 10:00 UTC",

@@ -27,6 +27,7 @@ both_engines!(
             "/no-such-page",
             "/static/roster.css",
             "/static/htmx.min.js",
+            "/favicon.ico",
             "/healthz",
             "/setup?token=x",
         ] {
@@ -64,15 +65,27 @@ both_engines!(
     }
 );
 
-both_engines!(vendored_htmx_is_served_locally, |engine| async move {
-    let server = TestServer::builder(engine).start().await;
-    let page = server.client().get("/signin").await;
-    assert!(page.body.contains("src=\"/static/htmx.min.js\""));
-    assert!(
-        !page.body.contains("https://"),
-        "no resource from another site"
-    );
-    let js = server.client().get("/static/htmx.min.js").await;
-    assert_eq!(js.status, 200);
-    assert!(js.body.contains("htmx"));
-});
+both_engines!(
+    vendored_htmx_and_the_icon_are_served_locally,
+    |engine| async move {
+        let server = TestServer::builder(engine).start().await;
+        let page = server.client().get("/signin").await;
+        assert!(page.body.contains("src=\"/static/htmx.min.js\""));
+        assert!(
+            !page.body.contains("https://"),
+            "no resource from another site"
+        );
+        let js = server.client().get("/static/htmx.min.js").await;
+        assert_eq!(js.status, 200);
+        assert!(js.body.contains("htmx"));
+        // The icon a browser asks for whatever the page says, and the one the page names.
+        assert!(page.body.contains("href=\"/static/favicon.svg\""));
+        let ico = server.client().get("/favicon.ico").await;
+        assert_eq!(
+            (ico.status, ico.header("content-type")),
+            (200, "image/x-icon".into())
+        );
+        let svg = server.client().get("/static/favicon.svg").await;
+        assert_eq!(svg.header("content-type"), "image/svg+xml");
+    }
+);

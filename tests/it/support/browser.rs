@@ -7,6 +7,10 @@ use serde_json::{Value, json};
 
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// The window sizes screenshots are taken at: a laptop, and a phone held upright.
+const DESKTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (390, 844);
+
 pub struct Browser {
     http: reqwest::Client,
     session: String,
@@ -200,6 +204,32 @@ impl Browser {
         .await;
     }
 
+    /// Types keys at an element as a person would, without clearing it first (a pick list finds
+    /// the option whose text starts with what is typed).
+    pub async fn keys(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{}/value", e.0),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    /// The current value of a form control.
+    pub async fn value(&self, css: &str) -> String {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::GET,
+            &format!("/element/{}/property/value", e.0),
+            None,
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+    }
+
     pub async fn click(&self, css: &str) {
         let e = self.find(css).await;
         self.cmd(
@@ -241,9 +271,33 @@ impl Browser {
         }
     }
 
-    /// Saves a screenshot under target/screenshots/ (kept for failed runs).
+    /// Saves the whole page under target/screenshots/: `{name}.png` at desktop width and
+    /// `{name}-phone.png` at phone width. Fails when, at phone width, the page is wider than the
+    /// screen (tables scroll inside their own frame; the page itself never does).
     pub async fn screenshot(&self, name: &str) -> std::path::PathBuf {
+        let desktop = self.capture(name, DESKTOP).await;
+        self.capture(&format!("{name}-phone"), PHONE).await;
+        let overflow = self
+            .script("return document.documentElement.scrollWidth - window.innerWidth;")
+            .await;
+        self.resize(DESKTOP.0, DESKTOP.1).await;
+        assert!(
+            overflow.as_i64().unwrap_or(0) <= 0,
+            "{name}: at phone width the page is {overflow} px wider than the screen"
+        );
+        desktop
+    }
+
+    /// Saves the whole page at `width`, the window as tall as the page.
+    async fn capture(&self, name: &str, (width, height): (u32, u32)) -> std::path::PathBuf {
         use base64::Engine as _;
+        self.resize(width, height).await;
+        let tall = self
+            .script("return document.documentElement.scrollHeight;")
+            .await
+            .as_u64()
+            .unwrap_or(u64::from(height));
+        self.resize(width, (tall as u32).clamp(height, 6000)).await;
         let data = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         let _ = std::fs::create_dir_all(&dir);
@@ -254,6 +308,25 @@ impl Browser {
             let _ = std::fs::write(&path, bytes);
         }
         path
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
+    /// Runs a script in the page and returns what it returns.
+    pub async fn script(&self, body: &str) -> serde_json::Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": body, "args": []})),
+        )
+        .await
     }
 
     pub async fn quit(mut self) {

@@ -118,7 +118,7 @@ async fn account_page_with(
         errors: FormErrors::new(actor.lang, errors),
         problem,
         notice,
-        countries: country_options(),
+        countries: country_options(actor.lang),
         languages: Lang::ALL
             .iter()
             .map(|l| (l.code(), l.native_name()))

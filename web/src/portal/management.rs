@@ -56,7 +56,7 @@ pub async fn management_page(
         status,
         form,
         errors: FormErrors::new(actor.lang, errors),
-        countries: country_options(),
+        countries: country_options(actor.lang),
         languages: Lang::ALL
             .iter()
             .map(|l| (l.code(), l.native_name()))

@@ -15,7 +15,9 @@ use uuid::Uuid;
 
 use crate::extract::cookies::{self, Life};
 use crate::extract::{CsrfForm, CurrentActor, UserPath};
-use crate::page::{FormErrors, Frame, PageError, country_options, redirect, render, safe_next};
+use crate::page::{
+    FormErrors, Frame, PageError, calling_code_options, redirect, render, safe_next,
+};
 use crate::portal::toolbox::EmptyForm;
 use crate::state::AppState;
 
@@ -242,7 +244,7 @@ struct EnrolPage {
     enrolling: bool,
     notice: String,
     errors: FormErrors,
-    countries: Vec<(String, String)>,
+    calling_codes: Vec<(String, String)>,
     phone_country: String,
     phone_number: String,
 }
@@ -273,7 +275,7 @@ async fn enrol_page(
             i18n::t(actor.lang, notice)
         },
         errors: FormErrors::new(actor.lang, errors),
-        countries: country_options(),
+        calling_codes: calling_code_options(actor.lang),
         phone_country,
         phone_number,
     };

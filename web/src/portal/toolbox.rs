@@ -16,7 +16,8 @@ use uuid::Uuid;
 
 use crate::extract::{CsrfForm, CurrentActor, UserPath};
 use crate::page::{
-    Fields, FormErrors, Frame, PageError, bad_form, country_options, redirect, render,
+    Fields, FormErrors, Frame, PageError, bad_form, calling_code_options, country_options,
+    redirect, render,
 };
 use crate::state::AppState;
 
@@ -44,6 +45,7 @@ struct ToolboxPage {
     notice: String,
     errors: FormErrors,
     countries: Vec<(String, String)>,
+    calling_codes: Vec<(String, String)>,
     languages: Vec<(&'static str, &'static str)>,
     mfa: Overview,
     /// The factor forms are the toolbox's, not enrolment's.
@@ -113,7 +115,8 @@ pub async fn page_with_token(
         section,
         notice,
         errors: FormErrors::new(actor.lang, errors),
-        countries: country_options(),
+        countries: country_options(actor.lang),
+        calling_codes: calling_code_options(actor.lang),
         languages: Lang::ALL
             .iter()
             .map(|l| (l.code(), l.native_name()))

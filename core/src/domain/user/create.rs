@@ -268,11 +268,13 @@ pub(crate) async fn insert_new_user(
     let terms: Vec<(Uuid, String)> = search_terms(&row).into_iter().map(|t| (id, t)).collect();
     store::user::insert_terms_bulk(tx.ex(), row.account_id, &terms).await?;
     if invited {
+        let invitation = Message::Invitation {
+            inviter: actor.display_name.clone(),
+            signature: actor.signature(tx.ex()).await?,
+        };
         message::enqueue(
             tx.ex(),
-            &Message::Invitation {
-                inviter: actor.display_name.clone(),
-            },
+            &invitation,
             row.email.as_deref().unwrap_or(""),
             id,
             node.id,

@@ -49,6 +49,8 @@ pub struct UserDetail {
     pub friendly_name: String,
     pub phone: String,
     pub country_code: String,
+    /// The account's default country: the calling code offered when the user has none.
+    pub account_country: String,
     pub language: String,
     pub user_type: UserType,
     pub status: UserStatus,
@@ -120,6 +122,7 @@ pub async fn get_own_detail(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<User
     Ok(detail(
         user,
         node.name,
+        tenant.default_country,
         services,
         has_photo,
         actor.administers_path(&node.path),
@@ -137,6 +140,7 @@ pub async fn get_user(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<UserDetail
     Ok(detail(
         user,
         node.name,
+        tenant.default_country,
         services,
         has_photo,
         actor.administers_path(&node.path),
@@ -147,12 +151,13 @@ pub async fn get_user(ctx: &Ctx, actor: &Actor, id: UserId) -> Result<UserDetail
 /// A user's data as the user page has it, without services and photo (which SCIM does not
 /// show), for a user already found in scope.
 pub(crate) fn detail_of(u: UserRow, node_name: String) -> UserDetail {
-    detail(u, node_name, vec![], false, true, false)
+    detail(u, node_name, String::new(), vec![], false, true, false)
 }
 
 fn detail(
     u: UserRow,
     node_name: String,
+    account_country: String,
     services: Vec<String>,
     has_photo: bool,
     by_scope: bool,
@@ -172,6 +177,7 @@ fn detail(
         friendly_name: u.friendly_name,
         phone: u.phone.unwrap_or_default(),
         country_code: u.country_code,
+        account_country,
         language: u.language,
         user_type: UserType::parse(&u.user_type).unwrap_or(UserType::User),
         status: UserStatus::parse(&u.status).unwrap_or(UserStatus::Disabled),

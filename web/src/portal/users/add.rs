@@ -10,7 +10,9 @@ use serde::Deserialize;
 
 use super::list::{TreeLine, tree_lines};
 use crate::extract::{CsrfForm, CurrentActor};
-use crate::page::{Fields, FormErrors, Frame, PageError, bad_form, country_options, render};
+use crate::page::{
+    Fields, FormErrors, Frame, PageError, bad_form, calling_code_options, country_options, render,
+};
 use crate::state::AppState;
 
 const SINGLE: &[&str] = &[
@@ -51,6 +53,7 @@ struct AddUserPage {
     can_set_role: bool,
     services: Vec<String>,
     countries: Vec<(String, String)>,
+    calling_codes: Vec<(String, String)>,
     languages: Vec<(&'static str, &'static str)>,
 }
 
@@ -103,7 +106,8 @@ async fn page(
         errors: FormErrors::new(actor.lang, errors),
         can_set_role,
         services: state.ctx.settings.services.clone(),
-        countries: country_options(),
+        countries: country_options(actor.lang),
+        calling_codes: calling_code_options(actor.lang),
         languages: languages(),
     })
 }

@@ -15,7 +15,9 @@ use serde::Deserialize;
 use super::list::{TreeLine, tree_lines};
 use super::{status_key, type_key};
 use crate::extract::{CurrentActor, UserPath};
-use crate::page::{Fields, FormErrors, Frame, PageError, country_options, render};
+use crate::page::{
+    Fields, FormErrors, Frame, PageError, calling_code_options, country_options, render,
+};
 use crate::state::AppState;
 
 /// Which section a notice or an error belongs to, named by `?saved=`.
@@ -47,6 +49,7 @@ pub struct UserPage {
     lines: Vec<TreeLine>,
     services: Vec<String>,
     countries: Vec<(String, String)>,
+    calling_codes: Vec<(String, String)>,
     languages: Vec<(&'static str, &'static str)>,
     delegates: Vec<AccessHolder>,
     reach: Vec<Reach>,
@@ -75,11 +78,8 @@ pub struct PageQuery {
 
 /// The Settings section's values, from the stored user.
 fn settings_values(u: &UserDetail) -> Fields {
-    let (phone_country, phone_number) = if u.phone.is_empty() {
-        (u.country_code.clone(), String::new())
-    } else {
-        phone::split_phone(&u.phone, &u.country_code)
-    };
+    let (phone_country, phone_number) =
+        phone::phone_parts(&u.phone, &u.country_code, &u.account_country);
     let mut f = vec![
         ("first_name", u.first_name.clone()),
         ("last_name", u.last_name.clone()),
@@ -205,7 +205,8 @@ pub async fn build_with_token(
         problem,
         lines: tree_lines(tree),
         services: state.ctx.settings.services.clone(),
-        countries: country_options(),
+        countries: country_options(lang),
+        calling_codes: calling_code_options(lang),
         languages: Lang::ALL
             .iter()
             .map(|l| (l.code(), l.native_name()))
