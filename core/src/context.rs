@@ -38,6 +38,9 @@ pub struct Settings {
     pub api_rate_per_minute: u32,
 }
 
+/// The services a user may be given.
+pub const SERVICES: [&str; 2] = ["sms", "fax"];
+
 impl Settings {
     pub fn new(public_url: &str, hash_cost: HashCost) -> Settings {
         Settings {
@@ -46,7 +49,7 @@ impl Settings {
             session_idle_secs: 30 * 60,
             session_absolute_secs: 12 * 60 * 60,
             setup_link_secs: 24 * 60 * 60,
-            services: vec!["sms".into(), "fax".into()],
+            services: SERVICES.iter().map(|s| s.to_string()).collect(),
             outbox_max_attempts: 8,
             outbox_retry_base_secs: 30,
             secret_key: SecretKey::from_bytes([0; 32]),

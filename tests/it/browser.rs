@@ -356,6 +356,7 @@ async fn every_page_fits_a_desktop_and_a_phone() {
     for (path, name, heading) in [
         ("/signin", "page-signin", "Sign in"),
         ("/reset", "page-reset", "password"),
+        ("/api/v1/docs", "page-api-reference", "Roster API reference"),
     ] {
         browser.goto(&format!("{base}{path}")).await;
         browser.wait_for_text("h1", heading).await;

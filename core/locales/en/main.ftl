@@ -524,3 +524,6 @@ mfa-factors-wider = A unit may allow only factors that the level above it allows
 error-email-unavailable = This email address cannot be used. Choose another one.
 scim-too-many = Too many users would have to be examined: filter by userName or externalId, or sort by userName.
 unit-has-rights = The unit still gives someone rights (an administrator, or a token limited to it): take those away first.
+field-unit-unknown = This unit is not in your administration.
+system-not-administrator = A system user cannot be an Administrator.
+api-field-not-for-kind = This field does not apply here: only an account has contact details and defaults, only a unit has a parent.

@@ -524,3 +524,6 @@ mfa-factors-wider = Een eenheid mag alleen factoren toestaan die het niveau erbo
 error-email-unavailable = Dit e-mailadres kan niet worden gebruikt. Kies een ander adres.
 scim-too-many = Er zouden te veel gebruikers moeten worden doorzocht: filter op userName of externalId, of sorteer op userName.
 unit-has-rights = De eenheid geeft nog iemand rechten (een beheerder, of een token dat ertoe beperkt is): neem die eerst weg.
+field-unit-unknown = Deze afdeling valt niet onder uw beheer.
+system-not-administrator = Een systeemgebruiker kan geen beheerder zijn.
+api-field-not-for-kind = Dit veld geldt hier niet: alleen een klantaccount heeft contactgegevens en standaardwaarden, alleen een afdeling heeft een bovenliggend niveau.

@@ -524,3 +524,6 @@ mfa-factors-wider = En enhet får bara tillåta faktorer som nivån ovanför til
 error-email-unavailable = Den här e-postadressen kan inte användas. Välj en annan.
 scim-too-many = För många användare skulle behöva gås igenom: filtrera på userName eller externalId, eller sortera på userName.
 unit-has-rights = Enheten ger fortfarande någon rättigheter (en administratör, eller en token som är begränsad till den): ta bort dem först.
+field-unit-unknown = Den här enheten finns inte i din administration.
+system-not-administrator = En systemanvändare kan inte vara administratör.
+api-field-not-for-kind = Fältet gäller inte här: bara ett kundkonto har kontaktuppgifter och standardvärden, bara en enhet har en överordnad nivå.

@@ -149,7 +149,7 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
             None => false,
         };
         if !within {
-            p.add("node_id", "error-not-found");
+            p.add("node_id", "field-unit-unknown");
         }
     }
     p.finish()?;

@@ -481,7 +481,7 @@ pub(crate) async fn move_unit_in(
     }
     let target = node_in_scope(tx.ex(), actor, new_parent.0)
         .await
-        .map_err(|_| Error::field("parent", "unit-target-invalid"))?;
+        .map_err(|_| Error::field("parent", "field-unit-unknown"))?;
     if target.account_id != unit.account_id
         || target.path.starts_with(&unit.path)
         || target.kind == NodeKind::Operator.as_str()
@@ -523,6 +523,14 @@ pub async fn update_unit(
     parent: Option<NodeId>,
 ) -> Result<()> {
     ctx.write(async |tx| {
+        if name.is_none() && parent.is_none() {
+            // Nothing to change, but the version If-Match named must still be the stored one.
+            let (unit, _) = unit_for_change(tx, actor, id.0).await?;
+            if unit.version != version {
+                return Err(Error::Conflict("error-changed-meanwhile"));
+            }
+            return Ok(());
+        }
         let mut version = version;
         if let Some(name) = name {
             rename_unit_in(tx, ctx, actor, id, version, name).await?;

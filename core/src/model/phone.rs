@@ -22,6 +22,14 @@ pub(crate) const REGIONS: &[&str] = &[
     "YE", "YT", "ZA", "ZM", "ZW",
 ];
 
+/// Every country code [`parse_country`] accepts (in upper case).
+pub fn country_codes() -> impl Iterator<Item = &'static str> {
+    REGIONS
+        .iter()
+        .copied()
+        .filter(|iso| phonenumber::metadata::DATABASE.by_id(*iso).is_some())
+}
+
 /// Checks an ISO 3166 alpha-2 country code (upper or lower case); "" stays "".
 pub fn parse_country(field: &'static str, input: &str) -> Result<String> {
     let code = input.trim().to_ascii_uppercase();

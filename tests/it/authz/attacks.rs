@@ -341,7 +341,7 @@ both_engines!(
         ] {
             let before = server.fingerprint().await;
             let res = api(&server, Method::POST, "/api/v1/tokens", &narrow, Some(body)).await;
-            assert_eq!(res.status, 422, "{}", res.body);
+            assert_eq!(res.status, 409, "wider than the token: {}", res.body);
             assert_eq!(
                 res.body["error"]["fields"][0]["field"], field,
                 "{}",

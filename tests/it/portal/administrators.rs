@@ -74,7 +74,7 @@ both_engines!(nobody_grants_more_than_they_hold, |engine| async move {
     assert_eq!(out.status, 422);
     assert!(
         out.body
-            .contains("Choose a unit of the same account that you administer.")
+            .contains("This unit is not in your administration.")
     );
     // A unit administrator cannot rename or delete the unit that is their whole scope.
     let unit_page = unit_admin.get(&format!("/units/{}", org.u1)).await;

@@ -21,7 +21,7 @@ pub struct ErrorDetail {
     pub code: String,
     /// The code's text in the caller's language.
     pub message: String,
-    /// Each field with its problem (422 only).
+    /// Each field with its problem (422, and a 409 that a field's value causes).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldProblem>,
 }
@@ -58,7 +58,7 @@ impl ApiError {
         let (status, code) = match &e {
             Error::NotFound => (StatusCode::NOT_FOUND, e.code()),
             Error::Forbidden => (StatusCode::FORBIDDEN, e.code()),
-            Error::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, e.code()),
+            Error::Invalid(fields) => (status_of(fields), e.code()),
             Error::Conflict(_) => (StatusCode::CONFLICT, e.code()),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, e.code()),
             Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, e.code()),
@@ -69,11 +69,65 @@ impl ApiError {
         };
         let mut out = ApiError::new(status, code, lang);
         match e {
-            Error::Invalid(fields) => out.fields = fields,
+            Error::Invalid(fields) => {
+                out.fields = fields
+                    .into_iter()
+                    .map(|f| roster_core::FieldError {
+                        field: api_field(f.field),
+                        code: f.code,
+                    })
+                    .collect();
+            }
             Error::RateLimited { retry_after_secs } => out.retry_after = Some(retry_after_secs),
             _ => {}
         }
         out
+    }
+}
+
+/// Field problems that are about stored data, not about the request: an id or address in the
+/// body that names nothing the caller can see, a taken name or address, a place a unit or user
+/// cannot go, a setting that the record's other settings rule out. They answer 409 (the fields
+/// named); only a request that is wrong in itself answers 422.
+const CLASHES: &[&str] = &[
+    "field-unit-unknown",
+    "access-user-not-found",
+    "error-not-found",
+    "error-email-taken",
+    "error-email-unavailable",
+    "error-login-taken",
+    "email-unchanged",
+    "unit-name-taken",
+    "unit-needs-account",
+    "unit-target-invalid",
+    "move-target-invalid",
+    "token-outlives-parent",
+    "invoices-need-administrator",
+    "notify-channel-required",
+    "notify-sms-needs-phone",
+    "system-not-administrator",
+    "access-target-administers",
+    "access-not-self",
+    "api-field-not-for-kind",
+];
+
+/// 409 when every problem is a clash with stored data, else 422.
+fn status_of(fields: &[roster_core::FieldError]) -> StatusCode {
+    if !fields.is_empty() && fields.iter().all(|f| CLASHES.contains(&f.code)) {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
+/// The API's name of a field the domain names after the portal's forms.
+fn api_field(field: &'static str) -> &'static str {
+    match field {
+        "phone_number" => "phone",
+        "node" => "node_id",
+        "parent" => "parent_id",
+        "notify" => "notifications_enabled",
+        other => other,
     }
 }
 

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod error;
 mod idempotency;
 mod nodes;
+mod reference;
+mod shape;
 mod tokens;
 mod users;
 
@@ -14,9 +16,10 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Json, Response};
+use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use roster_core::model::Lang;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -71,7 +74,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     use axum::routing::{delete, post};
     Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
-        .route("/api/v1/docs", get(docs))
+        .route("/api/v1/docs", get(reference::page))
         .route("/api/v1/me", get(users::me))
         .route("/api/v1/users", get(users::list).post(users::create))
         .route(
@@ -159,115 +162,7 @@ pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
 }
 
 async fn openapi_json() -> Response {
-    Json(ApiDoc::openapi()).into_response()
-}
-
-/// The reference page: every operation with its parameters and answers, from the document.
-async fn docs() -> Response {
-    let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let mut html = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Roster API reference</title><link rel=\"stylesheet\" href=\"/static/roster.css\">\
-         </head><body><main id=\"main\" class=\"api-docs\"><h1>Roster API reference</h1>",
-    );
-    if let Some(d) = doc["info"]["description"].as_str() {
-        html.push_str(&format!("<p>{}</p>", esc(d)));
-    }
-    html.push_str("<p><a href=\"/api/v1/openapi.json\">OpenAPI 3.1 document</a></p>");
-    if let Some(paths) = doc["paths"].as_object() {
-        for (path, ops) in paths {
-            let Some(ops) = ops.as_object() else { continue };
-            for (method, op) in ops {
-                html.push_str(&format!(
-                    "<section class=\"card\"><h2><code>{} {}</code></h2>",
-                    method.to_uppercase(),
-                    esc(path)
-                ));
-                if let Some(d) = op["description"].as_str().or(op["summary"].as_str()) {
-                    html.push_str(&format!("<p>{}</p>", esc(d)));
-                }
-                if let Some(params) = op["parameters"].as_array() {
-                    html.push_str("<h3>Parameters</h3><ul>");
-                    for p in params {
-                        html.push_str(&format!(
-                            "<li><code>{}</code> ({}) {}</li>",
-                            esc(p["name"].as_str().unwrap_or("")),
-                            esc(p["in"].as_str().unwrap_or("")),
-                            esc(p["description"].as_str().unwrap_or(""))
-                        ));
-                    }
-                    html.push_str("</ul>");
-                }
-                if let Some(body) =
-                    op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
-                {
-                    let name = body.rsplit('/').next().unwrap_or(body);
-                    html.push_str(&format!(
-                        "<p>Body: <a href=\"#schema-{0}\"><code>{0}</code></a></p>",
-                        esc(name)
-                    ));
-                }
-                if let Some(responses) = op["responses"].as_object() {
-                    html.push_str("<h3>Answers</h3><ul>");
-                    for (status, r) in responses {
-                        html.push_str(&format!(
-                            "<li><code>{}</code> {}</li>",
-                            esc(status),
-                            esc(r["description"].as_str().unwrap_or(""))
-                        ));
-                    }
-                    html.push_str("</ul>");
-                }
-                html.push_str("</section>");
-            }
-        }
-    }
-    if let Some(schemas) = doc["components"]["schemas"].as_object() {
-        html.push_str("<h2>Schemas</h2>");
-        for (name, schema) in schemas {
-            html.push_str(&format!(
-                "<section class=\"card\" id=\"schema-{0}\"><h3><code>{0}</code></h3><dl class=\"facts\">",
-                esc(name)
-            ));
-            if let Some(props) = schema["properties"].as_object() {
-                for (field, p) in props {
-                    let kind = p["type"]
-                        .as_str()
-                        .map(str::to_string)
-                        .or_else(|| {
-                            p["type"].as_array().map(|a| {
-                                a.iter()
-                                    .filter_map(|t| t.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(" | ")
-                            })
-                        })
-                        .or_else(|| {
-                            p["$ref"]
-                                .as_str()
-                                .map(|r| r.rsplit('/').next().unwrap_or(r).to_string())
-                        })
-                        .unwrap_or_default();
-                    html.push_str(&format!(
-                        "<dt><code>{}</code> <span class=\"muted\">{}</span></dt><dd>{}</dd>",
-                        esc(field),
-                        esc(&kind),
-                        esc(p["description"].as_str().unwrap_or(""))
-                    ));
-                }
-            }
-            html.push_str("</dl></section>");
-        }
-    }
-    html.push_str("</main></body></html>");
-    Html(html).into_response()
+    Json(shape::document()).into_response()
 }
 
 /// A JSON body: malformed JSON, unknown fields and wrong types answer 400 in the API's error
@@ -289,9 +184,35 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                 lang,
             ));
         }
+        // Every body is an object: serde would also read a struct from an array.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "api-json-invalid",
+                lang,
+            ));
+        }
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "api-json-invalid", lang))
+    }
+}
+
+/// An optional whole number that JSON may also write as `5.0` (JSON Schema calls it an integer
+/// too); a fraction, or a number beyond 2^53, is refused like any other wrong type.
+pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error as _;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(i) = n.as_i64() {
+        return Ok(Some(i));
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => Ok(Some(f as i64)),
+        _ => Err(D::Error::custom("not a whole number")),
     }
 }
 
@@ -347,6 +268,16 @@ pub fn etag(version: i64) -> String {
 
 /// The version `If-Match` names: missing → 428, another version → 412.
 pub fn if_match(headers: &HeaderMap, current: i64, lang: Lang) -> ApiResult<i64> {
+    match expected_version(headers, current, lang)? {
+        v if v == current => Ok(current),
+        _ => Err(stale(lang)),
+    }
+}
+
+/// The version a change must find, as `If-Match` names it (`*`: whatever is stored; a version
+/// that is not the current one: none, -1), for the domain to compare after it has checked the
+/// change, so that a bad field is named even under a stale ETag. Missing → 428.
+pub fn expected_version(headers: &HeaderMap, current: i64, lang: Lang) -> ApiResult<i64> {
     let Some(value) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
         return Err(ApiError::new(
             StatusCode::PRECONDITION_REQUIRED,
@@ -358,13 +289,19 @@ pub fn if_match(headers: &HeaderMap, current: i64, lang: Lang) -> ApiResult<i64>
         let t = t.trim();
         t == "*" || t.trim_start_matches("W/") == etag(current)
     });
-    if matches {
-        Ok(current)
+    Ok(if matches { current } else { -1 })
+}
+
+/// A change refused because the version it expected is gone answers 412, as a stale
+/// `If-Match` does; every other error stays as it is.
+pub fn stale_version(e: ApiError) -> ApiError {
+    if e.code == "error-changed-meanwhile" {
+        stale(e.lang)
     } else {
-        Err(ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "api-if-match-stale",
-            lang,
-        ))
+        e
     }
+}
+
+fn stale(lang: Lang) -> ApiError {
+    ApiError::new(StatusCode::PRECONDITION_FAILED, "api-if-match-stale", lang)
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::auth::{Caller, Writer};
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::{ApiJson, ApiPath, ApiPathPair, etag, if_match};
+use super::{ApiJson, ApiPath, ApiPathPair, etag, expected_version, if_match, stale_version};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -191,18 +191,25 @@ pub async fn patch(
     let n = node::get_node(&state.ctx, &caller.actor, id)
         .await
         .map_err(core)?;
-    let version = if_match(&headers, n.version, lang)?;
+    let version = expected_version(&headers, n.version, lang)?;
     if n.kind == NodeKind::Unit {
-        let account_only = p.contact_name.is_some()
-            || p.contact_email.is_some()
-            || p.contact_phone.is_some()
-            || p.default_language.is_some()
-            || p.default_country.is_some();
-        if account_only {
-            return Err(core(roster_core::Error::field(
-                "contact_name",
-                "error-invalid",
-            )));
+        let account_only = [
+            ("contact_name", p.contact_name.is_some()),
+            ("contact_email", p.contact_email.is_some()),
+            ("contact_phone", p.contact_phone.is_some()),
+            ("default_language", p.default_language.is_some()),
+            ("default_country", p.default_country.is_some()),
+        ];
+        let sent: Vec<roster_core::FieldError> = account_only
+            .into_iter()
+            .filter(|(_, given)| *given)
+            .map(|(field, _)| roster_core::FieldError {
+                field,
+                code: "api-field-not-for-kind",
+            })
+            .collect();
+        if !sent.is_empty() {
+            return Err(core(roster_core::Error::Invalid(sent)));
         }
         // The name and the place change together, or neither does.
         node::update_unit(
@@ -214,12 +221,12 @@ pub async fn patch(
             p.parent_id.map(NodeId),
         )
         .await
-        .map_err(core)?;
+        .map_err(|e| stale_version(core(e)))?;
     } else {
         if p.parent_id.is_some() {
             return Err(core(roster_core::Error::field(
                 "parent_id",
-                "error-invalid",
+                "api-field-not-for-kind",
             )));
         }
         let input = node::AccountInput {
@@ -232,7 +239,7 @@ pub async fn patch(
         };
         node::update_account(&state.ctx, &caller.actor, id, version, &input)
             .await
-            .map_err(core)?;
+            .map_err(|e| stale_version(core(e)))?;
     }
     answer(&state, &caller, id, StatusCode::OK).await
 }

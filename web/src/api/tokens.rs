@@ -86,7 +86,7 @@ pub struct TokenCreate {
     #[serde(default)]
     pub read_only: bool,
     /// Days until it stops working (1–3650); none: it lasts until revoked.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::whole_number")]
     pub expires_days: Option<i64>,
 }
 

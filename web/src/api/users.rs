@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::auth::{Caller, Writer};
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::{ApiJson, ApiPath, ApiPathPair, etag, if_match};
+use super::{ApiJson, ApiPath, ApiPathPair, etag, expected_version, if_match, stale_version};
 use crate::state::AppState;
 
 /// A user as the API shows it.
@@ -172,13 +172,30 @@ pub async fn list(
         None | Some("") => None,
         Some(s) => Some(UserStatus::parse(s).ok_or_else(|| bad("status"))?),
     };
+    // The API names its orders and services exactly (the portal's links may be loose).
+    let sort = match p.sort.as_deref() {
+        None | Some("") => ListSort::NameAsc,
+        Some(s) => ListSort::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| bad("sort"))?,
+    };
+    let service = match p.service {
+        Some(s) if !s.is_empty() => {
+            if !state.ctx.settings.services.contains(&s) {
+                return Err(bad("service"));
+            }
+            Some(s)
+        }
+        _ => None,
+    };
     let filter = ListFilter {
         node: p.node.map(NodeId),
         search: p.q.unwrap_or_default(),
         user_type,
         status,
-        service: p.service.filter(|s| !s.is_empty()),
-        sort: ListSort::parse(p.sort.as_deref().unwrap_or("name")),
+        service,
+        sort,
         after: p.after.filter(|a| !a.is_empty()),
     };
     let page = user::list_users(&state.ctx, &caller.actor, &filter)
@@ -389,7 +406,7 @@ pub async fn patch(
     let d = user::get_user(&state.ctx, &caller.actor, id)
         .await
         .map_err(core)?;
-    let version = if_match(&headers, d.version, lang)?;
+    let version = expected_version(&headers, d.version, lang)?;
     let active = match p.status.as_deref() {
         None => None,
         Some("active") => Some(true),
@@ -420,7 +437,7 @@ pub async fn patch(
     };
     user::update_user(&state.ctx, &caller.actor, id, version, &change)
         .await
-        .map_err(core)?;
+        .map_err(|e| stale_version(core(e)))?;
     let d = user::get_user(&state.ctx, &caller.actor, id)
         .await
         .map_err(core)?;

@@ -29,6 +29,14 @@ pub enum ListSort {
 }
 
 impl ListSort {
+    pub const ALL: [ListSort; 4] = [
+        ListSort::NameAsc,
+        ListSort::NameDesc,
+        ListSort::Newest,
+        ListSort::Oldest,
+    ];
+
+    /// The order a name stands for; an unknown name is the default order (the portal's links).
     pub fn parse(s: &str) -> ListSort {
         match s {
             "name-desc" => ListSort::NameDesc,
@@ -90,6 +98,10 @@ fn decode_cursor(s: &str) -> Option<(String, Uuid)> {
     let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (id, key) = text.split_once('|')?;
+    // A key Roster made never holds a control character (PostgreSQL refuses NUL in text).
+    if key.chars().any(char::is_control) {
+        return None;
+    }
     Some((key.to_string(), Uuid::try_parse(id).ok()?))
 }
 
@@ -138,6 +150,7 @@ pub async fn list_users(ctx: &Ctx, actor: &Actor, filter: &ListFilter) -> Result
         .trim()
         .to_lowercase()
         .chars()
+        .filter(|c| !c.is_control())
         .take(64)
         .collect();
     let (sort, descending) = match filter.sort {

@@ -46,8 +46,12 @@ impl ProfileInput {
             .check(parse_line("last_name", &self.last_name, 100))
             .unwrap_or_default();
         let user_type = match (UserType::parse(&self.user_type), system) {
-            (Some(UserType::Administrator), true) | (None, _) => {
+            (None, _) => {
                 p.add("user_type", "field-role-invalid");
+                UserType::User
+            }
+            (Some(UserType::Administrator), true) => {
+                p.add("user_type", "system-not-administrator");
                 UserType::User
             }
             (Some(t), _) => t,

@@ -306,7 +306,8 @@ async fn check(
                     to = Some(n);
                 }
             }
-            _ => p.add("node", "move-target-invalid"),
+            Ok(_) => p.add("node", "move-target-invalid"),
+            Err(_) => p.add("node", "field-unit-unknown"),
         }
     }
     let email = match &change.email {
