@@ -172,12 +172,7 @@ pub async fn update_own_profile(
         &search_terms_of(&after),
     )
     .await?;
-    audit::Event::new(actor, "user.profile")
-        .target("user", after.id, Some(after.node_id))
-        .before(super::user::user_json_of(&before))
-        .after(super::user::user_json_of(&after))
-        .write(tx.ex(), now)
-        .await?;
+    profile_event(actor, &before, &after).write(tx.ex(), now).await?;
     tx.commit().await
 }
 
@@ -313,6 +308,14 @@ pub async fn end_other_sessions(ctx: &Ctx, actor: &Actor) -> Result<(u64, u64)> 
 }
 
 /// For the toolbox's phone field: the stored number split for the form.
+/// The audit event of a change to the user's own profile.
+fn profile_event<'a>(actor: &'a Actor, before: &UserRow, after: &UserRow) -> audit::Event<'a> {
+    audit::Event::new(actor, "user.profile")
+        .target("user", after.id, Some(after.node_id))
+        .before(super::user::user_json_of(before))
+        .after(super::user::user_json_of(after))
+}
+
 pub fn phone_parts(t: &Me) -> (String, String) {
     phone::phone_parts(&t.phone, &t.country_code, &t.account_country)
 }
@@ -351,11 +354,6 @@ pub async fn set_own_phone(
     after.updated_at = now.millis();
     save(tx.ex(), &after, before.version).await?;
     store::factor::delete_factors_of(tx.ex(), after.id, Some("sms")).await?;
-    audit::Event::new(actor, "user.profile")
-        .target("user", after.id, Some(after.node_id))
-        .before(super::user::user_json_of(&before))
-        .after(super::user::user_json_of(&after))
-        .write(tx.ex(), now)
-        .await?;
+    profile_event(actor, &before, &after).write(tx.ex(), now).await?;
     tx.commit().await
 }
