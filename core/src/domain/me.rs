@@ -172,7 +172,9 @@ pub async fn update_own_profile(
         &search_terms_of(&after),
     )
     .await?;
-    profile_event(actor, &before, &after).write(tx.ex(), now).await?;
+    profile_event(actor, &before, &after)
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
 
@@ -354,6 +356,8 @@ pub async fn set_own_phone(
     after.updated_at = now.millis();
     save(tx.ex(), &after, before.version).await?;
     store::factor::delete_factors_of(tx.ex(), after.id, Some("sms")).await?;
-    profile_event(actor, &before, &after).write(tx.ex(), now).await?;
+    profile_event(actor, &before, &after)
+        .write(tx.ex(), now)
+        .await?;
     tx.commit().await
 }
