@@ -134,6 +134,9 @@ impl Actor {
     /// How the actor signs the messages they send: their friendly name ("" for none, and for the
     /// command line and the directory).
     pub(crate) async fn signature(&self, ex: Ex<'_>) -> Result<String> {
+        if self.user_id.0.is_nil() {
+            return Ok(String::new());
+        }
         Ok(store::user::find_user(ex, self.user_id.0)
             .await?
             .map(|u| u.friendly_name)

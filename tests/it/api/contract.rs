@@ -191,6 +191,15 @@ both_engines!(
             "an empty change under a stale ETag: {}",
             idle.body
         );
+        // A method the path does not have: 405 in the API's error body, saying which it has.
+        let put = call(&server, Method::PUT, &path, &auth, Some(json!({})), &[]).await;
+        assert_eq!(put.status, 405);
+        assert_eq!(put.body["error"]["code"], "api-method-not-allowed");
+        assert!(
+            put.header("allow").contains("PATCH"),
+            "{}",
+            put.header("allow")
+        );
         assert_eq!(server.fingerprint().await, before, "nothing changed");
     }
 );

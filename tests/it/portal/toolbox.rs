@@ -485,13 +485,14 @@ both_engines!(
         // Another change, this time stopped from the old address.
         let page = admin.get(&path).await;
         let version = crate::support::input_value(&page.body, "version").unwrap();
-        admin
+        let again = admin
             .post_form(
                 &format!("{path}/email"),
                 &page.body,
                 &[("version", &version), ("email", "third@a.test")],
             )
             .await;
+        assert_eq!(again.status, 303, "the second change: {}", again.body);
         let mails = server.mails(4).await;
         let notice = mails
             .iter()
@@ -503,14 +504,12 @@ both_engines!(
             .link(&format!("{}/email/cancel?token=", server.url))
             .unwrap();
         let shown = owner.get_url(&cancel).await;
+        assert_eq!(shown.status, 200, "the cancel page: {}", shown.body);
         let token = cancel.rsplit('=').next().unwrap();
-        assert_eq!(
-            owner
-                .post_form("/email/cancel", &shown.body, &[("token", token)])
-                .await
-                .status,
-            303
-        );
+        let cancelled = owner
+            .post_form("/email/cancel", &shown.body, &[("token", token)])
+            .await;
+        assert_eq!(cancelled.status, 303, "cancelled: {}", cancelled.body);
         let confirm = verify.link(&server.url).unwrap();
         assert_eq!(
             server.client().get_url(&confirm).await.status,

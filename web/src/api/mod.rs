@@ -144,7 +144,13 @@ async fn api_fallbacks(req: Request, next: axum::middleware::Next) -> Response {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "api-json-invalid",
         _ => "error-internal",
     };
-    ApiError::new(status, code, lang).into_response()
+    // The rewritten answer keeps what the router said: which methods the path allows.
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let mut out = ApiError::new(status, code, lang).into_response();
+    if let Some(allow) = allow {
+        out.headers_mut().insert(header::ALLOW, allow);
+    }
+    out
 }
 
 pub(crate) fn set(h: &mut HeaderMap, name: &'static str, value: String) {
