@@ -151,4 +151,13 @@ both_engines!(bulk_runs_of_creates, |engine| async move {
             .await,
         3
     );
+    // A run of creates adjusts its unit's count once, by as many as it made (and a run that
+    // failed and went one by one, by those that were made).
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM nodes n WHERE n.user_count <> (SELECT COUNT(*) FROM users u WHERE u.node_id = n.id)")
+            .await,
+        0,
+        "every unit's count is the number of its users"
+    );
 });

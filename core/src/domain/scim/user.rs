@@ -341,9 +341,11 @@ pub async fn create_users(
     let names: Vec<&str> = inputs.iter().map(|i| i.user_name.as_str()).collect();
     user_names_free(ctx, &account, &names, None).await?;
     let mut tx = ctx.db.begin().await?;
+    // The unit is checked once for the whole batch, and its count adjusted once.
+    let mut unit = user::NewUsersUnit::open(&mut tx, actor, node).await?;
     let mut ids = Vec::with_capacity(inputs.len());
     for ((new, checked), input) in news.into_iter().zip(inputs) {
-        let created = user::insert_new_user(&mut tx, ctx, actor, node, &new, checked).await?;
+        let created = unit.insert(&mut tx, ctx, actor, &new, checked).await?;
         if let Err(e) = keep_provided(&mut tx, created.id.0, &account, input).await {
             drop(tx);
             return Err(match e {
@@ -353,6 +355,7 @@ pub async fn create_users(
         }
         ids.push(created.id);
     }
+    unit.close(&mut tx).await?;
     tx.commit().await?;
     Ok(ids)
 }

@@ -14,7 +14,7 @@ use crate::model::{
 };
 use crate::outbox::message::{self, Message};
 use crate::password;
-use crate::store::{self, Tx, user::UserRow};
+use crate::store::{self, Tx, node::NodeRow, user::UserRow};
 
 pub const MESSAGE_MAX: usize = 1000;
 
@@ -167,134 +167,184 @@ pub(crate) async fn insert_new_user(
     input: &NewUser,
     checked: CheckedUser,
 ) -> Result<Created> {
-    let CheckedUser {
-        email,
-        login,
-        profile,
-        friendly_name,
-        message,
-        set_now,
-        system_secret,
-        hash,
-    } = checked;
-    let now = ctx.clock.now();
-    let node = node_in_scope(tx.ex(), actor, node.0).await?;
-    if node.kind == NodeKind::Operator.as_str() && !actor.is_operator() {
-        return Err(Error::NotFound);
-    }
-    let tenant = if node.id == node.account_id {
-        node.clone()
-    } else {
-        store::node::get_node(tx.ex(), node.account_id).await?
-    };
-    let user_type = profile.user_type;
-    if user_type == UserType::Administrator && !actor.administers_path(&tenant.path) {
-        return Err(Error::Forbidden);
-    }
-    // A taken address or login is refused by the unique index at the insert below.
-    let id = Uuid::now_v7();
-    let invited = !input.system && set_now.is_none() && !input.disabled;
-    let mut row = UserRow {
-        id,
-        node_id: node.id,
-        account_id: node.account_id,
-        kind: if input.system { "system" } else { "person" }.into(),
-        email: email.as_ref().map(|e| e.as_str().to_string()),
-        email_verified: false,
-        email_pending: None,
-        login: login.clone(),
-        first_name: String::new(),
-        last_name: String::new(),
-        friendly_name,
-        sort_name: String::new(),
-        phone: None,
-        country_code: String::new(),
-        language: String::new(),
-        user_type: String::new(),
-        status: if input.disabled {
-            "disabled"
-        } else if invited {
-            "invited"
-        } else {
-            "active"
+    let mut unit = NewUsersUnit::open(tx, actor, node).await?;
+    let created = unit.insert(tx, ctx, actor, input, checked).await?;
+    unit.close(tx).await?;
+    Ok(created)
+}
+
+/// The unit new users go to, checked once for a whole batch of them (a `/Bulk` run of
+/// creates): in the actor's scope, its account, the inviter's signature, and how many were
+/// added (its count is adjusted once, last).
+pub(crate) struct NewUsersUnit {
+    node: NodeRow,
+    tenant: NodeRow,
+    signature: Option<String>,
+    added: i64,
+}
+
+impl NewUsersUnit {
+    pub(crate) async fn open(tx: &mut Tx, actor: &Actor, node: NodeId) -> Result<NewUsersUnit> {
+        let node = node_in_scope(tx.ex(), actor, node.0).await?;
+        if node.kind == NodeKind::Operator.as_str() && !actor.is_operator() {
+            return Err(Error::NotFound);
         }
-        .into(),
-        password_hash: hash,
-        password_must_change: set_now.is_some(),
-        notes: String::new(),
-        receive_invoices: false,
-        notifications_enabled: false,
-        notify_email: false,
-        notify_sms: false,
-        mfa_required: false,
-        invite_message: if invited { message } else { String::new() },
-        version: 1,
-        created_at: now.millis(),
-        updated_at: now.millis(),
-    };
-    profile.apply(&mut row);
-    let result = store::user::insert_user(tx.ex(), &row, input.provider_named).await;
-    if let Err(Error::Conflict(_)) = result {
-        // The unique index refuses an address or login another user has.
-        return Err(if input.system {
-            Error::field("login", "error-login-taken")
+        let tenant = if node.id == node.account_id {
+            node.clone()
         } else {
-            crate::domain::email::address_taken(actor)
-        });
-    }
-    result?;
-    if user_type == UserType::Administrator {
-        store::grant::insert_node_grant(
-            tx.ex(),
-            id,
-            "administrator",
-            tenant.id,
-            actor.audit_id(),
-            now.millis(),
-        )
-        .await?;
-    }
-    let services: Vec<String> = ctx
-        .settings
-        .services
-        .iter()
-        .filter(|s| input.services.contains(s))
-        .cloned()
-        .collect();
-    if !services.is_empty() {
-        store::user::set_services(tx.ex(), id, &services).await?;
-    }
-    // A new user has no terms yet: one insert of them all.
-    let terms: Vec<(Uuid, String)> = search_terms(&row).into_iter().map(|t| (id, t)).collect();
-    store::user::insert_terms_bulk(tx.ex(), row.account_id, &terms).await?;
-    if invited {
-        let invitation = Message::Invitation {
-            inviter: actor.display_name.clone(),
-            signature: actor.signature(tx.ex()).await?,
+            store::node::get_node(tx.ex(), node.account_id).await?
         };
-        message::enqueue(
-            tx.ex(),
-            &invitation,
-            row.email.as_deref().unwrap_or(""),
-            id,
-            node.id,
-            now,
-        )
-        .await?;
+        Ok(NewUsersUnit {
+            node,
+            tenant,
+            signature: None,
+            added: 0,
+        })
     }
-    let mut after = user_json(&row);
-    after["services"] = json!(services);
-    audit::Event::new(actor, "user.create")
-        .target("user", id, Some(node.id))
-        .after(after)
-        .write(tx.ex(), now)
-        .await?;
-    // Last: the unit's row stays locked (PostgreSQL) only until the commit that follows.
-    store::node::adjust_user_count(tx.ex(), node.id, 1).await?;
-    Ok(Created {
-        id: UserId(id),
-        secret: system_secret,
-    })
+
+    /// Adjusts the unit's count. Last: the unit's row stays locked (PostgreSQL) only until the
+    /// commit that follows.
+    pub(crate) async fn close(self, tx: &mut Tx) -> Result<()> {
+        if self.added > 0 {
+            store::node::adjust_user_count(tx.ex(), self.node.id, self.added).await?;
+        }
+        Ok(())
+    }
+
+    /// One checked new user into the unit.
+    pub(crate) async fn insert(
+        &mut self,
+        tx: &mut Tx,
+        ctx: &Ctx,
+        actor: &Actor,
+        input: &NewUser,
+        checked: CheckedUser,
+    ) -> Result<Created> {
+        let CheckedUser {
+            email,
+            login,
+            profile,
+            friendly_name,
+            message,
+            set_now,
+            system_secret,
+            hash,
+        } = checked;
+        let now = ctx.clock.now();
+        let (node, tenant) = (&self.node, &self.tenant);
+        let user_type = profile.user_type;
+        if user_type == UserType::Administrator && !actor.administers_path(&tenant.path) {
+            return Err(Error::Forbidden);
+        }
+        // A taken address or login is refused by the unique index at the insert below.
+        let id = Uuid::now_v7();
+        let invited = !input.system && set_now.is_none() && !input.disabled;
+        let mut row = UserRow {
+            id,
+            node_id: node.id,
+            account_id: node.account_id,
+            kind: if input.system { "system" } else { "person" }.into(),
+            email: email.as_ref().map(|e| e.as_str().to_string()),
+            email_verified: false,
+            email_pending: None,
+            login: login.clone(),
+            first_name: String::new(),
+            last_name: String::new(),
+            friendly_name,
+            sort_name: String::new(),
+            phone: None,
+            country_code: String::new(),
+            language: String::new(),
+            user_type: String::new(),
+            status: if input.disabled {
+                "disabled"
+            } else if invited {
+                "invited"
+            } else {
+                "active"
+            }
+            .into(),
+            password_hash: hash,
+            password_must_change: set_now.is_some(),
+            notes: String::new(),
+            receive_invoices: false,
+            notifications_enabled: false,
+            notify_email: false,
+            notify_sms: false,
+            mfa_required: false,
+            invite_message: if invited { message } else { String::new() },
+            version: 1,
+            created_at: now.millis(),
+            updated_at: now.millis(),
+        };
+        profile.apply(&mut row);
+        let result = store::user::insert_user(tx.ex(), &row, input.provider_named).await;
+        if let Err(Error::Conflict(_)) = result {
+            // The unique index refuses an address or login another user has.
+            return Err(if input.system {
+                Error::field("login", "error-login-taken")
+            } else {
+                crate::domain::email::address_taken(actor)
+            });
+        }
+        result?;
+        if user_type == UserType::Administrator {
+            store::grant::insert_node_grant(
+                tx.ex(),
+                id,
+                "administrator",
+                tenant.id,
+                actor.audit_id(),
+                now.millis(),
+            )
+            .await?;
+        }
+        let services: Vec<String> = ctx
+            .settings
+            .services
+            .iter()
+            .filter(|s| input.services.contains(s))
+            .cloned()
+            .collect();
+        if !services.is_empty() {
+            store::user::set_services(tx.ex(), id, &services).await?;
+        }
+        // A new user has no terms yet: one insert of them all.
+        let terms: Vec<(Uuid, String)> = search_terms(&row).into_iter().map(|t| (id, t)).collect();
+        store::user::insert_terms_bulk(tx.ex(), row.account_id, &terms).await?;
+        if invited {
+            let signature = match &self.signature {
+                Some(s) => s.clone(),
+                None => actor.signature(tx.ex()).await?,
+            };
+            self.signature = Some(signature.clone());
+            let invitation = Message::Invitation {
+                inviter: actor.display_name.clone(),
+                signature,
+            };
+            message::enqueue(
+                tx.ex(),
+                &invitation,
+                row.email.as_deref().unwrap_or(""),
+                id,
+                node.id,
+                now,
+            )
+            .await?;
+        }
+        let mut after = user_json(&row);
+        after["services"] = json!(services);
+        audit::Event::new(actor, "user.create")
+            .target("user", id, Some(node.id))
+            .after(after)
+            .write(tx.ex(), now)
+            .await?;
+        self.added += 1;
+        Ok(Created {
+            id: UserId(id),
+            secret: system_secret,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub use access::{
     remove_node_admin, who_can_administer,
 };
 pub use create::{Created, NewUser, PasswordChoice, create_user, generate_password};
-pub(crate) use create::{check_new_user, insert_new_user};
+pub(crate) use create::{NewUsersUnit, check_new_user};
 pub use edit::{delete_user, set_own_language, set_password};
 pub use list::{ListFilter, ListPage, ListSort, UserListItem, list_delegated_users, list_users};
 pub use photo::{MAX_PHOTO_BYTES, Photo, get_photo, remove_photo, set_photo};
