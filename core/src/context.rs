@@ -24,8 +24,11 @@ pub struct Settings {
     pub session_absolute_secs: i64,
     /// How long the first-run set-up link stays valid.
     pub setup_link_secs: i64,
-    /// The services users may be given (SMS, Fax, …), declared in configuration.
+    /// The ids of the services users may be given (SMS, Fax, …): the catalog's.
     pub services: Vec<String>,
+    /// The services and their settings, from the services file (built-in `sms` and `fax`
+    /// without one).
+    pub catalog: std::sync::Arc<crate::services::Catalog>,
     /// Tries per message before it is marked failed.
     pub outbox_max_attempts: i64,
     /// The wait before the second try; it doubles with every further try (at most an hour).
@@ -50,12 +53,20 @@ impl Settings {
             session_absolute_secs: 12 * 60 * 60,
             setup_link_secs: 24 * 60 * 60,
             services: SERVICES.iter().map(|s| s.to_string()).collect(),
+            catalog: std::sync::Arc::new(crate::services::Catalog::builtin()),
             outbox_max_attempts: 8,
             outbox_retry_base_secs: 30,
             secret_key: SecretKey::from_bytes([0; 32]),
             mfa_default: Require::Administrators,
             api_rate_per_minute: 1200,
         }
+    }
+
+    /// Uses this catalog of services (from a services file).
+    pub fn with_catalog(mut self, catalog: crate::services::Catalog) -> Settings {
+        self.services = catalog.ids();
+        self.catalog = std::sync::Arc::new(catalog);
+        self
     }
 
     /// True when links are served over TLS, so cookies must be `Secure`.

@@ -14,6 +14,7 @@ pub mod password;
 pub mod scim;
 pub mod seal;
 pub mod secret;
+pub mod services;
 mod store;
 
 pub use clock::Clock;
