@@ -417,6 +417,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_API_RATE_LIMIT", default_value_t = 1200)]
     pub api_rate_limit: u32,
 
+    /// A TOML file declaring the services users may be given and their settings (each with a
+    /// type, a default, and a label and help per language). Without one: the built-in `sms`
+    /// and `fax`. A mistake in the file stops the start and names its line.
+    #[arg(long, env = "ROSTER_SERVICES_FILE")]
+    pub services_file: Option<std::path::PathBuf>,
+
     /// Who must use a second factor in accounts that have not chosen: `administrators`
     /// , `everyone`, or `users` (only users switched on one by one).
     #[arg(long, env = "ROSTER_MFA_DEFAULT", value_enum, default_value_t = MfaDefault::Administrators)]

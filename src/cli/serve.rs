@@ -30,6 +30,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         iterations: args.hash.password_hash_iterations,
     };
     let mut settings = Settings::new(&public_url, cost);
+    if let Some(path) = &args.services_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("services file {}: {e}", path.display()))?;
+        let catalog = roster_core::services::Catalog::from_toml(&text)
+            .map_err(|e| anyhow::anyhow!("services file {}, {e}", path.display()))?;
+        settings = settings.with_catalog(catalog);
+    }
     settings.session_idle_secs = args.session_idle_minutes * 60;
     settings.secret_key = args.storage.secret_key()?;
     settings.api_rate_per_minute = args.api_rate_limit;

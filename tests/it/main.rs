@@ -13,5 +13,6 @@ mod portal;
 mod process;
 mod scim;
 mod server;
+mod services;
 mod sign_in;
 mod store;

@@ -284,6 +284,7 @@ fn serve_help_documents_every_option_with_its_variable() {
             "ROSTER_PASSWORD_HASH_MEMORY_KIB",
         ),
         ("--session-idle-minutes", "ROSTER_SESSION_IDLE_MINUTES"),
+        ("--services-file", "ROSTER_SERVICES_FILE"),
     ] {
         assert!(
             help.contains(flag) && help.contains(env),
@@ -555,5 +556,29 @@ fn bench_signin_runs_and_reports_the_ratio() {
             && table.contains("| sign-ins (password only) |")
             && table.contains("| sign-ins (password + authenticator app) |"),
         "{table}"
+    );
+}
+
+#[test]
+fn a_services_file_with_a_mistake_stops_the_start_and_names_its_line() {
+    let dir = temp_dir("services");
+    let file = dir.join("services.toml");
+    std::fs::write(
+        &file,
+        "[[service]]\nid = \"sms\"\n\n[[service.setting]]\nid = \"parts\"\ntype = \"integer\"\nmin = 1\nmax = 3\ndefault = 9\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--services-file"])
+        .arg(&file)
+        .env("ROSTER_DATA_DIR", &dir)
+        .env_remove("ROSTER_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("services.toml") && err.contains("line 5") && err.contains("default"),
+        "{err}"
     );
 }

@@ -527,3 +527,17 @@ unit-has-rights = The unit still gives someone rights (an administrator, or a to
 field-unit-unknown = This unit is not in your administration.
 system-not-administrator = A system user cannot be an Administrator.
 api-field-not-for-kind = This field does not apply here: only an account has contact details and defaults, only a unit has a parent.
+
+# Service settings
+setting-text = Enter text here.
+setting-out-of-range = This number is outside what the setting allows.
+setting-integer = Enter a whole number.
+setting-boolean = Choose on or off.
+setting-choice = Choose one of the offered values.
+setting-phone = Enter a phone number with its country code, like +46 70 123 45 67.
+setting-email = Enter an email address, like name@example.com.
+setting-sender-id = Use up to 11 letters and digits, or a phone number.
+setting-country = Choose a country.
+setting-unknown = This service has no such setting.
+setting-service-unknown = There is no such service.
+setting-service-not-held = This user does not have this service.

@@ -527,3 +527,17 @@ unit-has-rights = De eenheid geeft nog iemand rechten (een beheerder, of een tok
 field-unit-unknown = Deze afdeling valt niet onder uw beheer.
 system-not-administrator = Een systeemgebruiker kan geen beheerder zijn.
 api-field-not-for-kind = Dit veld geldt hier niet: alleen een klantaccount heeft contactgegevens en standaardwaarden, alleen een afdeling heeft een bovenliggend niveau.
+
+# Service settings
+setting-text = Vul hier tekst in.
+setting-out-of-range = Dit getal valt buiten wat de instelling toestaat.
+setting-integer = Vul een geheel getal in.
+setting-boolean = Kies aan of uit.
+setting-choice = Kies een van de aangeboden waarden.
+setting-phone = Vul een telefoonnummer met landcode in, zoals +31 6 12345678.
+setting-email = Vul een e-mailadres in, zoals naam@voorbeeld.nl.
+setting-sender-id = Gebruik tot 11 letters en cijfers, of een telefoonnummer.
+setting-country = Kies een land.
+setting-unknown = Deze dienst heeft zo'n instelling niet.
+setting-service-unknown = Die dienst bestaat niet.
+setting-service-not-held = Deze gebruiker heeft deze dienst niet.

@@ -527,3 +527,17 @@ unit-has-rights = Enheten ger fortfarande någon rättigheter (en administratör
 field-unit-unknown = Den här enheten finns inte i din administration.
 system-not-administrator = En systemanvändare kan inte vara administratör.
 api-field-not-for-kind = Fältet gäller inte här: bara ett kundkonto har kontaktuppgifter och standardvärden, bara en enhet har en överordnad nivå.
+
+# Service settings
+setting-text = Skriv text här.
+setting-out-of-range = Talet ligger utanför vad inställningen tillåter.
+setting-integer = Ange ett heltal.
+setting-boolean = Välj på eller av.
+setting-choice = Välj ett av de erbjudna värdena.
+setting-phone = Ange ett telefonnummer med landskod, till exempel +46 70 123 45 67.
+setting-email = Ange en e-postadress, till exempel namn@exempel.se.
+setting-sender-id = Använd upp till 11 bokstäver och siffror, eller ett telefonnummer.
+setting-country = Välj ett land.
+setting-unknown = Tjänsten har ingen sådan inställning.
+setting-service-unknown = Det finns ingen sådan tjänst.
+setting-service-not-held = Användaren har inte den här tjänsten.

@@ -19,6 +19,7 @@ pub(crate) mod rank;
 pub mod reauth;
 pub mod reset;
 pub mod scim;
+pub mod service;
 pub mod session;
 pub mod setup;
 pub mod status;

@@ -14,6 +14,7 @@ pub(crate) mod node;
 pub(crate) mod outbox;
 pub(crate) mod scim;
 pub(crate) mod session;
+pub(crate) mod setting;
 pub(crate) mod stats;
 pub(crate) mod throttle;
 pub(crate) mod user;

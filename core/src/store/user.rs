@@ -195,10 +195,36 @@ pub(crate) async fn list_services(ex: Ex<'_>, user: Uuid) -> Result<Vec<String>>
     Ok(on!(ex, c => sqlx::query_scalar::<_, String>(sql).bind(user).fetch_all(&mut *c).await)?)
 }
 
-pub(crate) async fn set_services(ex: Ex<'_>, user: Uuid, services: &[String]) -> Result<()> {
+/// A change kept beside the user's row (their settings of a service): the row's version moves
+/// on, behind the version the change was made from. False when it had moved already.
+pub(crate) async fn touch_user(
+    ex: Ex<'_>,
+    id: Uuid,
+    expected_version: i64,
+    now: i64,
+) -> Result<bool> {
+    let sql =
+        "UPDATE users SET updated_at = $3, version = version + 1 WHERE id = $1 AND version = $2";
+    let n = on!(ex, c => sqlx::query(sql).bind(id).bind(expected_version).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Gives the user exactly these of the `configured` services; a service kept keeps the user's
+/// settings of it, and one no longer configured stays as it was (hidden, not lost).
+pub(crate) async fn set_services(
+    ex: Ex<'_>,
+    user: Uuid,
+    services: &[String],
+    configured: &[String],
+) -> Result<()> {
     on!(ex, c => {
-        sqlx::query("DELETE FROM user_services WHERE user_id = $1").bind(user).execute(&mut *c).await?;
-        for s in services {
+        let held: Vec<String> = sqlx::query_scalar("SELECT service FROM user_services WHERE user_id = $1")
+            .bind(user).fetch_all(&mut *c).await?;
+        for s in held.iter().filter(|s| !services.contains(s) && configured.contains(s)) {
+            sqlx::query("DELETE FROM user_services WHERE user_id = $1 AND service = $2")
+                .bind(user).bind(s).execute(&mut *c).await?;
+        }
+        for s in services.iter().filter(|s| !held.contains(s)) {
             sqlx::query("INSERT INTO user_services (user_id, service) VALUES ($1, $2)")
                 .bind(user).bind(s).execute(&mut *c).await?;
         }

@@ -307,7 +307,7 @@ impl NewUsersUnit {
             .cloned()
             .collect();
         if !services.is_empty() {
-            store::user::set_services(tx.ex(), id, &services).await?;
+            store::user::set_services(tx.ex(), id, &services, &ctx.settings.services).await?;
         }
         // A new user has no terms yet: one insert of them all.
         let terms: Vec<(Uuid, String)> = search_terms(&row).into_iter().map(|t| (id, t)).collect();

@@ -159,7 +159,7 @@ pub(crate) async fn update_user_in(
     }
     let before_services = store::user::list_services(tx.ex(), before.id).await?;
     if let Some(list) = &services {
-        store::user::set_services(tx.ex(), after.id, list).await?;
+        store::user::set_services(tx.ex(), after.id, list, &ctx.settings.services).await?;
     }
     if let Some(to) = &to {
         store::node::adjust_user_count(tx.ex(), from.id, -1).await?;

@@ -1,0 +1,328 @@
+//! Service settings inherited down the tree: the account's standard settings are what new
+//! users get; a unit overrides any value for everything below it; a user's own settings
+//! override for that user. A value resolves user → nearest unit up the tree → account → the
+//! service's default, and each resolved value says where it came from.
+
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::context::Ctx;
+use crate::domain::node::node_in_scope;
+use crate::domain::rank::{Need, user_to_change};
+use crate::domain::user::user_in_scope;
+use crate::domain::{Actor, audit};
+use crate::error::{Error, Problems, Result};
+use crate::model::{NodeId, UserId};
+use crate::services::Service;
+use crate::store::{self, Handle, Tx};
+
+/// Where a value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The user's own setting.
+    User,
+    /// Set on a unit or on the account (by kind: `unit`, `account`).
+    Node {
+        id: NodeId,
+        name: String,
+        kind: String,
+    },
+    /// Nobody set it: the service's default.
+    Default,
+}
+
+/// One setting as it applies, with what it would be without the level asked about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    pub id: &'static str,
+    pub value: Value,
+    pub source: Source,
+    /// What applies from above when this level sets nothing (the value offered by "use the
+    /// inherited value").
+    pub inherited: Value,
+    pub inherited_from: Source,
+}
+
+impl Resolved {
+    /// Whether the level asked about sets this value itself.
+    pub fn set_here(&self) -> bool {
+        self.source != self.inherited_from || self.value != self.inherited
+    }
+}
+
+/// One service's settings as they apply at a node or for a user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceSettings {
+    pub service: &'static str,
+    pub values: Vec<Resolved>,
+}
+
+/// A layer of settings: its object for the service (if any) and where it comes from.
+struct Layer {
+    values: Map<String, Value>,
+    source: Source,
+}
+
+fn object(text: &str) -> Map<String, Value> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+/// The node layers from `node` up to its account, deepest first, for one service.
+async fn node_layers(h: &mut impl Handle, node: Uuid, service: &str) -> Result<Vec<Layer>> {
+    let rows = store::setting::settings_up(h.ex(), node).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.kind != "operator")
+        .map(|r| Layer {
+            values: match object(&r.settings).remove(service) {
+                Some(Value::Object(m)) => m,
+                _ => Map::new(),
+            },
+            source: Source::Node {
+                id: NodeId(r.id),
+                name: r.name,
+                kind: r.kind,
+            },
+        })
+        .collect())
+}
+
+/// Resolves each setting of `service` through `layers` (the level asked about first): a
+/// stored value the schema no longer accepts counts as not set.
+fn resolve(service: &Service, layers: &[Layer]) -> ServiceSettings {
+    let values = service
+        .settings
+        .iter()
+        .map(|d| {
+            let found = |layers: &[Layer]| {
+                layers
+                    .iter()
+                    .find_map(|l| {
+                        let v = l.values.get(d.id)?;
+                        d.kind.check(d.id, v).ok().map(|v| (v, l.source.clone()))
+                    })
+                    .unwrap_or((d.default.clone(), Source::Default))
+            };
+            let (value, source) = found(layers);
+            let (inherited, inherited_from) = found(layers.get(1..).unwrap_or(&[]));
+            Resolved {
+                id: d.id,
+                value,
+                source,
+                inherited,
+                inherited_from,
+            }
+        })
+        .collect();
+    ServiceSettings {
+        service: service.id,
+        values,
+    }
+}
+
+fn service_of<'c>(ctx: &'c Ctx, id: &str) -> Result<&'c Service> {
+    ctx.settings
+        .catalog
+        .service(id)
+        .ok_or(Error::field("service", "setting-service-unknown"))
+}
+
+/// The settings of a service as they apply at a node the actor administers.
+pub async fn node_settings(
+    ctx: &Ctx,
+    actor: &Actor,
+    node: NodeId,
+    service: &str,
+) -> Result<ServiceSettings> {
+    let service = service_of(ctx, service)?;
+    let mut conn = ctx.db.conn().await?;
+    let row = node_in_scope(conn.ex(), actor, node.0).await?;
+    let layers = node_layers(&mut conn, row.id, service.id).await?;
+    Ok(resolve(service, &layers))
+}
+
+/// The settings of a service as they apply for a user the actor sees (with their own ones);
+/// the user must have the service.
+pub async fn user_settings(
+    ctx: &Ctx,
+    actor: &Actor,
+    user: UserId,
+    service: &str,
+) -> Result<ServiceSettings> {
+    let service = service_of(ctx, service)?;
+    let mut conn = ctx.db.conn().await?;
+    let (row, _) = user_in_scope(&mut conn, actor, user.0).await?;
+    effective(&mut conn, service, row.id, row.node_id).await
+}
+
+/// A user's settings of one service, as they apply (for the pages, the API and the lookup).
+pub(crate) async fn effective(
+    h: &mut impl Handle,
+    service: &Service,
+    user: Uuid,
+    node: Uuid,
+) -> Result<ServiceSettings> {
+    let own = store::setting::user_settings(h.ex(), user, service.id)
+        .await?
+        .ok_or(Error::field("service", "setting-service-not-held"))?;
+    let mut layers = vec![Layer {
+        values: object(&own),
+        source: Source::User,
+    }];
+    layers.extend(node_layers(h, node, service.id).await?);
+    Ok(resolve(service, &layers))
+}
+
+/// Checks a change of settings: each value by its setting's type (named on its field), each
+/// name known. `None` takes the level's own value away (the inherited one applies).
+fn apply(
+    service: &Service,
+    mut own: Map<String, Value>,
+    changes: &Map<String, Value>,
+) -> Result<Map<String, Value>> {
+    let mut p = Problems::default();
+    for (name, v) in changes {
+        let Some(d) = service.setting(name) else {
+            p.add("settings", "setting-unknown");
+            continue;
+        };
+        if v.is_null() {
+            own.remove(d.id);
+        } else if let Some(v) = p.check(d.kind.check(d.id, v)) {
+            own.insert(d.id.to_string(), v);
+        }
+    }
+    p.finish()?;
+    Ok(own)
+}
+
+/// Sets (or, with null values, takes away) a node's own settings of a service: on the account
+/// they are the standard settings every user gets unless a unit or the user says otherwise;
+/// on a unit they apply to everything below it. Nothing changes when one value is refused.
+pub async fn set_node_settings(
+    ctx: &Ctx,
+    actor: &Actor,
+    node: NodeId,
+    service: &str,
+    version: Option<i64>,
+    changes: &Map<String, Value>,
+) -> Result<()> {
+    ctx.write(async |tx| {
+        set_node_settings_in(tx, ctx, actor, node, service, version, changes).await
+    })
+    .await
+}
+
+/// [`set_node_settings`] in the caller's transaction.
+pub(crate) async fn set_node_settings_in(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    actor: &Actor,
+    node: NodeId,
+    service: &str,
+    version: Option<i64>,
+    changes: &Map<String, Value>,
+) -> Result<()> {
+    let service = service_of(ctx, service)?;
+    let now = ctx.clock.now();
+    let row = node_in_scope(tx.ex(), actor, node.0).await?;
+    if row.kind == "operator" {
+        return Err(Error::NotFound);
+    }
+    let mut all = object(
+        &store::setting::settings_up(tx.ex(), row.id)
+            .await?
+            .into_iter()
+            .next()
+            .map(|r| r.settings)
+            .unwrap_or_default(),
+    );
+    let before = match all.remove(service.id) {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    let after = apply(service, before.clone(), changes)?;
+    if version.is_some_and(|v| v != row.version) {
+        return Err(Error::Conflict("api-if-match-stale"));
+    }
+    if after == before {
+        return Ok(());
+    }
+    all.insert(service.id.to_string(), Value::Object(after.clone()));
+    store::setting::set_node_settings(
+        tx.ex(),
+        row.id,
+        &Value::Object(all).to_string(),
+        now.millis(),
+    )
+    .await?;
+    audit::Event::new(actor, "service.settings")
+        .target("node", row.id, Some(row.id))
+        .before(json!({ "service": service.id, "settings": before }))
+        .after(json!({ "service": service.id, "settings": after }))
+        .write(tx.ex(), now)
+        .await
+}
+
+/// Sets (or, with null values, takes away) a user's own settings of a service they have.
+/// Whoever may change the user's settings may (a delegate too); nothing changes when one value
+/// is refused.
+pub async fn set_user_settings(
+    ctx: &Ctx,
+    actor: &Actor,
+    user: UserId,
+    service: &str,
+    version: Option<i64>,
+    changes: &Map<String, Value>,
+) -> Result<()> {
+    ctx.write(async |tx| {
+        set_user_settings_in(tx, ctx, actor, user, service, version, changes).await
+    })
+    .await
+}
+
+/// [`set_user_settings`] in the caller's transaction.
+pub(crate) async fn set_user_settings_in(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    actor: &Actor,
+    user: UserId,
+    service: &str,
+    version: Option<i64>,
+    changes: &Map<String, Value>,
+) -> Result<()> {
+    let service = service_of(ctx, service)?;
+    let now = ctx.clock.now();
+    let (row, _) = user_to_change(tx, actor, user.0, Need::Any, now.millis()).await?;
+    let before = object(
+        &store::setting::user_settings(tx.ex(), row.id, service.id)
+            .await?
+            .ok_or(Error::field("service", "setting-service-not-held"))?,
+    );
+    let after = apply(service, before.clone(), changes)?;
+    if version.is_some_and(|v| v != row.version) {
+        return Err(Error::Conflict("api-if-match-stale"));
+    }
+    if after == before {
+        return Ok(());
+    }
+    store::setting::set_user_settings(
+        tx.ex(),
+        row.id,
+        service.id,
+        &Value::Object(after.clone()).to_string(),
+    )
+    .await?;
+    if !store::user::touch_user(tx.ex(), row.id, row.version, now.millis()).await? {
+        return Err(Error::Conflict("error-changed-meanwhile"));
+    }
+    audit::Event::new(actor, "service.settings")
+        .target("user", row.id, Some(row.node_id))
+        .before(json!({ "service": service.id, "settings": before }))
+        .after(json!({ "service": service.id, "settings": after }))
+        .write(tx.ex(), now)
+        .await
+}

@@ -1,0 +1,60 @@
+//! Service settings where they are kept: a node's in `nodes.settings` (one JSON object per
+//! service: `{"sms": {"sender_id": "ACME"}}`), a user's in `user_services.settings` (that
+//! service's object, for a service the user has).
+
+use uuid::Uuid;
+
+use super::{Ex, on};
+use crate::error::Result;
+
+/// One node on the way up: id, name, kind and its settings (JSON text).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct NodeSettingsRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub settings: String,
+}
+
+/// The settings of a node and of each node above it, deepest first: one recursive query up
+/// the parent links, whatever the depth.
+pub(crate) async fn settings_up(ex: Ex<'_>, node: Uuid) -> Result<Vec<NodeSettingsRow>> {
+    let sql = "WITH RECURSIVE up (id, parent_id, depth, name, kind, settings) AS ( \
+                 SELECT id, parent_id, depth, name, kind, settings FROM nodes WHERE id = $1 \
+                 UNION ALL \
+                 SELECT n.id, n.parent_id, n.depth, n.name, n.kind, n.settings \
+                 FROM nodes n JOIN up ON n.id = up.parent_id) \
+               SELECT id, name, kind, settings FROM up ORDER BY depth DESC";
+    Ok(on!(ex, c => sqlx::query_as::<_, NodeSettingsRow>(sql).bind(node).fetch_all(&mut *c).await)?)
+}
+
+pub(crate) async fn set_node_settings(
+    ex: Ex<'_>,
+    node: Uuid,
+    settings: &str,
+    now: i64,
+) -> Result<()> {
+    let sql =
+        "UPDATE nodes SET settings = $2, updated_at = $3, version = version + 1 WHERE id = $1";
+    on!(ex, c => sqlx::query(sql).bind(node).bind(settings).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A user's own settings of a service (JSON text); None when the user does not have it.
+pub(crate) async fn user_settings(ex: Ex<'_>, user: Uuid, service: &str) -> Result<Option<String>> {
+    let sql = "SELECT settings FROM user_services WHERE user_id = $1 AND service = $2";
+    Ok(
+        on!(ex, c => sqlx::query_scalar::<_, String>(sql).bind(user).bind(service).fetch_optional(&mut *c).await)?,
+    )
+}
+
+pub(crate) async fn set_user_settings(
+    ex: Ex<'_>,
+    user: Uuid,
+    service: &str,
+    settings: &str,
+) -> Result<()> {
+    let sql = "UPDATE user_services SET settings = $3 WHERE user_id = $1 AND service = $2";
+    on!(ex, c => sqlx::query(sql).bind(user).bind(service).bind(settings).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
