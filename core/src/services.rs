@@ -72,7 +72,12 @@ impl Kind {
             },
             Kind::Integer { min, max } => {
                 let n = match v {
-                    Value::Number(n) => n.as_i64(),
+                    // 30.0 is a whole number too.
+                    Value::Number(n) => n.as_i64().or_else(|| {
+                        n.as_f64()
+                            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                            .map(|f| f as i64)
+                    }),
                     Value::String(s) => s.trim().parse::<i64>().ok(),
                     _ => None,
                 };
@@ -88,8 +93,8 @@ impl Kind {
                 (_, Some("false" | "off" | "0")) => Ok(Value::Bool(false)),
                 _ => Err(Error::field(field, "setting-boolean")),
             },
-            Kind::Choice(choices) => match text {
-                Some(t) if choices.iter().any(|c| c == t) => Ok(Value::String(t.into())),
+            Kind::Choice(choices) => match v {
+                Value::String(t) if choices.iter().any(|c| c == t) => Ok(Value::String(t.clone())),
                 _ => Err(Error::field(field, "setting-choice")),
             },
             Kind::Phone => match text {
@@ -635,11 +640,13 @@ mod tests {
         assert_eq!(ok(&parts, json!("4")), Some(json!(4)));
         assert_eq!(ok(&parts, json!(11)), None);
         assert_eq!(ok(&parts, json!(2.5)), None);
+        assert_eq!(ok(&parts, json!(4.0)), Some(json!(4)));
         assert_eq!(ok(&Kind::Boolean, json!("on")), Some(json!(true)));
         assert_eq!(ok(&Kind::Boolean, json!("maybe")), None);
         let res = Kind::Choice(vec!["standard".into(), "fine".into()]);
         assert_eq!(ok(&res, json!("fine")), Some(json!("fine")));
         assert_eq!(ok(&res, json!("coarse")), None);
+        assert_eq!(ok(&res, json!(" fine")), None);
         assert_eq!(
             ok(&Kind::Phone, json!("+46 70 123 45 67")),
             Some(json!("+46701234567"))

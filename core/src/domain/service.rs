@@ -246,7 +246,7 @@ pub(crate) async fn set_node_settings_in(
     };
     let after = apply(service, before.clone(), changes)?;
     if version.is_some_and(|v| v != row.version) {
-        return Err(Error::Conflict("api-if-match-stale"));
+        return Err(Error::Conflict("error-changed-meanwhile"));
     }
     if after == before {
         return Ok(());
@@ -304,7 +304,7 @@ pub(crate) async fn set_user_settings_in(
     );
     let after = apply(service, before.clone(), changes)?;
     if version.is_some_and(|v| v != row.version) {
-        return Err(Error::Conflict("api-if-match-stale"));
+        return Err(Error::Conflict("error-changed-meanwhile"));
     }
     if after == before {
         return Ok(());

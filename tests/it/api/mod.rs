@@ -2,6 +2,7 @@
 //! body, ETag/If-Match, and the OpenAPI contract.
 
 mod contract;
+mod settings;
 mod tokens;
 mod users;
 

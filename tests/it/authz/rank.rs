@@ -100,7 +100,7 @@ struct Route {
 }
 
 #[rustfmt::skip]
-const ROUTES: [Route; 18] = [
+const ROUTES: [Route; 19] = [
     //                                                              op acct U1 U2 U3 dlg pln oth tok sys nar ro scim oscim
     Route { what: "settings",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "services",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
@@ -115,6 +115,7 @@ const ROUTES: [Route; 18] = [
     Route { what: "delete",            surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  X   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "API PATCH",         surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "API token for",     surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[("plain", 'X'), ("delegate", 'X'), ("admin of U1", 'X'), ("admin of U3", 'X'), ("Administrator", 'X'), ("operator", 'X')] },
+    Route { what: "API settings",      surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "API DELETE",        surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "grant on U2",       surface: Surface::Portal, for_actors: "Y  Y    Y  Y  H  H   H   H   -   -   -   -  -    -", hidden: 'V', exceptions: &[("operator", 'V'), ("system", 'V')] },
     Route { what: "API grant on U2",   surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   H   Y   H   Y   Y  -    -", hidden: 'V', exceptions: &[("operator", 'V'), ("system", 'V')] },
@@ -331,6 +332,20 @@ async fn target(server: &TestServer, w: &World, rank: usize, n: usize) -> UserId
     } else {
         person(server, &op, home, &email, false).await
     };
+    // Every target has the SMS service, so that its settings can be changed.
+    let d = user::get_user(&server.ctx, &op, id).await.unwrap();
+    user::update_user(
+        &server.ctx,
+        &op,
+        id,
+        d.version,
+        &user::UserChange {
+            services: Some(vec!["sms".into()]),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     if TARGETS[rank] != "system" {
         user::add_access(&server.ctx, &op, id, "delegate@a.test")
             .await
@@ -489,6 +504,20 @@ async fn attempt(
                         auth,
                         Some((json!({"email": subject}), "application/json")),
                         &[],
+                    )
+                    .await
+                }
+                "API settings" => {
+                    send(
+                        server,
+                        Method::PATCH,
+                        &format!("/api/v1/users/{id}/settings/sms"),
+                        auth,
+                        Some((
+                            json!({"settings": {"sender_id": "Changed"}}),
+                            "application/json",
+                        )),
+                        &[("if-match", &tag)],
                     )
                     .await
                 }

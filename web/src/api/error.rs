@@ -109,6 +109,7 @@ const CLASHES: &[&str] = &[
     "access-target-administers",
     "access-not-self",
     "api-field-not-for-kind",
+    "setting-service-not-held",
 ];
 
 /// 409 when every problem is a clash with stored data, else 422.

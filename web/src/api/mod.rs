@@ -8,6 +8,7 @@ pub mod error;
 mod idempotency;
 mod nodes;
 mod reference;
+mod settings;
 mod shape;
 mod tokens;
 mod users;
@@ -42,12 +43,14 @@ pub(crate) const MAX_BODY: usize = 2 * 1024 * 1024;
         users::resend_invitation, users::sessions, users::end_session,
         nodes::get, nodes::create, nodes::patch, nodes::delete, nodes::administrators,
         nodes::add_administrator, nodes::remove_administrator,
+        settings::node_get, settings::node_patch, settings::user_get, settings::user_patch,
         tokens::list, tokens::create, tokens::revoke,
     ),
     modifiers(&Security),
     tags(
         (name = "users", description = "Person and system users"),
         (name = "nodes", description = "Accounts and organizational units"),
+        (name = "settings", description = "Service settings, inherited account, unit, user"),
         (name = "tokens", description = "API credentials")
     )
 )]
@@ -102,6 +105,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/api/v1/nodes/{id}/administrators/{user}",
             delete(nodes::remove_administrator),
+        )
+        .route(
+            "/api/v1/nodes/{id}/settings/{service}",
+            get(settings::node_get).patch(settings::node_patch),
+        )
+        .route(
+            "/api/v1/users/{id}/settings/{service}",
+            get(settings::user_get).patch(settings::user_patch),
         )
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))

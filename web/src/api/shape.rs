@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use roster_core::context::SERVICES;
 use roster_core::domain::user::ListSort;
 use roster_core::model::phone::country_codes;
+use roster_core::services::{Catalog, Kind as SettingKind};
 use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
@@ -189,7 +190,77 @@ fn query(doc: &mut Value, path: &str, shapes: Shapes<'_>) {
     }
 }
 
+/// A setting's values as its type checks them; `null` takes the value away.
+fn setting_shape(kind: &SettingKind) -> Value {
+    or_null(match kind {
+        SettingKind::Text { max } => paragraphs(*max),
+        SettingKind::Integer { min, max } => {
+            json!({"type": "integer", "minimum": min, "maximum": max})
+        }
+        SettingKind::Boolean => json!({"type": "boolean"}),
+        SettingKind::Choice(choices) => {
+            let c: Vec<&str> = choices.iter().map(String::as_str).collect();
+            one_of(&c)
+        }
+        SettingKind::Phone => phone(),
+        SettingKind::Email => email_or_blank(),
+        SettingKind::SenderId => text(
+            format!(r"^{WS}*(?:\+?[0-9]{{1,15}}|[A-Za-z0-9]{{0,11}}){WS}*$"),
+            "Up to 11 letters and digits, or a number of up to 15 digits; empty for none.",
+        ),
+        SettingKind::Country => country(),
+    })
+}
+
+/// One path per service for the settings routes (the router has one with `{service}`): each
+/// with the body its settings take.
+fn settings_paths(doc: &mut Value) {
+    let catalog = Catalog::builtin();
+    for generic in [
+        "/api/v1/nodes/{id}/settings/{service}",
+        "/api/v1/users/{id}/settings/{service}",
+    ] {
+        let Some(template) = doc["paths"].as_object_mut().and_then(|p| p.remove(generic)) else {
+            continue;
+        };
+        for service in &catalog.services {
+            let mut item = template.clone();
+            for (method, op) in item.as_object_mut().into_iter().flatten() {
+                if let Some(Value::Array(params)) = op.get_mut("parameters") {
+                    params.retain(|p| p["name"] != "service");
+                }
+                if let Some(id) = op["operationId"].as_str() {
+                    op["operationId"] = json!(format!("{id}_{}", service.id));
+                }
+                if method == "patch" {
+                    let settings: Map<String, Value> = service
+                        .settings
+                        .iter()
+                        .map(|d| (d.id.to_string(), setting_shape(&d.kind)))
+                        .collect();
+                    op["requestBody"]["content"]["application/json"]["schema"] = json!({
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["settings"],
+                        "properties": {"settings": {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "properties": settings,
+                        }},
+                    });
+                }
+            }
+            doc["paths"][generic.replace("{service}", service.id)] = item;
+        }
+    }
+    // A value is whatever its setting's type holds.
+    for property in ["value", "inherited"] {
+        schema(doc, "SettingOut")["properties"][property] = json!({});
+    }
+}
+
 fn exact(doc: &mut Value) {
+    settings_paths(doc);
     let person = || {
         vec![
             ("first_name", line(100)),
@@ -376,6 +447,13 @@ mod tests {
             "faxgw01",
             "Fax",
             "fax gw",
+            "ACME",
+            "+46701234567",
+            "+",
+            "123456789012345",
+            "1234567890123456",
+            "TwelveLetter",
+            " Elevenchars ",
             " faxgw ",
             "en",
             "EN",
@@ -435,6 +513,16 @@ mod tests {
                 "country",
                 country(),
                 Box::new(|s| phone::parse_country("f", s).is_ok()),
+            ),
+            (
+                "sender id",
+                setting_shape(&SettingKind::SenderId),
+                Box::new(|s| SettingKind::SenderId.check("f", &json!(s)).is_ok()),
+            ),
+            (
+                "text setting",
+                setting_shape(&SettingKind::Text { max: 100 }),
+                Box::new(|s| SettingKind::Text { max: 100 }.check("f", &json!(s)).is_ok()),
             ),
         ];
         for (rule, shape, parser) in &rules {
