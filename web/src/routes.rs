@@ -152,6 +152,14 @@ pub fn router(state: AppState) -> Router {
         .route("/toolbox/factors/{id}/remove", post(mfa::remove_factor))
         .route("/users/{id}/mfa/reset", post(mfa::reset_factors))
         .route("/nodes/{id}/mfa", post(mfa::set_policy))
+        .route(
+            "/nodes/{id}/settings/{service}",
+            post(crate::portal::settings::set_node_settings),
+        )
+        .route(
+            "/users/{id}/settings/{service}",
+            post(crate::portal::settings::set_user_settings),
+        )
         // API tokens: one's own, a system user's, and revocation.
         .route("/toolbox/tokens", post(tokens::create_own))
         .route("/users/{id}/tokens", post(tokens::create_for_user))

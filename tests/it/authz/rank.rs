@@ -100,9 +100,10 @@ struct Route {
 }
 
 #[rustfmt::skip]
-const ROUTES: [Route; 19] = [
+const ROUTES: [Route; 20] = [
     //                                                              op acct U1 U2 U3 dlg pln oth tok sys nar ro scim oscim
     Route { what: "settings",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "SMS settings",      surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "services",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "notes",             surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "password",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[("system", 'H')] },
@@ -427,6 +428,14 @@ async fn attempt(
                 "services" => (
                     format!("/users/{id}/services"),
                     vec![("version", &version), ("services", "sms")],
+                ),
+                "SMS settings" => (
+                    format!("/users/{id}/settings/sms"),
+                    vec![
+                        ("version", &version),
+                        ("back", "/users"),
+                        ("value:sender_id", "Changed"),
+                    ],
                 ),
                 "notes" => (
                     format!("/users/{id}/notes"),

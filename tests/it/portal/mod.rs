@@ -5,6 +5,7 @@ mod administrators;
 mod matrix;
 mod phone;
 mod photos;
+mod settings;
 mod toolbox;
 mod units;
 mod users;

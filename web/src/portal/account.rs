@@ -35,6 +35,7 @@ struct AccountPage {
     policy_node: NodeId,
     policy_back: String,
     unenrolled: Option<Vec<Unenrolled>>,
+    settings_cards: Vec<crate::portal::settings::SettingsCard>,
 }
 
 #[derive(Deserialize, Default)]
@@ -81,10 +82,23 @@ async fn account_page_with(
         let admins = user::list_node_admins(&state.ctx, actor, node.id).await?;
         let policy = mfa::node_policy(&state.ctx, actor, node.id).await?;
         let unenrolled = mfa::not_enrolled(&state.ctx, actor, node.id, 200).await?;
-        Ok::<_, Error>((node, admins, policy, unenrolled))
+        let back = match id {
+            Some(id) => format!("/account?node={}", id.0),
+            None => "/account".to_string(),
+        };
+        let cards = crate::portal::settings::node_cards(
+            state,
+            actor,
+            node.id,
+            node.version,
+            node.kind == NodeKind::Account,
+            &back,
+        )
+        .await?;
+        Ok::<_, Error>((node, admins, policy, unenrolled, cards))
     }
     .await;
-    let (node, admins, policy, unenrolled) = match result {
+    let (node, admins, policy, unenrolled, settings_cards) = match result {
         Ok(r) => r,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
@@ -99,7 +113,7 @@ async fn account_page_with(
         NodeKind::Account => "node-kind-account",
         NodeKind::Unit => "node-kind-unit",
     };
-    let notice = if ["account", "admins", "mfa"].contains(&saved) {
+    let notice = if ["account", "admins", "mfa", "settings"].contains(&saved) {
         i18n::t(actor.lang, &format!("account-saved-{saved}"))
     } else {
         String::new()
@@ -113,6 +127,7 @@ async fn account_page_with(
         policy_node: node.id,
         policy_back: "/account".into(),
         unenrolled: Some(unenrolled),
+        settings_cards,
         node,
         admins,
         errors: FormErrors::new(actor.lang, errors),

@@ -33,6 +33,7 @@ struct UnitPage {
     policy_node: NodeId,
     policy_back: String,
     unenrolled: Option<Vec<Unenrolled>>,
+    settings_cards: Vec<crate::portal::settings::SettingsCard>,
 }
 
 impl UnitPage {
@@ -68,10 +69,19 @@ async fn unit_page(
         let admins = user::list_node_admins(&state.ctx, actor, id).await?;
         let tree = node::tree(&state.ctx, actor, None).await?;
         let policy = mfa::node_policy(&state.ctx, actor, id).await?;
-        Ok((unit, admins, tree, policy))
+        let cards = crate::portal::settings::node_cards(
+            state,
+            actor,
+            id,
+            unit.version,
+            false,
+            &format!("/units/{}", id.0),
+        )
+        .await?;
+        Ok((unit, admins, tree, policy, cards))
     }
     .await;
-    let (unit, admins, tree, policy) = match result {
+    let (unit, admins, tree, policy, settings_cards) = match result {
         Ok(r) => r,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
@@ -86,7 +96,7 @@ async fn unit_page(
         ),
         Some(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
-    let notice = if ["renamed", "moved", "admins", "mfa"].contains(&notice) {
+    let notice = if ["renamed", "moved", "admins", "mfa", "settings"].contains(&notice) {
         i18n::t(actor.lang, &format!("unit-saved-{notice}"))
     } else {
         String::new()
@@ -98,6 +108,7 @@ async fn unit_page(
         policy_node: unit.id,
         policy_back: format!("/units/{}", unit.id),
         unenrolled: None,
+        settings_cards,
         unit,
         lines: tree_lines(tree),
         admins,

@@ -21,8 +21,9 @@ use crate::page::{
 use crate::state::AppState;
 
 /// Which section a notice or an error belongs to, named by `?saved=`.
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
     "token-revoked",
+    "service-settings",
     "mfa",
     "settings",
     "services",
@@ -68,6 +69,8 @@ pub struct UserPage {
     tokens_editable: bool,
     tokens_action: String,
     tokens_back: String,
+    /// "SMS settings", "Fax settings": one section per service the user has.
+    settings_cards: Vec<crate::portal::settings::SettingsCard>,
 }
 
 #[derive(Deserialize, Default)]
@@ -169,6 +172,15 @@ pub async fn build_with_token(
     } else {
         vec![]
     };
+    let settings_cards = crate::portal::settings::user_cards(
+        state,
+        actor,
+        id,
+        u.version,
+        &u.services,
+        &format!("/users/{}", id.0),
+    )
+    .await?;
     let lang = actor.lang;
     let mut s = settings_values(&u);
     let mut notes = u.notes.clone();
@@ -226,6 +238,7 @@ pub async fn build_with_token(
         tokens_editable: u.is_system,
         tokens_action: format!("/users/{}/tokens", u.id),
         tokens_back: format!("/users/{}", u.id),
+        settings_cards,
         u,
     })
 }
