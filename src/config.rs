@@ -65,6 +65,23 @@ pub enum BenchCommand {
     /// Measure SCIM provisioning (users per second through /Users and /Bulk) and lookups
     /// (`userName eq` and `sw`: p50/p99).
     Scim(BenchScimArgs),
+    /// Measure how long resolving a user's service settings takes at the top of a tree and at
+    /// its bottom (p50/p99).
+    Settings(BenchSettingsArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchSettingsArgs {
+    /// Units nested one in another below a new account; one user at the top, one at the bottom.
+    #[arg(long, default_value_t = 20)]
+    pub depth: usize,
+
+    /// Resolutions per user (one at a time).
+    #[arg(long, default_value_t = 2000)]
+    pub lookups: usize,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 #[derive(Args, Debug, Clone)]

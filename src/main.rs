@@ -54,6 +54,9 @@ fn main() -> std::process::ExitCode {
             Command::Bench {
                 command: BenchCommand::Signin(args),
             } => cli::bench::signin(args).await,
+            Command::Bench {
+                command: BenchCommand::Settings(args),
+            } => cli::bench_settings::settings(args).await,
         }
     });
     match result {

@@ -66,7 +66,7 @@ async fn operator_session(ctx: &roster_core::Ctx) -> anyhow::Result<String> {
     Ok(signed.session_token)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }

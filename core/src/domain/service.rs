@@ -71,8 +71,8 @@ fn object(text: &str) -> Map<String, Value> {
 }
 
 /// The node layers from `node` up to its account, deepest first, for one service.
-async fn node_layers(h: &mut impl Handle, node: Uuid, service: &str) -> Result<Vec<Layer>> {
-    let rows = store::setting::settings_up(h.ex(), node).await?;
+async fn node_layers(h: &mut impl Handle, path: &str, service: &str) -> Result<Vec<Layer>> {
+    let rows = store::setting::settings_up(h.ex(), path).await?;
     Ok(rows
         .into_iter()
         .filter(|r| r.kind != "operator")
@@ -140,7 +140,7 @@ pub async fn node_settings(
     let service = service_of(ctx, service)?;
     let mut conn = ctx.db.conn().await?;
     let row = node_in_scope(conn.ex(), actor, node.0).await?;
-    let layers = node_layers(&mut conn, row.id, service.id).await?;
+    let layers = node_layers(&mut conn, &row.path, service.id).await?;
     Ok(resolve(service, &layers))
 }
 
@@ -154,8 +154,8 @@ pub async fn user_settings(
 ) -> Result<ServiceSettings> {
     let service = service_of(ctx, service)?;
     let mut conn = ctx.db.conn().await?;
-    let (row, _) = user_in_scope(&mut conn, actor, user.0).await?;
-    effective(&mut conn, service, row.id, row.node_id).await
+    let (row, node) = user_in_scope(&mut conn, actor, user.0).await?;
+    effective(&mut conn, service, row.id, &node.path).await
 }
 
 /// A user's settings of one service, as they apply (for the pages, the API and the lookup).
@@ -163,7 +163,7 @@ pub(crate) async fn effective(
     h: &mut impl Handle,
     service: &Service,
     user: Uuid,
-    node: Uuid,
+    node_path: &str,
 ) -> Result<ServiceSettings> {
     let own = store::setting::user_settings(h.ex(), user, service.id)
         .await?
@@ -172,7 +172,7 @@ pub(crate) async fn effective(
         values: object(&own),
         source: Source::User,
     }];
-    layers.extend(node_layers(h, node, service.id).await?);
+    layers.extend(node_layers(h, node_path, service.id).await?);
     Ok(resolve(service, &layers))
 }
 
@@ -232,14 +232,7 @@ pub(crate) async fn set_node_settings_in(
     if row.kind == "operator" {
         return Err(Error::NotFound);
     }
-    let mut all = object(
-        &store::setting::settings_up(tx.ex(), row.id)
-            .await?
-            .into_iter()
-            .next()
-            .map(|r| r.settings)
-            .unwrap_or_default(),
-    );
+    let mut all = object(&store::setting::node_settings(tx.ex(), row.id).await?);
     let before = match all.remove(service.id) {
         Some(Value::Object(m)) => m,
         _ => Map::new(),

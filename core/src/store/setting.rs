@@ -16,16 +16,40 @@ pub(crate) struct NodeSettingsRow {
     pub settings: String,
 }
 
-/// The settings of a node and of each node above it, deepest first: one recursive query up
-/// the parent links, whatever the depth.
-pub(crate) async fn settings_up(ex: Ex<'_>, node: Uuid) -> Result<Vec<NodeSettingsRow>> {
-    let sql = "WITH RECURSIVE up (id, parent_id, depth, name, kind, settings) AS ( \
-                 SELECT id, parent_id, depth, name, kind, settings FROM nodes WHERE id = $1 \
-                 UNION ALL \
-                 SELECT n.id, n.parent_id, n.depth, n.name, n.kind, n.settings \
-                 FROM nodes n JOIN up ON n.id = up.parent_id) \
-               SELECT id, name, kind, settings FROM up ORDER BY depth DESC";
-    Ok(on!(ex, c => sqlx::query_as::<_, NodeSettingsRow>(sql).bind(node).fetch_all(&mut *c).await)?)
+/// The settings of the node at `path` and of each node above it that sets any, deepest
+/// first. A node's path names its ancestors (`/<id>/<id>/…/`), so they are read at once by
+/// their paths, one index lookup each, whatever the depth.
+pub(crate) async fn settings_up(ex: Ex<'_>, path: &str) -> Result<Vec<NodeSettingsRow>> {
+    let prefixes: Vec<String> = path
+        .match_indices('/')
+        .skip(1)
+        .map(|(i, _)| path[..=i].to_string())
+        .collect();
+    if prefixes.is_empty() {
+        return Ok(vec![]);
+    }
+    let marks: Vec<String> = (1..=prefixes.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, name, kind, settings FROM nodes WHERE path IN ({}) AND settings <> '{{}}' \
+         ORDER BY depth DESC",
+        marks.join(", ")
+    );
+    on!(ex, c => {
+        // Only placeholders are written into the text; the paths are bound.
+        let mut q = sqlx::query_as::<_, NodeSettingsRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for p in &prefixes {
+            q = q.bind(p);
+        }
+        q.fetch_all(&mut *c).await
+    })
+    .map_err(Into::into)
+}
+
+/// A node's own settings (JSON text).
+pub(crate) async fn node_settings(ex: Ex<'_>, node: Uuid) -> Result<String> {
+    let sql = "SELECT settings FROM nodes WHERE id = $1";
+    Ok(on!(ex, c => sqlx::query_scalar::<_, String>(sql).bind(node).fetch_optional(&mut *c).await)?
+        .unwrap_or_default())
 }
 
 pub(crate) async fn set_node_settings(
