@@ -72,7 +72,8 @@ pub async fn settings(args: BenchSettingsArgs) -> anyhow::Result<()> {
         }
     };
     let top = person(units[0], format!("top-{tag}@bench.test")).await?;
-    let bottom = person(*units.last().unwrap(), format!("bottom-{tag}@bench.test")).await?;
+    let deepest = units.last().copied().unwrap_or(account);
+    let bottom = person(deepest, format!("bottom-{tag}@bench.test")).await?;
     println!(
         "Service settings resolution on {}, {} lookups each",
         db.engine().name(),

@@ -125,6 +125,10 @@ both_engines!(
             node_named(&value(&at_unit, "sender_id").source),
             Some("Sales")
         );
+        assert!(
+            !value(&at_unit, "sender_id").set_here(),
+            "a unit that sets nothing inherits"
+        );
         let at_sales = service::node_settings(ctx, &op, org.u, "sms")
             .await
             .unwrap();

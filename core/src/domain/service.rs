@@ -140,7 +140,23 @@ pub async fn node_settings(
     let service = service_of(ctx, service)?;
     let mut conn = ctx.db.conn().await?;
     let row = node_in_scope(conn.ex(), actor, node.0).await?;
-    let layers = node_layers(&mut conn, &row.path, service.id).await?;
+    let mut layers = node_layers(&mut conn, &row.path, service.id).await?;
+    // The level asked about comes first, also when it sets nothing (only levels that set
+    // something are read).
+    let here = Source::Node {
+        id: NodeId(row.id),
+        name: row.name.clone(),
+        kind: row.kind.clone(),
+    };
+    if layers.first().map(|l| &l.source) != Some(&here) {
+        layers.insert(
+            0,
+            Layer {
+                values: Map::new(),
+                source: here,
+            },
+        );
+    }
     Ok(resolve(service, &layers))
 }
 

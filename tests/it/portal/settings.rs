@@ -65,7 +65,8 @@ both_engines!(
         let page = admin.get(&unit_path).await;
         assert!(
             page.body.contains("account default"),
-            "the account's value shows where it comes from"
+            "the account's value shows where it comes from: {}",
+            &page.body[page.body.find("settings-sms").unwrap_or(0)..]
         );
         let v = version(&page.body, "sms");
         let res = admin
