@@ -113,6 +113,8 @@ fn cases(org: &Org, invitee: roster_core::model::UserId) -> Vec<Case> {
         row("give delegate Access to victim","POST", "/users/{victim}/access".into(),     f(&[("email", "delegate@a.test")]),                                    false,  "Y  Y    F    N   N     N"),
         row("make a new user account admin","POST", format!("/nodes/{a}/admins"),         f(&[("email", "new-operator@a.test")]),                                false,  "Y  Y    N    N   N     N"),
         row("edit account A",               "POST", format!("/account/{a}"),              f(&[("name", "Acme"), ("default_language", "en"), ("default_country", "SE"), ("version", "{node_version}")]), false, "Y  Y    N    N   N     N"),
+        row("account A's SMS settings",     "POST", format!("/nodes/{a}/settings/sms"),   f(&[("value:signature", "Acme {who}"), ("back", "/account"), ("version", "{node_version}")]), false, "Y  Y    N    N   N     N"),
+        row("unit U1's SMS settings",       "POST", format!("/nodes/{u1}/settings/sms"),  f(&[("value:signature", "U1 {who}"), ("back", "/account"), ("version", "{u1_version}")]), false, "Y  Y    Y    N   N     N"),
         row("victim's settings",            "POST", "/users/{victim}/settings".into(),    f(&[("first_name", "V"), ("user_type", "user"), ("language", "nl"), ("version", "1")]), false, "Y  Y    Y    N   Y     N"),
         row("disable the victim",           "POST", "/users/{victim}/status".into(),      f(&[("active", "false"), ("version", "1")]),                           false,  "Y  Y    Y    N   N     N"),
         row("delete the victim",            "POST", "/users/{victim}/delete".into(),      vec![],                                                                false,  "Y  Y    Y    N   N     N"),
@@ -211,6 +213,12 @@ both_engines!(authorization_matrix, |engine| async move {
             if fields.iter().any(|(_, v)| v == "{node_version}") {
                 let v = version_of(&clients[0], &format!("/account?node={}", org.a)).await;
                 for f in fields.iter_mut().filter(|(_, v)| v == "{node_version}") {
+                    f.1 = v.clone();
+                }
+            }
+            if fields.iter().any(|(_, v)| v == "{u1_version}") {
+                let v = version_of(&clients[0], &format!("/units/{}", org.u1)).await;
+                for f in fields.iter_mut().filter(|(_, v)| v == "{u1_version}") {
                     f.1 = v.clone();
                 }
             }
