@@ -93,6 +93,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/account", get(account::show_account))
         .route("/account/{id}", post(account::update_account))
+        .route(
+            "/account/{id}/administered",
+            post(account::set_administered),
+        )
         .route("/management", get(management::show_management))
         .route("/management/accounts", post(account::create_account))
         .route("/management/deliveries", get(deliveries::show_deliveries))

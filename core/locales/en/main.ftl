@@ -562,3 +562,16 @@ account-saved-settings = The service settings have been saved.
 unit-saved-settings = The service settings have been saved.
 saved-service-settings = The service settings have been saved.
 settings-none = Not set
+
+# Administered
+administered-title = Administered
+administered-intro = When your account are set as Administered this information is forwarded to the user that is trying to send eSMS or eFax. This is provided that the domain used are the same as in your email.
+administered-switch = This account is Administered
+administered-domains = Email domains
+administered-domains-hint = One domain a line, like example.com. A domain belongs to one account.
+administered-on = Administered
+administered-off = Not administered
+account-saved-administered = Administered has been saved.
+domain-invalid = Write each domain like example.com.
+domains-too-many = An account has at most 20 domains.
+domain-taken = This domain belongs to another account.

@@ -562,3 +562,16 @@ account-saved-settings = De instellingen van de diensten zijn opgeslagen.
 unit-saved-settings = De instellingen van de diensten zijn opgeslagen.
 saved-service-settings = De instellingen van de diensten zijn opgeslagen.
 settings-none = Niet ingesteld
+
+# Administered
+administered-title = Beheerd
+administered-intro = Als uw account op Beheerd staat, krijgt wie eSMS of eFax probeert te versturen deze gegevens te zien. Dat geldt wanneer het domein hetzelfde is als dat van uw e-mail.
+administered-switch = Dit account is Beheerd
+administered-domains = E-maildomeinen
+administered-domains-hint = Eén domein per regel, zoals voorbeeld.nl. Een domein hoort bij één account.
+administered-on = Beheerd
+administered-off = Niet beheerd
+account-saved-administered = Beheerd is opgeslagen.
+domain-invalid = Schrijf elk domein zoals voorbeeld.nl.
+domains-too-many = Een account heeft hoogstens 20 domeinen.
+domain-taken = Dit domein hoort bij een ander account.

@@ -562,3 +562,16 @@ account-saved-settings = Tjänsternas inställningar har sparats.
 unit-saved-settings = Tjänsternas inställningar har sparats.
 saved-service-settings = Tjänsternas inställningar har sparats.
 settings-none = Inte angivet
+
+# Administered
+administered-title = Administrerat
+administered-intro = När ditt konto är inställt som Administrerat visas de här uppgifterna för den som försöker skicka eSMS eller eFax. Det gäller när domänen är densamma som i din e-post.
+administered-switch = Kontot är Administrerat
+administered-domains = E-postdomäner
+administered-domains-hint = En domän per rad, till exempel exempel.se. En domän hör till ett konto.
+administered-on = Administrerat
+administered-off = Inte administrerat
+account-saved-administered = Administrerat har sparats.
+domain-invalid = Skriv varje domän som exempel.se.
+domains-too-many = Ett konto har högst 20 domäner.
+domain-taken = Domänen hör till ett annat konto.

@@ -2,6 +2,7 @@
 //! writes the change and its audit event in one transaction. No HTTP, no SQL here.
 
 pub mod actor;
+pub mod administered;
 pub mod api_token;
 mod audit;
 pub mod auth;

@@ -2,6 +2,7 @@
 //! PostgreSQL (`$1` placeholders work on both); where the engines really differ, the query says so beside
 //! the `match` on the engine.
 
+pub(crate) mod account_domain;
 pub(crate) mod api_token;
 pub(crate) mod audit;
 pub(crate) mod code;

@@ -36,6 +36,9 @@ struct AccountPage {
     policy_back: String,
     unenrolled: Option<Vec<Unenrolled>>,
     settings_cards: Vec<crate::portal::settings::SettingsCard>,
+    /// The account's "Administered" switch and domains (None for a unit).
+    administered: Option<roster_core::domain::administered::Administered>,
+    is_operator: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -95,10 +98,15 @@ async fn account_page_with(
             &back,
         )
         .await?;
-        Ok::<_, Error>((node, admins, policy, unenrolled, cards))
+        let administered = if node.kind == NodeKind::Account {
+            Some(roster_core::domain::administered::administered(&state.ctx, actor, node.id).await?)
+        } else {
+            None
+        };
+        Ok::<_, Error>((node, admins, policy, unenrolled, cards, administered))
     }
     .await;
-    let (node, admins, policy, unenrolled, settings_cards) = match result {
+    let (node, admins, policy, unenrolled, settings_cards, administered) = match result {
         Ok(r) => r,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
@@ -113,7 +121,7 @@ async fn account_page_with(
         NodeKind::Account => "node-kind-account",
         NodeKind::Unit => "node-kind-unit",
     };
-    let notice = if ["account", "admins", "mfa", "settings"].contains(&saved) {
+    let notice = if ["account", "admins", "mfa", "settings", "administered"].contains(&saved) {
         i18n::t(actor.lang, &format!("account-saved-{saved}"))
     } else {
         String::new()
@@ -128,6 +136,8 @@ async fn account_page_with(
         policy_back: "/account".into(),
         unenrolled: Some(unenrolled),
         settings_cards,
+        administered,
+        is_operator: actor.is_operator(),
         node,
         admins,
         errors: FormErrors::new(actor.lang, errors),
@@ -189,6 +199,39 @@ pub async fn update_account(
         Ok(()) => redirect(&format!("/account?node={id}&saved=account")),
         Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => {
             account_page_with(&state, &actor, Some(id), "", Some(e), Some(input)).await
+        }
+        Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdministeredForm {
+    version: i64,
+    administered: Option<String>,
+    domains: String,
+}
+
+/// Operators set an account as Administered, with its email domains.
+pub async fn set_administered(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(actor, f): CsrfForm<AdministeredForm>,
+) -> Response {
+    let Some(id) = NodeId::parse(&id) else {
+        return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
+    };
+    let on = f.administered.is_some();
+    match roster_core::domain::administered::set_administered(
+        &state.ctx, &actor, id, f.version, on, &f.domains,
+    )
+    .await
+    {
+        Ok(()) => redirect(&format!(
+            "/account?node={id}&saved=administered#administered"
+        )),
+        Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => {
+            account_page_with(&state, &actor, Some(id), "", Some(e), None).await
         }
         Err(e) => PageError::from_core(e, actor.lang, None).into_response(),
     }
