@@ -543,6 +543,12 @@ impl Catalog {
                         ));
                     }
                 };
+                if d.label.is_empty() {
+                    return Err(format!(
+                        "{at}setting {}: a label is needed (label = {{ en = \"…\" }})",
+                        d.id
+                    ));
+                }
                 let id: &'static str = Box::leak(d.id.into_boxed_str());
                 let default = d.default.map(toml_to_json).unwrap_or(match &kind {
                     Kind::Integer { min, .. } => Value::from(*min),
@@ -709,6 +715,7 @@ label = { en = "Parts", sv = "Delar" }
 id = "quality"
 type = "choice"
 choices = ["low", "high"]
+label = { en = "Quality" }
 "#;
         let c = Catalog::from_toml(good).unwrap();
         let parts = c.service("sms").unwrap().setting("max_parts").unwrap();

@@ -152,7 +152,7 @@ async fn admin_create_from_the_command_line_then_serve_prints_no_link() {
         .output()
         .unwrap();
     assert!(migrate.status.success());
-    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema version 8"));
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema version 9"));
 
     let weak = dir.with_file_name("weak.txt");
     std::fs::write(&weak, "short\n").unwrap();
@@ -565,7 +565,7 @@ fn a_services_file_with_a_mistake_stops_the_start_and_names_its_line() {
     let file = dir.join("services.toml");
     std::fs::write(
         &file,
-        "[[service]]\nid = \"sms\"\n\n[[service.setting]]\nid = \"parts\"\ntype = \"integer\"\nmin = 1\nmax = 3\ndefault = 9\n",
+        "[[service]]\nid = \"sms\"\n\n[[service.setting]]\nid = \"parts\"\ntype = \"integer\"\nmin = 1\nmax = 3\ndefault = 9\nlabel = { en = \"Parts\" }\n",
     )
     .unwrap();
     let out = Command::new(BIN)

@@ -279,11 +279,10 @@ both_engines!(
         assert!(matches!(e, roster_core::Error::Conflict(_)), "{e:?}");
         // The operator's own node has no service settings.
         let root = server.root.clone().unwrap().0;
-        assert!(
-            service::node_settings(ctx, &op, NodeId(root.0), "sms")
-                .await
-                .is_ok()
-        );
+        assert!(matches!(
+            service::node_settings(ctx, &op, NodeId(root.0), "sms").await,
+            Err(roster_core::Error::NotFound)
+        ));
         assert!(
             service::set_node_settings(
                 ctx,

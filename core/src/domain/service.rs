@@ -63,21 +63,27 @@ struct Layer {
     source: Source,
 }
 
-fn object(text: &str) -> Map<String, Value> {
+/// Stored settings: a JSON object ("" is empty). Anything else is a fault, never written over
+/// as if it were empty.
+fn object(text: &str) -> Result<Map<String, Value>> {
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
     match serde_json::from_str(text) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(Error::internal(
+            "stored service settings are not a JSON object",
+        )),
     }
 }
 
 /// The node layers from `node` up to its account, deepest first, for one service.
 async fn node_layers(h: &mut impl Handle, path: &str, service: &str) -> Result<Vec<Layer>> {
     let rows = store::setting::settings_up(h.ex(), path).await?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.kind != "operator")
-        .map(|r| Layer {
-            values: match object(&r.settings).remove(service) {
+    let mut layers = vec![];
+    for r in rows.into_iter().filter(|r| r.kind != "operator") {
+        layers.push(Layer {
+            values: match object(&r.settings)?.remove(service) {
                 Some(Value::Object(m)) => m,
                 _ => Map::new(),
             },
@@ -86,8 +92,9 @@ async fn node_layers(h: &mut impl Handle, path: &str, service: &str) -> Result<V
                 name: r.name,
                 kind: r.kind,
             },
-        })
-        .collect())
+        });
+    }
+    Ok(layers)
 }
 
 /// Resolves each setting of `service` through `layers` (the level asked about first): a
@@ -140,6 +147,9 @@ pub async fn node_settings(
     let service = service_of(ctx, service)?;
     let mut conn = ctx.db.conn().await?;
     let row = node_in_scope(conn.ex(), actor, node.0).await?;
+    if row.kind == "operator" {
+        return Err(Error::NotFound);
+    }
     let mut layers = node_layers(&mut conn, &row.path, service.id).await?;
     // The level asked about comes first, also when it sets nothing (only levels that set
     // something are read).
@@ -185,7 +195,7 @@ pub(crate) async fn effective(
         .await?
         .ok_or(Error::field("service", "setting-service-not-held"))?;
     let mut layers = vec![Layer {
-        values: object(&own),
+        values: object(&own)?,
         source: Source::User,
     }];
     layers.extend(node_layers(h, node_path, service.id).await?);
@@ -199,10 +209,19 @@ fn apply(
     mut own: Map<String, Value>,
     changes: &Map<String, Value>,
 ) -> Result<Map<String, Value>> {
+    // What the service no longer has, or no longer accepts, goes at the next change.
+    own.retain(|k, v| {
+        service
+            .setting(k)
+            .is_some_and(|d| d.kind.check(d.id, v).is_ok())
+    });
     let mut p = Problems::default();
+    if changes.keys().any(|k| service.setting(k).is_none()) {
+        // Said once, however many unknown names were sent.
+        p.add("settings", "setting-unknown");
+    }
     for (name, v) in changes {
         let Some(d) = service.setting(name) else {
-            p.add("settings", "setting-unknown");
             continue;
         };
         if v.is_null() {
@@ -248,7 +267,7 @@ pub(crate) async fn set_node_settings_in(
     if row.kind == "operator" {
         return Err(Error::NotFound);
     }
-    let mut all = object(&store::setting::node_settings(tx.ex(), row.id).await?);
+    let mut all = object(&store::setting::node_settings(tx.ex(), row.id).await?)?;
     let before = match all.remove(service.id) {
         Some(Value::Object(m)) => m,
         _ => Map::new(),
@@ -261,13 +280,17 @@ pub(crate) async fn set_node_settings_in(
         return Ok(());
     }
     all.insert(service.id.to_string(), Value::Object(after.clone()));
-    store::setting::set_node_settings(
+    if !store::setting::set_node_settings(
         tx.ex(),
         row.id,
+        row.version,
         &Value::Object(all).to_string(),
         now.millis(),
     )
-    .await?;
+    .await?
+    {
+        return Err(Error::Conflict("error-changed-meanwhile"));
+    }
     audit::Event::new(actor, "service.settings")
         .target("node", row.id, Some(row.id))
         .before(json!({ "service": service.id, "settings": before }))
@@ -310,7 +333,7 @@ pub(crate) async fn set_user_settings_in(
         &store::setting::user_settings(tx.ex(), row.id, service.id)
             .await?
             .ok_or(Error::field("service", "setting-service-not-held"))?,
-    );
+    )?;
     let after = apply(service, before.clone(), changes)?;
     if version.is_some_and(|v| v != row.version) {
         return Err(Error::Conflict("error-changed-meanwhile"));

@@ -52,16 +52,19 @@ pub(crate) async fn node_settings(ex: Ex<'_>, node: Uuid) -> Result<String> {
         .unwrap_or_default())
 }
 
+/// Writes a node's settings behind the version they were read at; false when it had moved on.
 pub(crate) async fn set_node_settings(
     ex: Ex<'_>,
     node: Uuid,
+    expected_version: i64,
     settings: &str,
     now: i64,
-) -> Result<()> {
-    let sql =
-        "UPDATE nodes SET settings = $2, updated_at = $3, version = version + 1 WHERE id = $1";
-    on!(ex, c => sqlx::query(sql).bind(node).bind(settings).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+) -> Result<bool> {
+    let sql = "UPDATE nodes SET settings = $3, updated_at = $4, version = version + 1 \
+               WHERE id = $1 AND version = $2";
+    let n = on!(ex, c => sqlx::query(sql).bind(node).bind(expected_version).bind(settings).bind(now)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }
 
 /// A user's own settings of a service (JSON text); None when the user does not have it.

@@ -89,15 +89,20 @@ async fn account_page_with(
             Some(id) => format!("/account?node={}", id.0),
             None => "/account".to_string(),
         };
-        let cards = crate::portal::settings::node_cards(
-            state,
-            actor,
-            node.id,
-            node.version,
-            node.kind == NodeKind::Account,
-            &back,
-        )
-        .await?;
+        // The operator's own node has no service settings.
+        let cards = if node.kind == NodeKind::Operator {
+            vec![]
+        } else {
+            crate::portal::settings::node_cards(
+                state,
+                actor,
+                node.id,
+                node.version,
+                node.kind == NodeKind::Account,
+                &back,
+            )
+            .await?
+        };
         let administered = if node.kind == NodeKind::Account {
             Some(roster_core::domain::administered::administered(&state.ctx, actor, node.id).await?)
         } else {

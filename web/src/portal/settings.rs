@@ -74,7 +74,10 @@ fn source_words(lang: Lang, s: &Source) -> String {
 fn field(lang: Lang, service: &Service, r: &Resolved) -> Option<SettingField> {
     let d = service.setting(r.id)?;
     let (input, min, max, maxlength, choices) = match &d.kind {
-        Kind::Text { max } if *max > 200 => ("textarea", 0, 0, *max, vec![]),
+        // A longer text, or one holding a line break, in a box that keeps its lines.
+        Kind::Text { max } if *max > 200 || text_of(&r.value).contains('\n') => {
+            ("textarea", 0, 0, *max, vec![])
+        }
         Kind::Text { max } => ("text", 0, 0, *max, vec![]),
         Kind::Integer { min, max } => ("number", *min, *max, 0, vec![]),
         Kind::Boolean => ("onoff", 0, 0, 0, vec![]),
@@ -187,11 +190,13 @@ pub async fn user_cards(
 /// it was inherited stays inherited (the form never copies inherited values down).
 fn changes_of(service: &Service, now: &ServiceSettings, f: &Fields) -> Map<String, Value> {
     let mut out = Map::new();
+    let inherit = f.all("inherit");
+    let plain = |s: &str| s.replace("\r\n", "\n").trim().to_string();
     for r in &now.values {
         let Some(d) = service.setting(r.id) else {
             continue;
         };
-        if f.all("inherit").iter().any(|i| i == d.id) {
+        if inherit.iter().any(|i| i == d.id) {
             if r.set_here() {
                 out.insert(d.id.into(), Value::Null);
             }
@@ -202,7 +207,14 @@ fn changes_of(service: &Service, now: &ServiceSettings, f: &Fields) -> Map<Strin
             continue;
         }
         let sent = f.get(&key);
-        if r.set_here() || sent.trim() != text_of(&r.value) {
+        // Compared with what the page showed: an inherited value left alone stays inherited,
+        // also when the level above changed it meanwhile.
+        let shown = if f.flag(&format!("shown:{}", d.id)) {
+            f.get(&format!("shown:{}", d.id))
+        } else {
+            text_of(&r.value)
+        };
+        if r.set_here() || plain(&sent) != plain(&shown) {
             out.insert(d.id.into(), Value::String(sent));
         }
     }
@@ -213,11 +225,11 @@ fn keys_ok(service: &Service, f: &Fields) -> bool {
     let values: Vec<String> = service
         .settings
         .iter()
-        .map(|d| format!("value:{}", d.id))
+        .flat_map(|d| [format!("value:{}", d.id), format!("shown:{}", d.id)])
         .collect();
     let mut single: Vec<&str> = values.iter().map(String::as_str).collect();
     single.extend(["version", "back"]);
-    f.check(&single, &["inherit"])
+    f.all("inherit").len() <= service.settings.len() && f.check(&single, &["inherit"])
 }
 
 /// A refused value, named by its label in the reader's language.
