@@ -298,6 +298,18 @@ pub fn bad_form(lang: Lang) -> Response {
     PageError::new(StatusCode::BAD_REQUEST, "error-invalid", lang, None).into_response()
 }
 
+/// The configured services, by id, with their names in the reader's language.
+pub fn service_options(state: &crate::state::AppState, lang: Lang) -> Vec<(String, String)> {
+    state
+        .ctx
+        .settings
+        .catalog
+        .services
+        .iter()
+        .map(|s| (s.id.to_string(), s.name.get(lang).to_string()))
+        .collect()
+}
+
 /// The country pick list in the reader's language and alphabet: (ISO code, "Sweden").
 pub fn country_options(lang: Lang) -> Vec<(String, String)> {
     countries(lang)

@@ -94,7 +94,7 @@ struct UsersPage {
     params: ListParams,
     rows: Vec<Row>,
     next_link: String,
-    services: Vec<String>,
+    services: Vec<(String, String)>,
     filtered: bool,
 }
 
@@ -164,7 +164,7 @@ pub async fn list_users(
             params,
             rows,
             next_link,
-            services: state.ctx.settings.services.clone(),
+            services: crate::page::service_options(&state, actor.lang),
             filtered,
         },
     )

@@ -48,7 +48,7 @@ pub struct UserPage {
     notice: String,
     problem: String,
     lines: Vec<TreeLine>,
-    services: Vec<String>,
+    services: Vec<(String, String)>,
     countries: Vec<(String, String)>,
     calling_codes: Vec<(String, String)>,
     languages: Vec<(&'static str, &'static str)>,
@@ -216,7 +216,7 @@ pub async fn build_with_token(
         notice,
         problem,
         lines: tree_lines(tree),
-        services: state.ctx.settings.services.clone(),
+        services: crate::page::service_options(state, actor.lang),
         countries: country_options(lang),
         calling_codes: calling_code_options(lang),
         languages: Lang::ALL
