@@ -178,8 +178,8 @@ pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
         .unwrap_or_default()
 }
 
-async fn openapi_json() -> Response {
-    Json(shape::document()).into_response()
+async fn openapi_json(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    Json(shape::document_of(&state.ctx.settings.catalog).into_owned()).into_response()
 }
 
 /// A JSON body: malformed JSON, unknown fields and wrong types answer 400 in the API's error

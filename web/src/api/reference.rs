@@ -14,8 +14,10 @@ fn esc(s: &str) -> String {
 }
 
 /// The reference page: every operation with its parameters and answers, from the document.
-pub async fn page() -> Response {
-    let doc = shape::document();
+pub async fn page(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+) -> Response {
+    let doc = shape::document_of(&state.ctx.settings.catalog);
     let mut html = String::from(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

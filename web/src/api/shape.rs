@@ -6,7 +6,6 @@
 
 use std::sync::OnceLock;
 
-use roster_core::context::SERVICES;
 use roster_core::domain::user::ListSort;
 use roster_core::model::phone::country_codes;
 use roster_core::services::{Catalog, Kind as SettingKind};
@@ -15,14 +14,28 @@ use utoipa::OpenApi;
 
 use super::ApiDoc;
 
-/// The document as `/api/v1/openapi.json` serves it.
+/// The document for the built-in services, as `/api/v1/openapi.json` serves it without a
+/// services file (made once).
 pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| {
-        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-        exact(&mut doc);
-        doc
-    })
+    DOC.get_or_init(|| document_for(&Catalog::builtin()))
+}
+
+/// The document for these services: their ids where a service is named, one settings path
+/// per service with its settings.
+pub fn document_for(catalog: &Catalog) -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    exact(&mut doc, catalog);
+    doc
+}
+
+/// The document for the services this node is configured with.
+pub fn document_of(catalog: &Catalog) -> std::borrow::Cow<'static, Value> {
+    if *catalog == Catalog::builtin() {
+        std::borrow::Cow::Borrowed(document())
+    } else {
+        std::borrow::Cow::Owned(document_for(catalog))
+    }
 }
 
 /// What Rust's `trim` removes: Unicode white space.
@@ -130,8 +143,8 @@ fn or_null(mut v: Value) -> Value {
     }
 }
 
-fn services() -> Value {
-    json!({"type": "array", "items": one_of(&SERVICES)})
+fn services(ids: &[&str]) -> Value {
+    json!({"type": "array", "items": one_of(ids)})
 }
 
 fn schema<'a>(doc: &'a mut Value, name: &str) -> &'a mut Value {
@@ -214,8 +227,7 @@ fn setting_shape(kind: &SettingKind) -> Value {
 
 /// One path per service for the settings routes (the router has one with `{service}`): each
 /// with the body its settings take.
-fn settings_paths(doc: &mut Value) {
-    let catalog = Catalog::builtin();
+fn settings_paths(doc: &mut Value, catalog: &Catalog) {
     for generic in [
         "/api/v1/nodes/{id}/settings/{service}",
         "/api/v1/users/{id}/settings/{service}",
@@ -259,8 +271,9 @@ fn settings_paths(doc: &mut Value) {
     }
 }
 
-fn exact(doc: &mut Value) {
-    settings_paths(doc);
+fn exact(doc: &mut Value, catalog: &Catalog) {
+    settings_paths(doc, catalog);
+    let ids: Vec<&str> = catalog.services.iter().map(|s| s.id).collect();
     let person = || {
         vec![
             ("first_name", line(100)),
@@ -268,7 +281,7 @@ fn exact(doc: &mut Value) {
             ("language", or_null(language())),
             ("country_code", country()),
             ("phone", phone()),
-            ("services", services()),
+            ("services", services(&ids)),
             ("message", paragraphs(1000)),
         ]
     };
@@ -337,7 +350,7 @@ fn exact(doc: &mut Value) {
             ("country_code", or_null(country())),
             ("phone", or_null(phone())),
             ("status", or_null(one_of(&["active", "disabled"]))),
-            ("services", or_null(services())),
+            ("services", or_null(services(&ids))),
         ],
     );
     branches(
@@ -393,7 +406,7 @@ fn exact(doc: &mut Value) {
     let orders: Vec<&str> = std::iter::once("")
         .chain(ListSort::ALL.iter().map(|s| s.as_str()))
         .collect();
-    let services: Vec<&str> = std::iter::once("").chain(SERVICES).collect();
+    let services: Vec<&str> = std::iter::once("").chain(ids.iter().copied()).collect();
     query(
         doc,
         "/api/v1/users",
@@ -535,6 +548,26 @@ mod tests {
             assert!(matches(&phone(), ok), "{ok:?}");
         }
         assert!(!matches(&phone(), "070 12a"));
+    }
+
+    #[test]
+    fn a_services_file_is_described_as_configured() {
+        let catalog = Catalog::from_toml(
+            "[[service]]\nid = \"telex\"\n[[service.setting]]\nid = \"speed\"\ntype = \"integer\"\nmin = 1\nmax = 9\nlabel = { en = \"Speed\" }\n",
+        )
+        .unwrap();
+        let doc = document_for(&catalog);
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.contains_key("/api/v1/users/{id}/settings/telex"));
+        assert!(!paths.contains_key("/api/v1/users/{id}/settings/sms"));
+        let body = &paths["/api/v1/nodes/{id}/settings/telex"]["patch"]["requestBody"]["content"]["application/json"]
+            ["schema"];
+        assert_eq!(
+            body["properties"]["settings"]["properties"]["speed"]["maximum"],
+            json!(9)
+        );
+        let services = &doc["components"]["schemas"]["UserPatch"]["properties"]["services"];
+        assert!(services.to_string().contains("telex") && !services.to_string().contains("fax"));
     }
 
     #[test]
