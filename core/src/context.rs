@@ -41,9 +41,6 @@ pub struct Settings {
     pub api_rate_per_minute: u32,
 }
 
-/// The services a user may be given.
-pub const SERVICES: [&str; 2] = ["sms", "fax"];
-
 impl Settings {
     pub fn new(public_url: &str, hash_cost: HashCost) -> Settings {
         Settings {
@@ -52,7 +49,7 @@ impl Settings {
             session_idle_secs: 30 * 60,
             session_absolute_secs: 12 * 60 * 60,
             setup_link_secs: 24 * 60 * 60,
-            services: SERVICES.iter().map(|s| s.to_string()).collect(),
+            services: crate::services::Catalog::builtin().ids(),
             catalog: std::sync::Arc::new(crate::services::Catalog::builtin()),
             outbox_max_attempts: 8,
             outbox_retry_base_secs: 30,
