@@ -349,6 +349,21 @@ async fn a_passkey_is_registered_and_signs_in_with_a_virtual_authenticator() {
 async fn every_page_fits_a_desktop_and_a_phone() {
     let server = TestServer::builder(Engine::Sqlite).admin().start().await;
     let org = crate::support::org::Org::build(&server).await;
+    // The toured user has both services, so their settings sections are on the page.
+    let op = crate::support::org::root_actor(&server);
+    let d = server.user("target@a.test").await;
+    roster_core::domain::user::update_user(
+        &server.ctx,
+        &op,
+        d.id,
+        d.version,
+        &roster_core::domain::user::UserChange {
+            services: Some(vec!["sms".into(), "fax".into()]),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let browser = Browser::start().await;
     let base = server.url.clone();
 

@@ -573,3 +573,5 @@ account-saved-administered = Administered has been saved.
 domain-invalid = Write each domain like example.com.
 domains-too-many = An account has at most 20 domains.
 domain-taken = This domain belongs to another account.
+settings-choice-standard = Standard
+settings-choice-fine = Fine

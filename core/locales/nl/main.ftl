@@ -573,3 +573,5 @@ account-saved-administered = Beheerd is opgeslagen.
 domain-invalid = Schrijf elk domein zoals voorbeeld.nl.
 domains-too-many = Een account heeft hoogstens 20 domeinen.
 domain-taken = Dit domein hoort bij een ander account.
+settings-choice-standard = Standaard
+settings-choice-fine = Fijn

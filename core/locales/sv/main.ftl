@@ -573,3 +573,5 @@ account-saved-administered = Administrerat har sparats.
 domain-invalid = Skriv varje domän som exempel.se.
 domains-too-many = Ett konto har högst 20 domäner.
 domain-taken = Domänen hör till ett annat konto.
+settings-choice-standard = Standard
+settings-choice-fine = Fin

@@ -28,7 +28,8 @@ pub struct SettingField {
     pub min: i64,
     pub max: i64,
     pub maxlength: usize,
-    pub choices: Vec<String>,
+    /// The choices: (value, its name in the reader's language).
+    pub choices: Vec<(String, String)>,
     /// A country pick list: (ISO code, name in the reader's language).
     pub countries: Vec<(String, String)>,
     /// Where the value comes from, in words.
@@ -71,6 +72,18 @@ fn source_words(lang: Lang, s: &Source) -> String {
     }
 }
 
+/// A choice's name where Roster has one (`settings-choice-<value>`), else the value itself.
+fn choice_names(lang: Lang, choices: &[String]) -> Vec<(String, String)> {
+    choices
+        .iter()
+        .map(|c| {
+            let key = format!("settings-choice-{c}");
+            let name = i18n::t(lang, &key);
+            (c.clone(), if name == key { c.clone() } else { name })
+        })
+        .collect()
+}
+
 fn field(lang: Lang, service: &Service, r: &Resolved) -> Option<SettingField> {
     let d = service.setting(r.id)?;
     let (input, min, max, maxlength, choices) = match &d.kind {
@@ -81,7 +94,7 @@ fn field(lang: Lang, service: &Service, r: &Resolved) -> Option<SettingField> {
         Kind::Text { max } => ("text", 0, 0, *max, vec![]),
         Kind::Integer { min, max } => ("number", *min, *max, 0, vec![]),
         Kind::Boolean => ("onoff", 0, 0, 0, vec![]),
-        Kind::Choice(c) => ("choice", 0, 0, 0, c.clone()),
+        Kind::Choice(c) => ("choice", 0, 0, 0, choice_names(lang, c)),
         Kind::Phone => ("tel", 0, 0, 32, vec![]),
         Kind::Email => ("email", 0, 0, 254, vec![]),
         Kind::SenderId => ("text", 0, 0, 16, vec![]),
