@@ -203,6 +203,27 @@ both_engines!(
                 .await,
             2
         );
+
+        // Taking the service away takes the user's settings of it; the audit trail keeps them.
+        let d = server.user("target@a.test").await;
+        user::update_user(
+            ctx,
+            &op,
+            d.id,
+            d.version,
+            &UserChange {
+                services: Some(vec![]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            server
+                .count("SELECT COUNT(*) FROM audit_events WHERE action = 'user.services' AND before_data LIKE '%service_settings%Target%'")
+                .await,
+            1
+        );
     }
 );
 

@@ -216,21 +216,25 @@ pub(crate) async fn set_services(
     user: Uuid,
     services: &[String],
     configured: &[String],
-) -> Result<()> {
-    on!(ex, c => {
-        let held: Vec<String> = sqlx::query_scalar("SELECT service FROM user_services WHERE user_id = $1")
+) -> Result<Vec<(String, String)>> {
+    // The services taken away, with the user's settings of them (for the audit trail).
+    let dropped = on!(ex, c => {
+        let held: Vec<(String, String)> = sqlx::query_as("SELECT service, settings FROM user_services WHERE user_id = $1")
             .bind(user).fetch_all(&mut *c).await?;
-        for s in held.iter().filter(|s| !services.contains(s) && configured.contains(s)) {
+        let mut dropped = vec![];
+        for (s, settings) in held.iter().filter(|(s, _)| !services.contains(s) && configured.contains(s)) {
             sqlx::query("DELETE FROM user_services WHERE user_id = $1 AND service = $2")
                 .bind(user).bind(s).execute(&mut *c).await?;
+            dropped.push((s.clone(), settings.clone()));
         }
+        let held: Vec<String> = held.into_iter().map(|(s, _)| s).collect();
         for s in services.iter().filter(|s| !held.contains(s)) {
             sqlx::query("INSERT INTO user_services (user_id, service) VALUES ($1, $2)")
                 .bind(user).bind(s).execute(&mut *c).await?;
         }
-        Ok::<(), sqlx::Error>(())
+        Ok::<Vec<(String, String)>, sqlx::Error>(dropped)
     })?;
-    Ok(())
+    Ok(dropped)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -158,8 +158,16 @@ pub(crate) async fn update_user_in(
         }
     }
     let before_services = store::user::list_services(tx.ex(), before.id).await?;
+    let mut dropped_settings = serde_json::Map::new();
     if let Some(list) = &services {
-        store::user::set_services(tx.ex(), after.id, list, &ctx.settings.services).await?;
+        for (service, settings) in
+            store::user::set_services(tx.ex(), after.id, list, &ctx.settings.services).await?
+        {
+            if settings.trim() != "{}" && !settings.trim().is_empty() {
+                let v = serde_json::from_str(&settings).unwrap_or(json!(settings));
+                dropped_settings.insert(service, v);
+            }
+        }
     }
     if let Some(to) = &to {
         store::node::adjust_user_count(tx.ex(), from.id, -1).await?;
@@ -178,6 +186,10 @@ pub(crate) async fn update_user_in(
     let mut old = user_json(&before);
     let mut new = user_json(&after);
     old["services"] = json!(before_services);
+    if !dropped_settings.is_empty() {
+        // A service taken away takes the user's settings of it: the trail keeps them.
+        old["service_settings"] = serde_json::Value::Object(dropped_settings);
+    }
     new["services"] = json!(services.as_ref().unwrap_or(&before_services));
     old["node_name"] = json!(from.name);
     new["node_name"] = json!(to.as_ref().map_or(&from.name, |t| &t.name));
