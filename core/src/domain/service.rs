@@ -184,6 +184,41 @@ pub async fn user_settings(
     effective(&mut conn, service, row.id, &node.path).await
 }
 
+/// The level whose settings are read or changed: an account or unit, or a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Node(NodeId),
+    User(UserId),
+}
+
+/// [`node_settings`] or [`user_settings`], by level.
+pub async fn settings_at(
+    ctx: &Ctx,
+    actor: &Actor,
+    level: Level,
+    service: &str,
+) -> Result<ServiceSettings> {
+    match level {
+        Level::Node(n) => node_settings(ctx, actor, n, service).await,
+        Level::User(u) => user_settings(ctx, actor, u, service).await,
+    }
+}
+
+/// [`set_node_settings`] or [`set_user_settings`], by level.
+pub async fn set_settings_at(
+    ctx: &Ctx,
+    actor: &Actor,
+    level: Level,
+    service: &str,
+    version: Option<i64>,
+    changes: &Map<String, Value>,
+) -> Result<()> {
+    match level {
+        Level::Node(n) => set_node_settings(ctx, actor, n, service, version, changes).await,
+        Level::User(u) => set_user_settings(ctx, actor, u, service, version, changes).await,
+    }
+}
+
 /// A user's settings of one service, as they apply (for the pages, the API and the lookup).
 pub(crate) async fn effective(
     h: &mut impl Handle,
@@ -272,13 +307,9 @@ pub(crate) async fn set_node_settings_in(
         Some(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    let after = apply(service, before.clone(), changes)?;
-    if version.is_some_and(|v| v != row.version) {
-        return Err(Error::Conflict("error-changed-meanwhile"));
-    }
-    if after == before {
+    let Some(after) = next_settings(service, &before, changes, version, row.version)? else {
         return Ok(());
-    }
+    };
     all.insert(service.id.to_string(), Value::Object(after.clone()));
     if !store::setting::set_node_settings(
         tx.ex(),
@@ -297,6 +328,22 @@ pub(crate) async fn set_node_settings_in(
         .after(json!({ "service": service.id, "settings": after }))
         .write(tx.ex(), now)
         .await
+}
+
+/// `changes` applied to a level's own settings, behind the version the caller read (checked
+/// after the values, so that a bad value is named first): None when nothing changes.
+fn next_settings(
+    service: &Service,
+    before: &Map<String, Value>,
+    changes: &Map<String, Value>,
+    version: Option<i64>,
+    current: i64,
+) -> Result<Option<Map<String, Value>>> {
+    let after = apply(service, before.clone(), changes)?;
+    if version.is_some_and(|v| v != current) {
+        return Err(Error::Conflict("error-changed-meanwhile"));
+    }
+    Ok((after != *before).then_some(after))
 }
 
 /// Sets (or, with null values, takes away) a user's own settings of a service they have.
@@ -334,13 +381,9 @@ pub(crate) async fn set_user_settings_in(
             .await?
             .ok_or(Error::field("service", "setting-service-not-held"))?,
     )?;
-    let after = apply(service, before.clone(), changes)?;
-    if version.is_some_and(|v| v != row.version) {
-        return Err(Error::Conflict("error-changed-meanwhile"));
-    }
-    if after == before {
+    let Some(after) = next_settings(service, &before, changes, version, row.version)? else {
         return Ok(());
-    }
+    };
     store::setting::set_user_settings(
         tx.ex(),
         row.id,

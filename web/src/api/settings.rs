@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use roster_core::domain::service::{self, Resolved, ServiceSettings, Source};
+use roster_core::domain::service::{self, Level, Resolved, ServiceSettings, Source};
 use roster_core::domain::{node, user};
 use roster_core::model::{NodeId, UserId};
 use roster_core::services::Kind;
@@ -168,6 +168,33 @@ fn typed(state: &AppState, service: &str, p: &Map<String, Value>) -> roster_core
     }
 }
 
+/// The half the two PATCHes share: the version `If-Match` names, the values' JSON types, the
+/// change (a stale version is a 412).
+async fn change(
+    state: &AppState,
+    caller: &Caller,
+    level: Level,
+    current: i64,
+    service: &str,
+    headers: &HeaderMap,
+    p: &SettingsPatch,
+) -> ApiResult<()> {
+    let lang = caller.lang;
+    let core = |e| ApiError::from_core(e, lang);
+    let version = expected_version(headers, current, lang)?;
+    typed(state, service, &p.settings).map_err(core)?;
+    service::set_settings_at(
+        &state.ctx,
+        &caller.actor,
+        level,
+        service,
+        Some(version),
+        &p.settings,
+    )
+    .await
+    .map_err(|e| stale_version(core(e)))
+}
+
 #[utoipa::path(operation_id = "node_settings_get", get, path = "/api/v1/nodes/{id}/settings/{service}", tag = "settings",
     params(("id" = Uuid, Path, description = "The account's or unit's id"),
            ("service" = String, Path, description = "The service's id")),
@@ -211,18 +238,8 @@ pub async fn node_patch(
     let n = node::get_node(&state.ctx, &caller.actor, NodeId(id))
         .await
         .map_err(core)?;
-    let version = expected_version(&headers, n.version, lang)?;
-    typed(&state, &service, &p.settings).map_err(core)?;
-    service::set_node_settings(
-        &state.ctx,
-        &caller.actor,
-        NodeId(id),
-        &service,
-        Some(version),
-        &p.settings,
-    )
-    .await
-    .map_err(|e| stale_version(core(e)))?;
+    let level = Level::Node(NodeId(id));
+    change(&state, &caller, level, n.version, &service, &headers, &p).await?;
     node_get(State(state), caller, SettingsPath(id, service)).await
 }
 
@@ -270,17 +287,7 @@ pub async fn user_patch(
     let d = user::get_user(&state.ctx, &caller.actor, UserId(id))
         .await
         .map_err(core)?;
-    let version = expected_version(&headers, d.version, lang)?;
-    typed(&state, &service, &p.settings).map_err(core)?;
-    service::set_user_settings(
-        &state.ctx,
-        &caller.actor,
-        UserId(id),
-        &service,
-        Some(version),
-        &p.settings,
-    )
-    .await
-    .map_err(|e| stale_version(core(e)))?;
+    let level = Level::User(UserId(id));
+    change(&state, &caller, level, d.version, &service, &headers, &p).await?;
     user_get(State(state), caller, SettingsPath(id, service)).await
 }

@@ -6,7 +6,7 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
-use roster_core::domain::service::{self, Resolved, ServiceSettings, Source};
+use roster_core::domain::service::{self, Level, Resolved, ServiceSettings, Source};
 use roster_core::model::{Lang, NodeId, UserId};
 use roster_core::services::{Kind, Service};
 use roster_core::{Error, Result, i18n};
@@ -271,35 +271,55 @@ fn service_in<'s>(state: &'s AppState, id: &str) -> Option<&'s Service> {
     state.ctx.settings.catalog.service(id)
 }
 
+/// A posted section: read what applies now, change what the form changed, go back.
+async fn save(
+    state: &AppState,
+    actor: &roster_core::domain::Actor,
+    f: &Fields,
+    (id, service): (&str, &str),
+    level: fn(Uuid) -> Level,
+    done: impl Fn(Uuid, &str) -> String,
+) -> Response {
+    let lang = actor.lang;
+    let (Ok(id), Some(svc)) = (Uuid::try_parse(id), service_in(state, service)) else {
+        return PageError::from_core(Error::NotFound, lang, None).into_response();
+    };
+    if !keys_ok(svc, f) {
+        return crate::page::bad_form(lang);
+    }
+    let now = match service::settings_at(&state.ctx, actor, level(id), svc.id).await {
+        Ok(s) => s,
+        Err(e) => return refused(lang, svc, e),
+    };
+    let version = f.get("version").parse::<i64>().unwrap_or(-1);
+    let changes = changes_of(svc, &now, f);
+    match service::set_settings_at(
+        &state.ctx,
+        actor,
+        level(id),
+        svc.id,
+        Some(version),
+        &changes,
+    )
+    .await
+    {
+        Ok(()) => redirect(&done(id, svc.id)),
+        Err(e) => refused(lang, svc, e),
+    }
+}
+
 pub async fn set_node_settings(
     State(state): State<AppState>,
     Path((id, service)): Path<(String, String)>,
     CsrfForm(actor, f): CsrfForm<Fields>,
 ) -> Response {
-    let lang = actor.lang;
-    let (Ok(id), Some(svc)) = (Uuid::try_parse(&id), service_in(&state, &service)) else {
-        return PageError::from_core(Error::NotFound, lang, None).into_response();
-    };
-    if !keys_ok(svc, &f) {
-        return crate::page::bad_form(lang);
-    }
-    let node = NodeId(id);
-    let now = match service::node_settings(&state.ctx, &actor, node, svc.id).await {
-        Ok(s) => s,
-        Err(e) => return refused(lang, svc, e),
-    };
-    let version = f.get("version").parse::<i64>().unwrap_or(-1);
-    let changes = changes_of(svc, &now, &f);
-    match service::set_node_settings(&state.ctx, &actor, node, svc.id, Some(version), &changes)
-        .await
-    {
-        Ok(()) => {
-            let back = safe_next(&f.get("back")).to_string();
-            let join = if back.contains('?') { '&' } else { '?' };
-            redirect(&format!("{back}{join}saved=settings#settings-{}", svc.id))
-        }
-        Err(e) => refused(lang, svc, e),
-    }
+    let back = safe_next(&f.get("back")).to_string();
+    let join = if back.contains('?') { '&' } else { '?' };
+    let level = |id| Level::Node(NodeId(id));
+    save(&state, &actor, &f, (&id, &service), level, |_, svc| {
+        format!("{back}{join}saved=settings#settings-{svc}")
+    })
+    .await
 }
 
 pub async fn set_user_settings(
@@ -307,27 +327,9 @@ pub async fn set_user_settings(
     Path((id, service)): Path<(String, String)>,
     CsrfForm(actor, f): CsrfForm<Fields>,
 ) -> Response {
-    let lang = actor.lang;
-    let (Ok(id), Some(svc)) = (Uuid::try_parse(&id), service_in(&state, &service)) else {
-        return PageError::from_core(Error::NotFound, lang, None).into_response();
-    };
-    if !keys_ok(svc, &f) {
-        return crate::page::bad_form(lang);
-    }
-    let user = UserId(id);
-    let now = match service::user_settings(&state.ctx, &actor, user, svc.id).await {
-        Ok(s) => s,
-        Err(e) => return refused(lang, svc, e),
-    };
-    let version = f.get("version").parse::<i64>().unwrap_or(-1);
-    let changes = changes_of(svc, &now, &f);
-    match service::set_user_settings(&state.ctx, &actor, user, svc.id, Some(version), &changes)
-        .await
-    {
-        Ok(()) => redirect(&format!(
-            "/users/{id}?saved=service-settings#settings-{}",
-            svc.id
-        )),
-        Err(e) => refused(lang, svc, e),
-    }
+    let level = |id| Level::User(UserId(id));
+    save(&state, &actor, &f, (&id, &service), level, |id, svc| {
+        format!("/users/{id}?saved=service-settings#settings-{svc}")
+    })
+    .await
 }
