@@ -24,8 +24,6 @@ pub struct Settings {
     pub session_absolute_secs: i64,
     /// How long the first-run set-up link stays valid.
     pub setup_link_secs: i64,
-    /// The ids of the services users may be given (SMS, Fax, …): the catalog's.
-    pub services: Vec<String>,
     /// The services and their settings, from the services file (built-in `sms` and `fax`
     /// without one).
     pub catalog: std::sync::Arc<crate::services::Catalog>,
@@ -49,7 +47,6 @@ impl Settings {
             session_idle_secs: 30 * 60,
             session_absolute_secs: 12 * 60 * 60,
             setup_link_secs: 24 * 60 * 60,
-            services: crate::services::Catalog::builtin().ids(),
             catalog: std::sync::Arc::new(crate::services::Catalog::builtin()),
             outbox_max_attempts: 8,
             outbox_retry_base_secs: 30,
@@ -61,7 +58,6 @@ impl Settings {
 
     /// Uses this catalog of services (from a services file).
     pub fn with_catalog(mut self, catalog: crate::services::Catalog) -> Settings {
-        self.services = catalog.ids();
         self.catalog = std::sync::Arc::new(catalog);
         self
     }

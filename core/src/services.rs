@@ -214,6 +214,10 @@ impl Catalog {
         self.services.iter().find(|s| s.id == id)
     }
 
+    pub fn has(&self, id: &str) -> bool {
+        self.service(id).is_some()
+    }
+
     pub fn ids(&self) -> Vec<String> {
         self.services.iter().map(|s| s.id.to_string()).collect()
     }

@@ -58,11 +58,11 @@ pub fn parse_domains(text: &str) -> Result<Vec<String>> {
 }
 
 async fn account_in_scope(
-    tx: &mut store::Tx,
+    ex: store::Ex<'_>,
     actor: &Actor,
     id: NodeId,
 ) -> Result<store::node::NodeRow> {
-    let row = node_in_scope(tx.ex(), actor, id.0).await?;
+    let row = node_in_scope(ex, actor, id.0).await?;
     if row.kind != NodeKind::Account.as_str() {
         return Err(Error::NotFound);
     }
@@ -71,11 +71,10 @@ async fn account_in_scope(
 
 /// The switch and the domains of an account the actor administers.
 pub async fn administered(ctx: &Ctx, actor: &Actor, account: NodeId) -> Result<Administered> {
-    let mut tx = ctx.db.begin().await?;
-    let row = account_in_scope(&mut tx, actor, account).await?;
-    let on = store::account_domain::administered(tx.ex(), row.id).await?;
-    let domains = store::account_domain::domains_of(tx.ex(), row.id).await?;
-    tx.commit().await?;
+    let mut conn = ctx.db.conn().await?;
+    let row = account_in_scope(conn.ex(), actor, account).await?;
+    let on = store::account_domain::administered(conn.ex(), row.id).await?;
+    let domains = store::account_domain::domains_of(conn.ex(), row.id).await?;
     Ok(Administered { on, domains })
 }
 
@@ -92,7 +91,7 @@ pub async fn set_administered(
 ) -> Result<()> {
     ctx.write(async |tx| {
         let now = ctx.clock.now();
-        let row = account_in_scope(tx, actor, account).await?;
+        let row = account_in_scope(tx.ex(), actor, account).await?;
         if !actor.is_operator() {
             return Err(Error::Forbidden);
         }

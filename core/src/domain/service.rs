@@ -4,7 +4,6 @@
 //! service's default, and each resolved value says where it came from.
 
 use serde_json::{Map, Value, json};
-use uuid::Uuid;
 
 use crate::context::Ctx;
 use crate::domain::node::node_in_scope;
@@ -55,12 +54,39 @@ impl Resolved {
 pub struct ServiceSettings {
     pub service: &'static str,
     pub values: Vec<Resolved>,
+    /// The version (ETag) of the level they were read at: the node or the user.
+    pub version: i64,
 }
 
-/// A layer of settings: its object for the service (if any) and where it comes from.
+/// One service out of a level's, or `missing`.
+fn take(all: Vec<ServiceSettings>, service: &str, missing: Error) -> Result<ServiceSettings> {
+    all.into_iter()
+        .find(|s| s.service == service)
+        .ok_or(missing)
+}
+
+/// A layer of settings: its object for one service and where it comes from.
 struct Layer {
     values: Map<String, Value>,
     source: Source,
+}
+
+/// A stored layer: its settings of every service (`{"sms": {…}}`) and where they come from.
+struct Stored {
+    all: Map<String, Value>,
+    source: Source,
+}
+
+impl Stored {
+    fn layer(&self, service: &str) -> Layer {
+        Layer {
+            values: match self.all.get(service) {
+                Some(Value::Object(m)) => m.clone(),
+                _ => Map::new(),
+            },
+            source: self.source.clone(),
+        }
+    }
 }
 
 /// Stored settings: a JSON object ("" is empty). Anything else is a fault, never written over
@@ -77,16 +103,14 @@ fn object(text: &str) -> Result<Map<String, Value>> {
     }
 }
 
-/// The node layers from `node` up to its account, deepest first, for one service.
-async fn node_layers(h: &mut impl Handle, path: &str, service: &str) -> Result<Vec<Layer>> {
+/// The levels from the node at `path` up to its account that set anything, deepest first,
+/// each parsed once.
+async fn stored_up(h: &mut impl Handle, path: &str) -> Result<Vec<Stored>> {
     let rows = store::setting::settings_up(h.ex(), path).await?;
-    let mut layers = vec![];
+    let mut out = vec![];
     for r in rows.into_iter().filter(|r| r.kind != "operator") {
-        layers.push(Layer {
-            values: match object(&r.settings)?.remove(service) {
-                Some(Value::Object(m)) => m,
-                _ => Map::new(),
-            },
+        out.push(Stored {
+            all: object(&r.settings)?,
             source: Source::Node {
                 id: NodeId(r.id),
                 name: r.name,
@@ -94,12 +118,12 @@ async fn node_layers(h: &mut impl Handle, path: &str, service: &str) -> Result<V
             },
         });
     }
-    Ok(layers)
+    Ok(out)
 }
 
 /// Resolves each setting of `service` through `layers` (the level asked about first): a
 /// stored value the schema no longer accepts counts as not set.
-fn resolve(service: &Service, layers: &[Layer]) -> ServiceSettings {
+fn resolve(service: &Service, layers: &[Layer], version: i64) -> ServiceSettings {
     let values = service
         .settings
         .iter()
@@ -127,6 +151,7 @@ fn resolve(service: &Service, layers: &[Layer]) -> ServiceSettings {
     ServiceSettings {
         service: service.id,
         values,
+        version,
     }
 }
 
@@ -137,7 +162,66 @@ fn service_of<'c>(ctx: &'c Ctx, id: &str) -> Result<&'c Service> {
         .ok_or(Error::field("service", "setting-service-unknown"))
 }
 
-/// The settings of a service as they apply at a node the actor administers.
+/// Every service's settings at a level the actor reaches, read at once: an account or unit
+/// they administer (every configured service), or a user they see (each service they have,
+/// with their own values); in the catalog's order.
+pub async fn settings_at(ctx: &Ctx, actor: &Actor, level: Level) -> Result<Vec<ServiceSettings>> {
+    let catalog = &ctx.settings.catalog;
+    let mut conn = ctx.db.conn().await?;
+    match level {
+        Level::Node(node) => {
+            let row = node_in_scope(conn.ex(), actor, node.0).await?;
+            if row.kind == "operator" {
+                return Err(Error::NotFound);
+            }
+            let mut up = stored_up(&mut conn, &row.path).await?;
+            // The level asked about comes first, also when it sets nothing (only levels that
+            // set something are read).
+            let here = Source::Node {
+                id: NodeId(row.id),
+                name: row.name.clone(),
+                kind: row.kind.clone(),
+            };
+            if up.first().map(|l| &l.source) != Some(&here) {
+                up.insert(
+                    0,
+                    Stored {
+                        all: Map::new(),
+                        source: here,
+                    },
+                );
+            }
+            Ok(catalog
+                .services
+                .iter()
+                .map(|svc| {
+                    let layers: Vec<Layer> = up.iter().map(|l| l.layer(svc.id)).collect();
+                    resolve(svc, &layers, row.version)
+                })
+                .collect())
+        }
+        Level::User(user) => {
+            let (row, node) = user_in_scope(&mut conn, actor, user.0).await?;
+            let own = store::setting::user_settings_all(conn.ex(), row.id).await?;
+            let up = stored_up(&mut conn, &node.path).await?;
+            let mut services = vec![];
+            for svc in &catalog.services {
+                let Some((_, text)) = own.iter().find(|(s, _)| s == svc.id) else {
+                    continue;
+                };
+                let mut layers = vec![Layer {
+                    values: object(text)?,
+                    source: Source::User,
+                }];
+                layers.extend(up.iter().map(|l| l.layer(svc.id)));
+                services.push(resolve(svc, &layers, row.version));
+            }
+            Ok(services)
+        }
+    }
+}
+
+/// One service's settings as they apply at a node the actor administers.
 pub async fn node_settings(
     ctx: &Ctx,
     actor: &Actor,
@@ -145,33 +229,11 @@ pub async fn node_settings(
     service: &str,
 ) -> Result<ServiceSettings> {
     let service = service_of(ctx, service)?;
-    let mut conn = ctx.db.conn().await?;
-    let row = node_in_scope(conn.ex(), actor, node.0).await?;
-    if row.kind == "operator" {
-        return Err(Error::NotFound);
-    }
-    let mut layers = node_layers(&mut conn, &row.path, service.id).await?;
-    // The level asked about comes first, also when it sets nothing (only levels that set
-    // something are read).
-    let here = Source::Node {
-        id: NodeId(row.id),
-        name: row.name.clone(),
-        kind: row.kind.clone(),
-    };
-    if layers.first().map(|l| &l.source) != Some(&here) {
-        layers.insert(
-            0,
-            Layer {
-                values: Map::new(),
-                source: here,
-            },
-        );
-    }
-    Ok(resolve(service, &layers))
+    let all = settings_at(ctx, actor, Level::Node(node)).await?;
+    take(all, service.id, Error::NotFound)
 }
 
-/// The settings of a service as they apply for a user the actor sees (with their own ones);
-/// the user must have the service.
+/// One service's settings as they apply for a user the actor sees; the user must have it.
 pub async fn user_settings(
     ctx: &Ctx,
     actor: &Actor,
@@ -179,20 +241,31 @@ pub async fn user_settings(
     service: &str,
 ) -> Result<ServiceSettings> {
     let service = service_of(ctx, service)?;
-    let mut conn = ctx.db.conn().await?;
-    let (row, node) = user_in_scope(&mut conn, actor, user.0).await?;
-    effective(&mut conn, service, row.id, &node.path).await
+    let all = settings_at(ctx, actor, Level::User(user)).await?;
+    take(
+        all,
+        service.id,
+        Error::field("service", "setting-service-not-held"),
+    )
 }
 
-/// The level whose settings are read or changed: an account or unit, or a user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Node(NodeId),
-    User(UserId),
+/// The version (ETag) of a level the actor reaches, whatever its services.
+pub async fn version_at(ctx: &Ctx, actor: &Actor, level: Level) -> Result<i64> {
+    let mut conn = ctx.db.conn().await?;
+    match level {
+        Level::Node(node) => {
+            let row = node_in_scope(conn.ex(), actor, node.0).await?;
+            if row.kind == "operator" {
+                return Err(Error::NotFound);
+            }
+            Ok(row.version)
+        }
+        Level::User(user) => Ok(user_in_scope(&mut conn, actor, user.0).await?.0.version),
+    }
 }
 
 /// [`node_settings`] or [`user_settings`], by level.
-pub async fn settings_at(
+pub async fn service_settings_at(
     ctx: &Ctx,
     actor: &Actor,
     level: Level,
@@ -202,6 +275,13 @@ pub async fn settings_at(
         Level::Node(n) => node_settings(ctx, actor, n, service).await,
         Level::User(u) => user_settings(ctx, actor, u, service).await,
     }
+}
+
+/// The level whose settings are read or changed: an account or unit, or a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Node(NodeId),
+    User(UserId),
 }
 
 /// [`set_node_settings`] or [`set_user_settings`], by level.
@@ -217,24 +297,6 @@ pub async fn set_settings_at(
         Level::Node(n) => set_node_settings(ctx, actor, n, service, version, changes).await,
         Level::User(u) => set_user_settings(ctx, actor, u, service, version, changes).await,
     }
-}
-
-/// A user's settings of one service, as they apply (for the pages, the API and the lookup).
-pub(crate) async fn effective(
-    h: &mut impl Handle,
-    service: &Service,
-    user: Uuid,
-    node_path: &str,
-) -> Result<ServiceSettings> {
-    let own = store::setting::user_settings(h.ex(), user, service.id)
-        .await?
-        .ok_or(Error::field("service", "setting-service-not-held"))?;
-    let mut layers = vec![Layer {
-        values: object(&own)?,
-        source: Source::User,
-    }];
-    layers.extend(node_layers(h, node_path, service.id).await?);
-    Ok(resolve(service, &layers))
 }
 
 /// Checks a change of settings: each value by its setting's type (named on its field), each

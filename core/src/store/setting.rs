@@ -67,6 +67,14 @@ pub(crate) async fn set_node_settings(
     Ok(n == 1)
 }
 
+/// A user's services with their own settings of each (JSON text).
+pub(crate) async fn user_settings_all(ex: Ex<'_>, user: Uuid) -> Result<Vec<(String, String)>> {
+    let sql = "SELECT service, settings FROM user_services WHERE user_id = $1";
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, (String, String)>(sql).bind(user).fetch_all(&mut *c).await)?,
+    )
+}
+
 /// A user's own settings of a service (JSON text); None when the user does not have it.
 pub(crate) async fn user_settings(ex: Ex<'_>, user: Uuid, service: &str) -> Result<Option<String>> {
     let sql = "SELECT settings FROM user_services WHERE user_id = $1 AND service = $2";

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use roster_core::domain::service::{self, Level, Resolved, ServiceSettings, Source};
-use roster_core::domain::{node, user};
 use roster_core::model::{NodeId, UserId};
 use roster_core::services::Kind;
 use serde::{Deserialize, Serialize};
@@ -104,12 +103,22 @@ fn out(state: &AppState, s: ServiceSettings) -> SettingsOut {
     }
 }
 
-fn answer(state: &AppState, s: ServiceSettings, version: i64) -> Response {
+/// A level's settings of one service, with the level's ETag.
+async fn read(
+    state: &AppState,
+    caller: &Caller,
+    level: Level,
+    service: &str,
+) -> ApiResult<Response> {
+    let s = service::service_settings_at(&state.ctx, &caller.actor, level, service)
+        .await
+        .map_err(|e| ApiError::from_core(e, caller.lang))?;
+    let tag = etag(s.version);
     let mut res = (StatusCode::OK, Json(out(state, s))).into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+    if let Ok(v) = HeaderValue::from_str(&tag) {
         res.headers_mut().insert(header::ETAG, v);
     }
-    res
+    Ok(res)
 }
 
 /// An id and a configured service in the path, else 404.
@@ -174,13 +183,15 @@ async fn change(
     state: &AppState,
     caller: &Caller,
     level: Level,
-    current: i64,
     service: &str,
     headers: &HeaderMap,
     p: &SettingsPatch,
 ) -> ApiResult<()> {
     let lang = caller.lang;
     let core = |e| ApiError::from_core(e, lang);
+    let current = service::version_at(&state.ctx, &caller.actor, level)
+        .await
+        .map_err(core)?;
     let version = expected_version(headers, current, lang)?;
     typed(state, service, &p.settings).map_err(core)?;
     service::set_settings_at(
@@ -206,14 +217,7 @@ pub async fn node_get(
     caller: Caller,
     SettingsPath(id, service): SettingsPath,
 ) -> ApiResult<Response> {
-    let core = |e| ApiError::from_core(e, caller.lang);
-    let n = node::get_node(&state.ctx, &caller.actor, NodeId(id))
-        .await
-        .map_err(core)?;
-    let s = service::node_settings(&state.ctx, &caller.actor, NodeId(id), &service)
-        .await
-        .map_err(core)?;
-    Ok(answer(&state, s, n.version))
+    read(&state, &caller, Level::Node(NodeId(id)), &service).await
 }
 
 #[utoipa::path(operation_id = "node_settings_patch", patch, path = "/api/v1/nodes/{id}/settings/{service}", tag = "settings",
@@ -233,14 +237,9 @@ pub async fn node_patch(
     headers: HeaderMap,
     ApiJson(p): ApiJson<SettingsPatch>,
 ) -> ApiResult<Response> {
-    let lang = caller.lang;
-    let core = |e| ApiError::from_core(e, lang);
-    let n = node::get_node(&state.ctx, &caller.actor, NodeId(id))
-        .await
-        .map_err(core)?;
     let level = Level::Node(NodeId(id));
-    change(&state, &caller, level, n.version, &service, &headers, &p).await?;
-    node_get(State(state), caller, SettingsPath(id, service)).await
+    change(&state, &caller, level, &service, &headers, &p).await?;
+    read(&state, &caller, level, &service).await
 }
 
 #[utoipa::path(operation_id = "user_settings_get", get, path = "/api/v1/users/{id}/settings/{service}", tag = "settings",
@@ -255,14 +254,7 @@ pub async fn user_get(
     caller: Caller,
     SettingsPath(id, service): SettingsPath,
 ) -> ApiResult<Response> {
-    let core = |e| ApiError::from_core(e, caller.lang);
-    let d = user::get_user(&state.ctx, &caller.actor, UserId(id))
-        .await
-        .map_err(core)?;
-    let s = service::user_settings(&state.ctx, &caller.actor, UserId(id), &service)
-        .await
-        .map_err(core)?;
-    Ok(answer(&state, s, d.version))
+    read(&state, &caller, Level::User(UserId(id)), &service).await
 }
 
 #[utoipa::path(operation_id = "user_settings_patch", patch, path = "/api/v1/users/{id}/settings/{service}", tag = "settings",
@@ -282,12 +274,7 @@ pub async fn user_patch(
     headers: HeaderMap,
     ApiJson(p): ApiJson<SettingsPatch>,
 ) -> ApiResult<Response> {
-    let lang = caller.lang;
-    let core = |e| ApiError::from_core(e, lang);
-    let d = user::get_user(&state.ctx, &caller.actor, UserId(id))
-        .await
-        .map_err(core)?;
     let level = Level::User(UserId(id));
-    change(&state, &caller, level, d.version, &service, &headers, &p).await?;
-    user_get(State(state), caller, SettingsPath(id, service)).await
+    change(&state, &caller, level, &service, &headers, &p).await?;
+    read(&state, &caller, level, &service).await
 }

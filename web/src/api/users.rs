@@ -182,7 +182,7 @@ pub async fn list(
     };
     let service = match p.service {
         Some(s) if !s.is_empty() => {
-            if !state.ctx.settings.services.contains(&s) {
+            if !state.ctx.settings.catalog.has(&s) {
                 return Err(bad("service"));
             }
             Some(s)

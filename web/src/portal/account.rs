@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
 use roster_core::domain::mfa::{self, Policy, Unenrolled};
 use roster_core::domain::node::{self, AccountInput, NodeView};
+use roster_core::domain::service::Level;
 use roster_core::domain::user::{self, AccessHolder};
 use roster_core::model::{Lang, NodeId, NodeKind};
 use roster_core::{Error, i18n};
@@ -93,15 +94,12 @@ async fn account_page_with(
         let cards = if node.kind == NodeKind::Operator {
             vec![]
         } else {
-            crate::portal::settings::node_cards(
-                state,
-                actor,
-                node.id,
-                node.version,
-                node.kind == NodeKind::Account,
-                &back,
-            )
-            .await?
+            let place = if node.kind == NodeKind::Account {
+                "account"
+            } else {
+                "unit"
+            };
+            crate::portal::settings::cards(state, actor, Level::Node(node.id), place, &back).await?
         };
         let administered = if node.kind == NodeKind::Account {
             Some(roster_core::domain::administered::administered(&state.ctx, actor, node.id).await?)

@@ -134,7 +134,6 @@ fn card(
     place: &str,
     action: String,
     back: &str,
-    version: i64,
 ) -> SettingsCard {
     let name = service.name.get(lang).to_string();
     // The account's sections in the words customers know: "SMS Settings", "Fax Coverpage".
@@ -149,7 +148,7 @@ fn card(
         intro: i18n::t(lang, &format!("settings-intro-{place}")),
         action,
         back: back.into(),
-        version,
+        version: s.version,
         fields: s
             .values
             .iter()
@@ -158,44 +157,28 @@ fn card(
     }
 }
 
-/// The sections of a node (account or unit) the actor administers, one per service.
-pub async fn node_cards(
+/// The sections of a level, from one read: an account's or unit's (`place` `account` or
+/// `unit`), one per service, or a user's (`user`), one per service they have.
+pub async fn cards(
     state: &AppState,
     actor: &Actor,
-    node: NodeId,
-    version: i64,
-    is_account: bool,
+    level: Level,
+    place: &str,
     back: &str,
 ) -> Result<Vec<SettingsCard>> {
-    let place = if is_account { "account" } else { "unit" };
-    let mut cards = vec![];
-    for service in &state.ctx.settings.catalog.services {
-        let s = service::node_settings(&state.ctx, actor, node, service.id).await?;
-        let action = format!("/nodes/{}/settings/{}", node.0, service.id);
-        cards.push(card(actor.lang, service, s, place, action, back, version));
-    }
-    Ok(cards)
-}
-
-/// The sections of a user, one per service they have.
-pub async fn user_cards(
-    state: &AppState,
-    actor: &Actor,
-    user: UserId,
-    version: i64,
-    held: &[String],
-    back: &str,
-) -> Result<Vec<SettingsCard>> {
-    let mut cards = vec![];
-    for service in &state.ctx.settings.catalog.services {
-        if !held.iter().any(|h| h == service.id) {
-            continue;
-        }
-        let s = service::user_settings(&state.ctx, actor, user, service.id).await?;
-        let action = format!("/users/{}/settings/{}", user.0, service.id);
-        cards.push(card(actor.lang, service, s, "user", action, back, version));
-    }
-    Ok(cards)
+    let at = service::settings_at(&state.ctx, actor, level).await?;
+    let path = match level {
+        Level::Node(n) => format!("/nodes/{}", n.0),
+        Level::User(u) => format!("/users/{}", u.0),
+    };
+    Ok(at
+        .into_iter()
+        .filter_map(|s| {
+            let svc = service_in(state, s.service)?;
+            let action = format!("{path}/settings/{}", svc.id);
+            Some(card(actor.lang, svc, s, place, action, back))
+        })
+        .collect())
 }
 
 /// What a posted section changes: a value that differs from what applies, or one this level
@@ -287,7 +270,7 @@ async fn save(
     if !keys_ok(svc, f) {
         return crate::page::bad_form(lang);
     }
-    let now = match service::settings_at(&state.ctx, actor, level(id), svc.id).await {
+    let now = match service::service_settings_at(&state.ctx, actor, level(id), svc.id).await {
         Ok(s) => s,
         Err(e) => return refused(lang, svc, e),
     };

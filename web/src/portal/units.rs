@@ -69,12 +69,11 @@ async fn unit_page(
         let admins = user::list_node_admins(&state.ctx, actor, id).await?;
         let tree = node::tree(&state.ctx, actor, None).await?;
         let policy = mfa::node_policy(&state.ctx, actor, id).await?;
-        let cards = crate::portal::settings::node_cards(
+        let cards = crate::portal::settings::cards(
             state,
             actor,
-            id,
-            unit.version,
-            false,
+            roster_core::domain::service::Level::Node(id),
+            "unit",
             &format!("/units/{}", id.0),
         )
         .await?;

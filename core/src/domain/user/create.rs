@@ -119,7 +119,7 @@ pub(crate) async fn check_new_user(ctx: &Ctx, input: &NewUser) -> Result<Checked
         .check(parse_line("friendly_name", &input.friendly_name, 100))
         .unwrap_or_default();
     for s in &input.services {
-        if !ctx.settings.services.contains(s) {
+        if !ctx.settings.catalog.has(s) {
             p.add("services", "field-service-unknown");
         }
     }
@@ -299,15 +299,14 @@ impl NewUsersUnit {
             )
             .await?;
         }
-        let services: Vec<String> = ctx
-            .settings
-            .services
+        let configured = ctx.settings.catalog.ids();
+        let services: Vec<String> = configured
             .iter()
             .filter(|s| input.services.contains(s))
             .cloned()
             .collect();
         if !services.is_empty() {
-            store::user::set_services(tx.ex(), id, &services, &ctx.settings.services).await?;
+            store::user::set_services(tx.ex(), id, &services, &configured).await?;
         }
         // A new user has no terms yet: one insert of them all.
         let terms: Vec<(Uuid, String)> = search_terms(&row).into_iter().map(|t| (id, t)).collect();

@@ -192,7 +192,7 @@ pub async fn list_users(ctx: &Ctx, actor: &Actor, filter: &ListFilter) -> Result
         service: filter
             .service
             .clone()
-            .filter(|s| ctx.settings.services.contains(s)),
+            .filter(|s| ctx.settings.catalog.has(s)),
         sort,
         descending,
         after,

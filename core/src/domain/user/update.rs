@@ -161,7 +161,7 @@ pub(crate) async fn update_user_in(
     let mut dropped_settings = serde_json::Map::new();
     if let Some(list) = &services {
         for (service, settings) in
-            store::user::set_services(tx.ex(), after.id, list, &ctx.settings.services).await?
+            store::user::set_services(tx.ex(), after.id, list, &ctx.settings.catalog.ids()).await?
         {
             if settings.trim() != "{}" && !settings.trim().is_empty() {
                 let v = serde_json::from_str(&settings).unwrap_or(json!(settings));
@@ -279,15 +279,15 @@ async fn check(
         after.mfa_required = change.mfa_required.unwrap_or(before.mfa_required);
     }
     let services = change.services.as_ref().map(|asked| {
-        if asked.iter().any(|s| !ctx.settings.services.contains(s)) {
+        if asked.iter().any(|s| !ctx.settings.catalog.has(s)) {
             p.add("services", "field-service-unknown");
         }
         // Kept in the configuration's order.
         ctx.settings
-            .services
-            .iter()
+            .catalog
+            .ids()
+            .into_iter()
             .filter(|s| asked.contains(s))
-            .cloned()
             .collect::<Vec<_>>()
     });
     if let Some(notes) = &change.notes

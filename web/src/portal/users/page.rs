@@ -172,12 +172,11 @@ pub async fn build_with_token(
     } else {
         vec![]
     };
-    let settings_cards = crate::portal::settings::user_cards(
+    let settings_cards = crate::portal::settings::cards(
         state,
         actor,
-        id,
-        u.version,
-        &u.services,
+        roster_core::domain::service::Level::User(id),
+        "user",
         &format!("/users/{}", id.0),
     )
     .await?;
