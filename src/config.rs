@@ -264,6 +264,10 @@ pub struct TokenCreateArgs {
     #[arg(long)]
     pub read_only: bool,
 
+    /// The token is for the services' lookup only (`GET /api/v1/lookup`).
+    #[arg(long)]
+    pub lookup: bool,
+
     /// Days until the token stops working (default: until revoked).
     #[arg(long)]
     pub expires: Option<i64>,

@@ -84,6 +84,8 @@ pub struct Ctx {
     pub(crate) hash_queue: std::time::Duration,
     /// Requests with a wrong credential, counted per address and minute (bounded).
     pub(crate) auth_failures: Arc<crate::failures::AuthFailures>,
+    /// The services' lookups, counted per token and minute for the audit trail.
+    pub(crate) lookups: Arc<crate::failures::AuthFailures>,
     /// Photo decodes at once: a decoded picture may take up to `photo::MAX_ALLOC` bytes, so
     /// they run one at a time and a queue of uploads waits here.
     pub(crate) decoding: Arc<Semaphore>,
@@ -107,6 +109,7 @@ impl Ctx {
             hash_queue: std::time::Duration::from_secs(5),
             decoding: Arc::new(Semaphore::new(1)),
             auth_failures: Arc::default(),
+            lookups: Arc::default(),
             webauthn,
         }
     }

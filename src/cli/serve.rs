@@ -123,6 +123,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Err(e) = auth::flush_failures(&flush_ctx, true).await {
         tracing::warn!(error = %e, "failed authentications not written");
     }
+    if let Err(e) = roster_core::domain::lookup::flush_counts(&flush_ctx, true).await {
+        tracing::warn!(error = %e, "lookup counts not written");
+    }
     let _ = stop_worker.send(true);
     let _ = worker.await;
     db.close().await;
@@ -166,7 +169,8 @@ async fn shutdown_signal() {
 }
 
 /// Housekeeping: every ten seconds the failed authentications of past minutes go into the
-/// audit trail (one event per address and minute); every ten minutes expired sessions and
+/// audit trail (one event per address and minute), and the services' lookups (one event per
+/// token and minute, with the count); every ten minutes expired sessions and
 /// throttle counters that count for nothing are removed.
 async fn maintain(ctx: Ctx) {
     let mut every = tokio::time::interval(Duration::from_secs(10));
@@ -175,6 +179,9 @@ async fn maintain(ctx: Ctx) {
         every.tick().await;
         if let Err(e) = auth::flush_failures(&ctx, false).await {
             tracing::warn!(error = %e, "failed authentications not written");
+        }
+        if let Err(e) = roster_core::domain::lookup::flush_counts(&ctx, false).await {
+            tracing::warn!(error = %e, "lookup counts not written");
         }
         ticks += 1;
         if ticks % 60 != 1 {

@@ -26,6 +26,7 @@ pub async fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
                 name: args.name.clone(),
                 node,
                 read_only: args.read_only,
+                lookup: args.lookup,
                 expires_days: args.expires,
             },
         )

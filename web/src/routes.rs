@@ -41,6 +41,10 @@ pub fn router(state: AppState) -> Router {
             get(auth::links::show_email_confirm).post(auth::links::confirm_email),
         )
         .route(
+            "/alias/confirm",
+            get(auth::links::show_alias_confirm).post(auth::links::confirm_alias),
+        )
+        .route(
             "/email/cancel",
             get(auth::links::show_email_cancel).post(auth::links::cancel_email),
         )
@@ -66,6 +70,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/users/{id}/access/{subject}/remove",
             post(users::sections::remove_access),
+        )
+        .route("/users/{id}/aliases", post(users::addresses::add_alias))
+        .route(
+            "/users/{id}/aliases/{alias}/remove",
+            post(users::addresses::remove_alias),
+        )
+        .route("/users/{id}/numbers", post(users::addresses::add_number))
+        .route(
+            "/users/{id}/numbers/{number}/remove",
+            post(users::addresses::remove_number),
         )
         .route("/users/{id}/password", post(users::sections::set_password))
         .route("/users/{id}/notes", post(users::sections::set_notes))

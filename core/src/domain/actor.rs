@@ -63,6 +63,8 @@ pub struct TokenLimits {
     pub id: uuid::Uuid,
     pub node: Option<NodeId>,
     pub read_only: bool,
+    /// A token for the services' lookup only.
+    pub lookup: bool,
     pub expires_at: Option<Timestamp>,
 }
 

@@ -33,6 +33,8 @@ pub struct NewToken {
     /// Limit to this subtree (one the actor administers).
     pub node: Option<NodeId>,
     pub read_only: bool,
+    /// For the services' lookup only (`GET /api/v1/lookup`), and nothing else.
+    pub lookup: bool,
     pub expires_days: Option<i64>,
 }
 
@@ -50,6 +52,7 @@ pub struct TokenView {
     pub user_id: UserId,
     pub node_id: Option<NodeId>,
     pub read_only: bool,
+    pub lookup: bool,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
@@ -169,6 +172,7 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
             expires_at,
             last_used_at: None,
             revoked_at: None,
+            scope: if input.lookup { "lookup" } else { "admin" }.into(),
         },
     )
     .await?;
@@ -176,6 +180,7 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
         .target("user", input.user.0, node.map(|n| n.0))
         .after(
             json!({ "token": id.to_string(), "name": name, "read_only": read_only,
+                "scope": if input.lookup { "lookup" } else { "admin" },
                 "node": node.map(|n| n.0.to_string()), "expires_at": expires_at }),
         )
         .write(tx.ex(), now)
@@ -199,6 +204,7 @@ pub async fn list_tokens(ctx: &Ctx, actor: &Actor, user: UserId) -> Result<Vec<T
             user_id: UserId(r.user_id),
             node_id: r.node_id.map(NodeId),
             read_only: r.read_only,
+            lookup: r.scope == "lookup",
             created_at: Timestamp::from_millis(r.created_at),
             expires_at: r.expires_at.map(Timestamp::from_millis),
             last_used_at: r.last_used_at.map(Timestamp::from_millis),
@@ -261,6 +267,8 @@ pub async fn find_user(ctx: &Ctx, email_or_login: &str) -> Result<UserId> {
 pub struct ApiCaller {
     pub actor: Actor,
     pub read_only: bool,
+    /// A lookup token: the services' lookup and nothing else.
+    pub lookup: bool,
 }
 
 /// The throttle key of wrong HTTP Basic secrets from one client address (each costs a hash).
@@ -315,6 +323,7 @@ pub async fn authenticate_bearer(ctx: &Ctx, token: &str, ip: &str) -> Result<Api
         id: row.id,
         node: row.node_id.map(NodeId),
         read_only: row.read_only,
+        lookup: row.scope == "lookup",
         expires_at: row.expires_at.map(Timestamp::from_millis),
     });
     if row
@@ -327,7 +336,8 @@ pub async fn authenticate_bearer(ctx: &Ctx, token: &str, ip: &str) -> Result<Api
     }
     Ok(ApiCaller {
         actor,
-        read_only: row.read_only,
+        read_only: row.read_only || row.scope == "lookup",
+        lookup: row.scope == "lookup",
     })
 }
 
@@ -390,5 +400,6 @@ pub async fn authenticate_basic(
     Ok(ApiCaller {
         actor,
         read_only: false,
+        lookup: false,
     })
 }

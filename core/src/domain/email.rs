@@ -11,19 +11,20 @@ use crate::error::{Error, Result};
 use crate::model::Timestamp;
 use crate::model::{Email, UserId};
 use crate::outbox::message::{self, Message};
-use crate::store::{self, Ex, Tx, audit::NewAuditEvent, user::UserRow};
+use crate::store::{self, Handle, Tx, audit::NewAuditEvent, user::UserRow};
 
 pub const VERIFY: &str = "email-verify";
 pub const CANCEL: &str = "email-cancel";
 /// Confirmation and cancel links live this long.
 pub const LINK_SECS: i64 = 7 * 24 * 3600;
 
-/// Refuses an address another user has: people sign in with it, so an address is one user in
-/// the whole deployment.
-pub(crate) async fn address_free(ex: Ex<'_>, actor: &Actor, address: &str) -> Result<()> {
-    match store::user::find_user_by_email(ex, address).await? {
-        Some(_) => Err(address_taken(actor)),
-        None => Ok(()),
+/// Refuses an address another user has (to sign in, or as a confirmed alias) or that is a
+/// public address: people sign in with it, so an address is one user in the whole deployment.
+pub(crate) async fn address_free(h: &mut impl Handle, actor: &Actor, address: &str) -> Result<()> {
+    if super::address::email_in_use(h, address).await? {
+        Err(address_taken(actor))
+    } else {
+        Ok(())
     }
 }
 
@@ -68,7 +69,7 @@ pub async fn request_email_change(
         if before.email.as_deref() == Some(new.as_str()) {
             return Err(Error::field("email", "email-unchanged"));
         }
-        address_free(tx.ex(), actor, new.as_str()).await?;
+        address_free(tx, actor, new.as_str()).await?;
         let mut after = before.clone();
         after.email_pending = Some(new.as_str().to_string());
         after.updated_at = now.millis();
@@ -169,10 +170,7 @@ pub async fn confirm_email_change(ctx: &Ctx, token: &str, ip: &str) -> Result<()
     if before.email_pending.as_deref() != Some(row.data.as_str()) {
         return Err(Error::Unauthenticated("link-invalid"));
     }
-    if store::user::find_user_by_email(tx.ex(), &row.data)
-        .await?
-        .is_some()
-    {
+    if super::address::email_in_use(&mut tx, &row.data).await? {
         return Err(Error::Conflict("error-email-taken"));
     }
     link::use_once(tx.ex(), token, now).await?;

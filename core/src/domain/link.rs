@@ -52,9 +52,23 @@ pub(crate) async fn mint_for_user(
     now: Timestamp,
     lifetime_secs: i64,
 ) -> Result<(String, Timestamp)> {
+    store::link::void_user_tokens(ex.ex(), purpose, user, now.millis()).await?;
+    mint_beside(ex, purpose, user, node, data, now, lifetime_secs).await
+}
+
+/// Mints a new link for a user beside their others of the same purpose (each for its own
+/// `data`, as every alias waiting has its link).
+pub(crate) async fn mint_beside(
+    ex: &mut crate::store::Tx,
+    purpose: &str,
+    user: Uuid,
+    node: Option<Uuid>,
+    data: &str,
+    now: Timestamp,
+    lifetime_secs: i64,
+) -> Result<(String, Timestamp)> {
     let token = secret::new_token()?;
     let expires = now.plus_secs(lifetime_secs);
-    store::link::void_user_tokens(ex.ex(), purpose, user, now.millis()).await?;
     store::link::insert_link_token(
         ex.ex(),
         NewLinkToken {

@@ -2,6 +2,7 @@
 //! writes the change and its audit event in one transaction. No HTTP, no SQL here.
 
 pub mod actor;
+pub mod address;
 pub mod administered;
 pub mod api_token;
 mod audit;
@@ -11,6 +12,7 @@ pub(crate) mod hasher;
 pub mod idempotency;
 pub mod invitation;
 pub(crate) mod link;
+pub mod lookup;
 pub mod me;
 pub mod mfa;
 pub mod node;

@@ -202,23 +202,39 @@ pub async fn settings_at(ctx: &Ctx, actor: &Actor, level: Level) -> Result<Vec<S
         }
         Level::User(user) => {
             let (row, node) = user_in_scope(&mut conn, actor, user.0).await?;
-            let own = store::setting::user_settings_all(conn.ex(), row.id).await?;
-            let up = stored_up(&mut conn, &node.path).await?;
-            let mut services = vec![];
-            for svc in &catalog.services {
-                let Some((_, text)) = own.iter().find(|(s, _)| s == svc.id) else {
-                    continue;
-                };
-                let mut layers = vec![Layer {
-                    values: object(text)?,
-                    source: Source::User,
-                }];
-                layers.extend(up.iter().map(|l| l.layer(svc.id)));
-                services.push(resolve(svc, &layers, row.version));
-            }
-            Ok(services)
+            effective_settings(&mut conn, ctx, row.id, &node.path, row.version).await
         }
     }
+}
+
+/// A user's effective settings of every service they have, each value with its source: the
+/// one resolution that pages, the API and the services' lookup use. Two reads whatever the
+/// depth: the user's own settings, and the levels above that set anything (by their paths).
+pub(crate) async fn effective_settings(
+    h: &mut impl Handle,
+    ctx: &Ctx,
+    user: uuid::Uuid,
+    node_path: &str,
+    version: i64,
+) -> Result<Vec<ServiceSettings>> {
+    let own = store::setting::user_settings_all(h.ex(), user).await?;
+    if own.is_empty() {
+        return Ok(vec![]);
+    }
+    let up = stored_up(h, node_path).await?;
+    let mut services = vec![];
+    for svc in &ctx.settings.catalog.services {
+        let Some((_, text)) = own.iter().find(|(s, _)| s == svc.id) else {
+            continue;
+        };
+        let mut layers = vec![Layer {
+            values: object(text)?,
+            source: Source::User,
+        }];
+        layers.extend(up.iter().map(|l| l.layer(svc.id)));
+        services.push(resolve(svc, &layers, version));
+    }
+    Ok(services)
 }
 
 /// One service's settings as they apply at a node the actor administers.

@@ -217,6 +217,18 @@ pub fn email_verify(lang: Lang, name: &str, new: &str, link: &str, expires: &str
     compose(lang, t(lang, "mail-verify-subject", &[]), parts)
 }
 
+/// To an alias being added: confirm it to use the services through the user.
+pub fn alias_verify(lang: Lang, name: &str, address: &str, link: &str, expires: &str) -> Rendered {
+    let parts = vec![
+        Part::Para(t(lang, "mail-greeting", &[("name", name)])),
+        Part::Para(t(lang, "mail-alias-intro", &[("email", address)])),
+        Part::Link(link.to_string()),
+        Part::Para(t(lang, "mail-link-expiry", &[("expires", expires)])),
+        Part::Para(t(lang, "mail-ignore", &[])),
+    ];
+    compose(lang, t(lang, "mail-alias-subject", &[]), parts)
+}
+
 /// To the old address: the change is coming, and how to stop it.
 pub fn email_change_notice(
     lang: Lang,

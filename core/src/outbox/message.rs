@@ -33,6 +33,12 @@ pub(crate) enum Message {
     EmailChangeNotice { new: String, by: String },
     /// To the old address after the directory changed it.
     EmailChanged { new: String, by: String },
+    /// To an alias being added: the link that confirms it (minted when it is sent).
+    AliasVerify {
+        alias: String,
+        address: String,
+        by: String,
+    },
     /// A second factor was added, removed or reset, or new recovery codes were made.
     MfaChanged { change: String, factor: String },
     /// By SMS: the code that verifies a number (drawn when it is sent).
@@ -58,6 +64,7 @@ impl Message {
             Message::EmailVerify { .. } => "email-verify",
             Message::EmailChangeNotice { .. } => "email-change-notice",
             Message::EmailChanged { .. } => "email-changed",
+            Message::AliasVerify { .. } => "alias-verify",
             Message::MfaChanged { .. } => "mfa-changed",
             Message::PhoneVerify => "phone-verify",
             Message::SignInCode { .. } => "sign-in-code",
@@ -141,6 +148,11 @@ mod tests {
             },
             Message::EmailChanged {
                 new: "n@x.test".into(),
+                by: "B".into(),
+            },
+            Message::AliasVerify {
+                alias: "a".into(),
+                address: "n@x.test".into(),
                 by: "B".into(),
             },
             Message::MfaChanged {

@@ -341,6 +341,30 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow) -> Result<Option<Prepared>> {
                 mail::email_change_notice(lang, &name, new, &link, &expires.to_utc_string())
             }
         }
+        Message::AliasVerify { alias, address, .. } => {
+            // Only while the alias still waits for its confirmation.
+            let waiting = match Uuid::parse_str(alias) {
+                Ok(id) => store::address::find_alias(tx.ex(), id)
+                    .await?
+                    .is_some_and(|a| a.user_id == user.id && a.confirmed_at.is_none()),
+                Err(_) => false,
+            };
+            if !waiting {
+                return Ok(None);
+            }
+            let (token, expires) = link::mint_beside(
+                &mut tx,
+                crate::domain::address::ALIAS_VERIFY,
+                user.id,
+                Some(user.node_id),
+                alias,
+                now,
+                email::LINK_SECS,
+            )
+            .await?;
+            let link = ctx.settings.link(&format!("/alias/confirm?token={token}"));
+            mail::alias_verify(lang, &name, address, &link, &expires.to_utc_string())
+        }
         Message::PhoneVerify => {
             // The number must still be the user's and not yet verified; the code is drawn now,
             // and only its hash is kept.

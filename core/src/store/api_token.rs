@@ -18,12 +18,14 @@ pub(crate) struct ApiTokenRow {
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// `admin` or `lookup`.
+    pub scope: String,
 }
 
 macro_rules! columns {
     () => {
         "id, token_hash, user_id, node_id, name, read_only, created_by, created_at, expires_at, \
-         last_used_at, revoked_at"
+         last_used_at, revoked_at, scope"
     };
 }
 
@@ -31,11 +33,11 @@ pub(crate) async fn insert_api_token(ex: Ex<'_>, t: ApiTokenRow) -> Result<()> {
     let sql = concat!(
         "INSERT INTO api_tokens (",
         columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     );
     on!(ex, c => sqlx::query(sql).bind(t.id).bind(&t.token_hash).bind(t.user_id).bind(t.node_id)
         .bind(&t.name).bind(t.read_only).bind(t.created_by).bind(t.created_at).bind(t.expires_at)
-        .bind(t.last_used_at).bind(t.revoked_at).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        .bind(t.last_used_at).bind(t.revoked_at).bind(&t.scope).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

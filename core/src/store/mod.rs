@@ -3,6 +3,7 @@
 //! the `match` on the engine.
 
 pub(crate) mod account_domain;
+pub(crate) mod address;
 pub(crate) mod api_token;
 pub(crate) mod audit;
 pub(crate) mod code;

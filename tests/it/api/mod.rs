@@ -55,6 +55,7 @@ pub(super) async fn bearer(
             name: "test".into(),
             node,
             read_only,
+            lookup: false,
             expires_days,
         },
     )

@@ -31,6 +31,7 @@ async fn a_flood_of_bogus_tokens_stays_bounded_and_real_callers_are_served() {
                 name: "real".into(),
                 node: None,
                 read_only: true,
+                lookup: false,
                 expires_days: None,
             },
         )

@@ -18,6 +18,7 @@ async fn api_token(server: &TestServer, who: roster_core::model::UserId) -> Stri
             name: "t".into(),
             node: None,
             read_only: false,
+            lookup: false,
             expires_days: None,
         },
     )
@@ -327,6 +328,7 @@ both_engines!(
                 name: "wide".into(),
                 node: None,
                 read_only: false,
+                lookup: false,
                 expires_days: None,
             },
         )
@@ -340,6 +342,7 @@ both_engines!(
                 name: "narrow".into(),
                 node: Some(org.u2),
                 read_only: false,
+                lookup: false,
                 expires_days: None,
             },
         )

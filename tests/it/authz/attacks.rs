@@ -317,6 +317,7 @@ both_engines!(
                 name: "narrow".into(),
                 node: Some(t.sales),
                 read_only: false,
+                lookup: false,
                 expires_days: Some(1),
             },
         )

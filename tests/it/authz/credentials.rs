@@ -21,6 +21,7 @@ async fn personal_token(server: &TestServer, user: UserId) -> String {
             name: "laptop".into(),
             node: None,
             read_only: false,
+            lookup: false,
             expires_days: None,
         },
     )
@@ -230,6 +231,7 @@ both_engines!(
                 name: "reader".into(),
                 node: None,
                 read_only: true,
+                lookup: false,
                 expires_days: None,
             },
         )
@@ -257,6 +259,7 @@ both_engines!(
                 name: "writer".into(),
                 node: None,
                 read_only: false,
+                lookup: false,
                 expires_days: None,
             },
         )

@@ -265,6 +265,7 @@ async fn world(server: &TestServer) -> World {
                     name: "matrix".into(),
                     node,
                     read_only,
+                    lookup: false,
                     expires_days: None,
                 },
             )
@@ -380,6 +381,7 @@ async fn target(server: &TestServer, w: &World, rank: usize, n: usize) -> UserId
                     name: "its own".into(),
                     node: None,
                     read_only: false,
+                    lookup: false,
                     expires_days: None,
                 },
             )

@@ -66,6 +66,16 @@ fn snapshots_of_every_message_in_every_language() {
                 ),
             ),
             (
+                "alias-verify",
+                mail::alias_verify(
+                    lang,
+                    "Nina New",
+                    "nina@home.example",
+                    "https://portal.example.com/alias/confirm?token=TOKEN",
+                    "2026-12-02 10:00 UTC",
+                ),
+            ),
+            (
                 "email-changed",
                 mail::email_changed(lang, "Nina New", "nina@new.example", "Okta"),
             ),

@@ -22,8 +22,13 @@ use crate::state::AppState;
 pub struct Caller {
     pub actor: Actor,
     pub read_only: bool,
+    /// A lookup token: only `GET /api/v1/lookup` answers it.
+    pub lookup: bool,
     pub lang: Lang,
 }
+
+/// A caller with a lookup token (any other credential gets 403 here).
+pub struct LookupCaller(pub Caller);
 
 /// A caller whose credential may write (a read-only token gets 403).
 pub struct Writer(pub Caller);
@@ -84,10 +89,15 @@ async fn resolve(parts: &Parts, state: &AppState, ip: &str) -> Credentials {
         return Credentials::Missing;
     };
     match result {
-        Ok(ApiCaller { actor, read_only }) => Credentials::Valid(Box::new(Caller {
+        Ok(ApiCaller {
+            actor,
+            read_only,
+            lookup,
+        }) => Credentials::Valid(Box::new(Caller {
             lang: asked.unwrap_or(actor.lang),
             actor,
             read_only,
+            lookup,
         })),
         Err(e) => Credentials::Refused(ApiError::from_core(e, lang)),
     }
@@ -123,7 +133,35 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
         let lang = asked_lang(parts).unwrap_or_default();
         match parts.extensions.get::<Credentials>() {
+            // A lookup token is for the services' lookup and nothing else.
+            Some(Credentials::Valid(c)) if c.lookup => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "api-lookup-only",
+                c.lang,
+            )),
             Some(Credentials::Valid(c)) => Ok(c.as_ref().clone()),
+            Some(Credentials::Refused(e)) => Err(e.clone()),
+            _ => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "api-auth-missing",
+                lang,
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for LookupCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        let lang = asked_lang(parts).unwrap_or_default();
+        match parts.extensions.get::<Credentials>() {
+            Some(Credentials::Valid(c)) if c.lookup => Ok(LookupCaller(c.as_ref().clone())),
+            Some(Credentials::Valid(c)) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "api-lookup-scope",
+                c.lang,
+            )),
             Some(Credentials::Refused(e)) => Err(e.clone()),
             _ => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,

@@ -3,9 +3,11 @@
 //! OpenAPI 3.1 document is generated from these handlers (utoipa) at `/api/v1/openapi.json`;
 //! `/api/v1/docs` is a reference page built from it, with nothing fetched from elsewhere.
 
+mod addresses;
 pub mod auth;
 pub mod error;
 mod idempotency;
+mod lookup;
 mod nodes;
 mod reference;
 mod settings;
@@ -44,6 +46,9 @@ pub(crate) const MAX_BODY: usize = 2 * 1024 * 1024;
         nodes::get, nodes::create, nodes::patch, nodes::delete, nodes::administrators,
         nodes::add_administrator, nodes::remove_administrator,
         settings::node_get, settings::node_patch, settings::user_get, settings::user_patch,
+        addresses::aliases, addresses::add_alias, addresses::remove_alias,
+        addresses::numbers, addresses::add_number, addresses::remove_number,
+        lookup::lookup,
         tokens::list, tokens::create, tokens::revoke,
     ),
     modifiers(&Security),
@@ -51,7 +56,8 @@ pub(crate) const MAX_BODY: usize = 2 * 1024 * 1024;
         (name = "users", description = "Person and system users"),
         (name = "nodes", description = "Accounts and organizational units"),
         (name = "settings", description = "Service settings, inherited account, unit, user"),
-        (name = "tokens", description = "API credentials")
+        (name = "tokens", description = "API credentials"),
+        (name = "lookup", description = "For the services: who a sender is and what they may do")
     )
 )]
 pub struct ApiDoc;
@@ -114,6 +120,23 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/api/v1/users/{id}/settings/{service}",
             get(settings::user_get).patch(settings::user_patch),
         )
+        .route(
+            "/api/v1/users/{id}/aliases",
+            get(addresses::aliases).post(addresses::add_alias),
+        )
+        .route(
+            "/api/v1/users/{id}/aliases/{alias}",
+            delete(addresses::remove_alias),
+        )
+        .route(
+            "/api/v1/users/{id}/numbers",
+            get(addresses::numbers).post(addresses::add_number),
+        )
+        .route(
+            "/api/v1/users/{id}/numbers/{number}",
+            delete(addresses::remove_number),
+        )
+        .route("/api/v1/lookup", get(lookup::lookup))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         .route("/api/v1/{*rest}", get(not_found).post(not_found))

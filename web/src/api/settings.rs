@@ -77,7 +77,7 @@ fn source_out(s: &Source) -> SourceOut {
     }
 }
 
-fn out(state: &AppState, s: ServiceSettings) -> SettingsOut {
+pub(super) fn out(state: &AppState, s: ServiceSettings) -> SettingsOut {
     let service = state.ctx.settings.catalog.service(s.service);
     let kind_of = |id: &str| {
         service

@@ -22,6 +22,8 @@ pub struct TokenOut {
     /// The subtree the token is limited to; null: whatever its user may reach.
     pub node_id: Option<Uuid>,
     pub read_only: bool,
+    /// `admin` (what its user may, within its limits) or `lookup` (only `GET /api/v1/lookup`).
+    pub scope: String,
     pub created_at: String,
     pub expires_at: Option<String>,
     pub last_used_at: Option<String>,
@@ -35,6 +37,7 @@ fn out(t: TokenView) -> TokenOut {
         user_id: t.user_id.0,
         node_id: t.node_id.map(|n| n.0),
         read_only: t.read_only,
+        scope: if t.lookup { "lookup" } else { "admin" }.into(),
         created_at: t.created_at.to_rfc3339(),
         expires_at: t.expires_at.map(|t| t.to_rfc3339()),
         last_used_at: t.last_used_at.map(|t| t.to_rfc3339()),
@@ -85,6 +88,9 @@ pub struct TokenCreate {
     pub node_id: Option<Uuid>,
     #[serde(default)]
     pub read_only: bool,
+    /// `admin` (the default) or `lookup`: for the services' lookup only.
+    #[serde(default)]
+    pub scope: Option<String>,
     /// Days until it stops working (1–3650); none: it lasts until revoked.
     #[serde(default, deserialize_with = "super::whole_number")]
     pub expires_days: Option<i64>,
@@ -110,6 +116,16 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let lang = caller.lang;
     let user = b.user_id.map(UserId).unwrap_or(caller.actor.user_id);
+    let lookup = match b.scope.as_deref() {
+        None | Some("admin") => false,
+        Some("lookup") => true,
+        Some(_) => {
+            return Err(ApiError::from_core(
+                roster_core::Error::field("scope", "token-scope-invalid"),
+                lang,
+            ));
+        }
+    };
     let created = api_token::create_token(
         &state.ctx,
         &caller.actor,
@@ -118,6 +134,7 @@ pub async fn create(
             name: b.name,
             node: b.node_id.map(NodeId),
             read_only: b.read_only,
+            lookup,
             expires_days: b.expires_days,
         },
     )

@@ -20,6 +20,7 @@ pub struct TokenForm {
     name: String,
     expires_days: String,
     read_only: Option<String>,
+    lookup: Option<String>,
 }
 
 impl TokenForm {
@@ -36,6 +37,7 @@ impl TokenForm {
             name: self.name.clone(),
             node: None,
             read_only: self.read_only.is_some(),
+            lookup: self.lookup.is_some(),
             expires_days,
         })
     }

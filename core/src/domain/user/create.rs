@@ -236,7 +236,13 @@ impl NewUsersUnit {
         if user_type == UserType::Administrator && !actor.administers_path(&tenant.path) {
             return Err(Error::Forbidden);
         }
-        // A taken address or login is refused by the unique index at the insert below.
+        // A taken address or login is refused by the unique index at the insert below; an
+        // alias or a public address is looked up.
+        if let Some(e) = &email
+            && crate::domain::address::used_beside_sign_in(tx, e.as_str()).await?
+        {
+            return Err(crate::domain::email::address_taken(actor));
+        }
         let id = Uuid::now_v7();
         let invited = !input.system && set_now.is_none() && !input.disabled;
         let mut row = UserRow {

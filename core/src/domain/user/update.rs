@@ -344,7 +344,7 @@ async fn check(
                 },
                 Ok(new) => {
                     if let Err(Error::Invalid(f)) =
-                        email::address_free(tx.ex(), actor, new.as_str()).await
+                        email::address_free(tx, actor, new.as_str()).await
                     {
                         for x in f {
                             p.add(x.field, x.code);

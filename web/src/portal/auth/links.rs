@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use roster_core::domain::{email, invitation, reset};
+use roster_core::domain::{address, email, invitation, reset};
 use roster_core::model::Lang;
 use roster_core::{Error, i18n};
 use serde::Deserialize;
@@ -290,7 +290,14 @@ pub async fn complete_reset(
 }
 
 fn action_page(frame: Frame, purpose: &str, token: String, detail: String) -> Response {
-    let (title, intro, submit, action) = if purpose == email::VERIFY {
+    let (title, intro, submit, action) = if purpose == address::ALIAS_VERIFY {
+        (
+            "alias-confirm-title",
+            "alias-confirm-intro",
+            "alias-confirm-submit",
+            "/alias/confirm",
+        )
+    } else if purpose == email::VERIFY {
         (
             "email-confirm-title",
             "email-confirm-intro",
@@ -377,4 +384,29 @@ fn after_email_link(result: roster_core::Result<()>, lang: Lang, notice: &str) -
         Ok(()) => redirect(&format!("/signin?notice={notice}")),
         Err(e) => link_error(e, lang),
     }
+}
+
+/// The page behind an alias's confirmation link: names the address, uses nothing.
+pub async fn show_alias_confirm(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    match address::check_alias_link(&state.ctx, &q.token).await {
+        Ok(alias) => with_csrf(&state, &headers, lang, StatusCode::OK, |f| {
+            action_page(f, address::ALIAS_VERIFY, q.token, alias)
+        }),
+        Err(e) => link_error(e, lang),
+    }
+}
+
+pub async fn confirm_alias(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    ClientIp(ip): ClientIp,
+    AnonCsrfForm(f): AnonCsrfForm<TokenForm>,
+) -> Response {
+    let result = address::confirm_alias(&state.ctx, &f.token, &ip).await;
+    after_email_link(result, lang, "alias-confirm-done")
 }

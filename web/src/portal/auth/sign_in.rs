@@ -15,7 +15,7 @@ use crate::page::{Frame, PageError, redirect, render, safe_next};
 use crate::state::AppState;
 
 /// Notices the sign-in page may show, named by `?notice=`; anything else is ignored.
-const NOTICES: [&str; 7] = [
+const NOTICES: [&str; 8] = [
     "mfa-too-many",
     "setup-done",
     "signout-done",
@@ -23,6 +23,7 @@ const NOTICES: [&str; 7] = [
     "reset-done",
     "email-confirm-done",
     "email-cancel-done",
+    "alias-confirm-done",
 ];
 
 #[derive(Template)]

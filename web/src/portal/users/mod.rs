@@ -1,6 +1,7 @@
 //! The Users tab: the unit tree and the list, Add user, and the user page with its sections.
 
 pub mod add;
+pub mod addresses;
 pub mod list;
 pub mod page;
 pub mod photo;

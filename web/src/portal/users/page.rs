@@ -3,6 +3,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::domain::Actor;
+use roster_core::domain::address::{self, Alias, Number};
 use roster_core::domain::api_token::{self, TokenView};
 use roster_core::domain::invitation::{self, InvitationEvent};
 use roster_core::domain::mfa::{self, Overview};
@@ -21,8 +22,10 @@ use crate::page::{
 use crate::state::AppState;
 
 /// Which section a notice or an error belongs to, named by `?saved=`.
-const SECTIONS: [&str; 12] = [
+const SECTIONS: [&str; 14] = [
     "token-revoked",
+    "aliases",
+    "numbers",
     "service-settings",
     "mfa",
     "settings",
@@ -71,6 +74,11 @@ pub struct UserPage {
     tokens_back: String,
     /// "SMS settings", "Fax settings": one section per service the user has.
     settings_cards: Vec<crate::portal::settings::SettingsCard>,
+    /// "Email Alias" and "Add number", with what was typed into a refused form.
+    aliases: Vec<Alias>,
+    numbers: Vec<Number>,
+    alias_typed: String,
+    number_typed: Fields,
 }
 
 #[derive(Deserialize, Default)]
@@ -180,6 +188,9 @@ pub async fn build_with_token(
         &format!("/users/{}", id.0),
     )
     .await?;
+    let aliases = address::aliases(&state.ctx, actor, id).await?;
+    let numbers = address::numbers(&state.ctx, actor, id).await?;
+    let (mut alias_typed, mut number_typed) = (String::new(), Fields::default());
     let lang = actor.lang;
     let mut s = settings_values(&u);
     let mut notes = u.notes.clone();
@@ -191,6 +202,10 @@ pub async fn build_with_token(
         if let Some(values) = r.values {
             if r.section == "notes" {
                 notes = values.get("notes");
+            } else if r.section == "aliases" {
+                alias_typed = values.get("address");
+            } else if r.section == "numbers" {
+                number_typed = values;
             } else if r.section == "settings" {
                 s = values;
             }
@@ -238,6 +253,10 @@ pub async fn build_with_token(
         tokens_action: format!("/users/{}/tokens", u.id),
         tokens_back: format!("/users/{}", u.id),
         settings_cards,
+        aliases,
+        numbers,
+        alias_typed,
+        number_typed,
         u,
     })
 }
@@ -269,6 +288,25 @@ pub async fn rejected(
 }
 
 impl UserPage {
+    /// A service's name, for the "Used for" of a number.
+    pub fn service_name(&self, id: &str) -> String {
+        self.services
+            .iter()
+            .find(|(s, _)| s == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// The country the "Add number" form starts from: what was typed, else the user's.
+    pub fn number_country(&self) -> String {
+        let typed = self.number_typed.get("number_country");
+        if typed.is_empty() {
+            self.u.country_code.clone()
+        } else {
+            typed
+        }
+    }
+
     pub fn is_disabled(&self) -> bool {
         self.u.status == UserStatus::Disabled
     }

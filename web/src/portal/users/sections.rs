@@ -15,13 +15,13 @@ use crate::extract::{CsrfForm, CurrentActor, UserPath};
 use crate::page::{Fields, Frame, PageError, bad_form, redirect, render};
 use crate::state::AppState;
 
-fn parse_id(id: &str, actor: &Actor) -> Result<UserId, Response> {
+pub(super) fn parse_id(id: &str, actor: &Actor) -> Result<UserId, Response> {
     UserId::parse(id)
         .ok_or_else(|| PageError::from_core(Error::NotFound, actor.lang, None).into_response())
 }
 
 /// After a section's command: back to the page with a notice, or the page with the problems.
-async fn done(
+pub(super) async fn done(
     state: &AppState,
     actor: &Actor,
     id: UserId,
