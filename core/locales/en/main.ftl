@@ -620,3 +620,4 @@ token-scope-invalid = The scope is admin or lookup.
 api-lookup-only = This token is for the services' lookup only.
 api-lookup-scope = The lookup needs a token with the lookup scope.
 lookup-one-of = Ask by exactly one of email, number and login.
+token-lookup-system-only = A lookup token is for a system user.

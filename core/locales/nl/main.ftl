@@ -620,3 +620,4 @@ token-scope-invalid = De scope is admin of lookup.
 api-lookup-only = Dit token is alleen voor het opzoeken door de diensten.
 api-lookup-scope = Opzoeken vraagt een token met de scope lookup.
 lookup-one-of = Zoek op precies één van email, number en login.
+token-lookup-system-only = Een token voor opzoeken is voor een systeemgebruiker.

@@ -620,3 +620,4 @@ token-scope-invalid = Omfånget är admin eller lookup.
 api-lookup-only = Den här token är endast för tjänsternas uppslag.
 api-lookup-scope = Uppslaget kräver en token med omfånget lookup.
 lookup-one-of = Fråga efter exakt en av email, number och login.
+token-lookup-system-only = En token för uppslag är till för en systemanvändare.

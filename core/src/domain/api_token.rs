@@ -146,6 +146,14 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
         p.add("name", "field-required");
     }
     let (node, read_only, expires_at) = derived_limits(parent, input, now, &mut p);
+    // The services connect as a system user of their own.
+    if input.lookup
+        && store::user::find_user(tx.ex(), input.user.0)
+            .await?
+            .is_none_or(|u| u.kind != "system")
+    {
+        p.add("scope", "token-lookup-system-only");
+    }
     if let Some(node) = node {
         let within = match store::node::find_node(tx.ex(), node.0).await? {
             Some(row) => actor.administers_path(&row.path),

@@ -3,7 +3,7 @@
 //! (a user's number, a public number or a verified mobile number) or by login, and hears the
 //! user with their entitlements and effective settings; for an unknown sender whose address is
 //! in an Administered account's domain, that account's contact; else nothing (404). Only what
-//! the token's user administers is ever answered. Lookups are counted per token and minute for
+//! the token's system user sits in is ever answered (its node's subtree). Lookups are counted per token and minute for
 //! the audit trail, never written one by one.
 
 use serde_json::json;
@@ -101,13 +101,14 @@ pub enum Answer {
 
 /// Answers a lookup for a lookup token (403 for any other credential).
 pub async fn lookup(ctx: &Ctx, actor: &Actor, query: &Query) -> Result<Answer> {
-    let token = match &actor.credential {
-        Credential::ApiToken(t) if t.lookup => t.id,
+    let limits = match &actor.credential {
+        Credential::ApiToken(t) if t.lookup => t,
         _ => return Err(Error::Forbidden),
     };
     let now = ctx.clock.now();
-    ctx.lookups.count(&token.to_string(), now);
+    ctx.lookups.count(&limits.id.to_string(), now);
     let mut conn = ctx.db.conn().await?;
+    let reach = Reach::of(&mut conn, actor, limits.node).await?;
     let (user, matched) = match query {
         Query::Email(text) => {
             let email = Email::parse("email", text)?;
@@ -122,9 +123,9 @@ pub async fn lookup(ctx: &Ctx, actor: &Actor, query: &Query) -> Result<Answer> {
             } else if let Some(p) =
                 store::address::find_public_by_address(conn.ex(), address).await?
             {
-                return public(&mut conn, actor, p).await;
+                return public(&mut conn, &reach, p).await;
             } else {
-                return contact(&mut conn, actor, address).await;
+                return contact(&mut conn, &reach, address).await;
             }
         }
         Query::Number(text) => {
@@ -138,7 +139,7 @@ pub async fn lookup(ctx: &Ctx, actor: &Actor, query: &Query) -> Result<Answer> {
             } else if let Some(p) =
                 store::address::find_public_by_address(conn.ex(), &number).await?
             {
-                return public(&mut conn, actor, p).await;
+                return public(&mut conn, &reach, p).await;
             } else {
                 let found = store::address::users_by_mobile(conn.ex(), &number).await?;
                 match found.as_slice() {
@@ -159,18 +160,42 @@ pub async fn lookup(ctx: &Ctx, actor: &Actor, query: &Query) -> Result<Answer> {
         }
     };
     let user = user.ok_or(Error::NotFound)?;
-    found_user(&mut conn, ctx, actor, user, matched).await
+    found_user(&mut conn, ctx, &reach, user, matched).await
+}
+
+/// What a lookup token answers about: the subtree of the node its system user sits in (the
+/// operator root for the operator's, an account for an account's), or the token's narrower
+/// node.
+struct Reach(String);
+
+impl Reach {
+    async fn of(conn: &mut store::Conn, actor: &Actor, node: Option<NodeId>) -> Result<Reach> {
+        let home = store::node::get_node(conn.ex(), actor.node_id.0)
+            .await?
+            .path;
+        if let Some(n) = node {
+            let narrowed = store::node::get_node(conn.ex(), n.0).await?.path;
+            if narrowed.starts_with(&home) {
+                return Ok(Reach(narrowed));
+            }
+        }
+        Ok(Reach(home))
+    }
+
+    fn covers(&self, path: &str) -> bool {
+        path.starts_with(&self.0)
+    }
 }
 
 async fn found_user(
     conn: &mut store::Conn,
     ctx: &Ctx,
-    actor: &Actor,
+    reach: &Reach,
     user: UserRow,
     matched: Matched,
 ) -> Result<Answer> {
     let node = store::node::get_node(conn.ex(), user.node_id).await?;
-    if !actor.administers_path(&node.path) {
+    if !reach.covers(&node.path) {
         return Err(Error::NotFound);
     }
     let held = effective_settings(conn, ctx, user.id, &node.path, user.version).await?;
@@ -210,11 +235,11 @@ async fn found_user(
 
 async fn public(
     conn: &mut store::Conn,
-    actor: &Actor,
+    reach: &Reach,
     p: store::address::PublicRow,
 ) -> Result<Answer> {
     let node = store::node::get_node(conn.ex(), p.node_id).await?;
-    if !actor.administers_path(&node.path) {
+    if !reach.covers(&node.path) {
         return Err(Error::NotFound);
     }
     let users = store::address::public_users(conn.ex(), p.id).await?;
@@ -228,9 +253,9 @@ async fn public(
     }))
 }
 
-/// The contact of the Administered account whose domain `address` is in, when the actor
-/// administers that account.
-async fn contact(conn: &mut store::Conn, actor: &Actor, address: &str) -> Result<Answer> {
+/// The contact of the Administered account whose domain `address` is in, when the lookup
+/// reaches that account.
+async fn contact(conn: &mut store::Conn, reach: &Reach, address: &str) -> Result<Answer> {
     let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
     let Some(account) = store::account_domain::owner_of(conn.ex(), domain).await? else {
         return Err(Error::NotFound);
@@ -239,7 +264,7 @@ async fn contact(conn: &mut store::Conn, actor: &Actor, address: &str) -> Result
         return Err(Error::NotFound);
     }
     let node = store::node::get_node(conn.ex(), account).await?;
-    if !actor.administers_path(&node.path) {
+    if !reach.covers(&node.path) {
         return Err(Error::NotFound);
     }
     Ok(Answer::Contact(Contact {

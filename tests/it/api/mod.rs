@@ -1,7 +1,9 @@
 //! The REST API, on SQLite and PostgreSQL: users and units, tokens and HTTP Basic, the error
 //! body, ETag/If-Match, and the OpenAPI contract.
 
+mod addresses;
 mod contract;
+mod lookup;
 mod settings;
 mod tokens;
 mod users;
@@ -62,5 +64,45 @@ pub(super) async fn bearer(
     .await
     .expect("token");
     assert!(created.token.starts_with("rst_"));
+    format!("Bearer {}", created.token)
+}
+
+/// A system user of `node` (an account, or the operator root) with a lookup token, as the
+/// services connect.
+pub(super) async fn lookup_bearer(server: &TestServer, node: NodeId, login: &str) -> String {
+    use roster_core::domain::user;
+    let op = root_actor(server);
+    let sys = user::create_user(
+        &server.ctx,
+        &op,
+        node,
+        &user::NewUser {
+            system: true,
+            login: login.into(),
+            profile: user::ProfileInput {
+                user_type: "user".into(),
+                language: "en".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("system user")
+    .id;
+    let created = api_token::create_token(
+        &server.ctx,
+        &op,
+        &NewToken {
+            user: sys,
+            name: "lookup".into(),
+            node: None,
+            read_only: false,
+            lookup: true,
+            expires_days: None,
+        },
+    )
+    .await
+    .expect("lookup token");
     format!("Bearer {}", created.token)
 }

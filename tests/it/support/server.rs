@@ -386,6 +386,14 @@ impl TestServer {
             CAST((SELECT COUNT(*) FROM api_tokens) AS TEXT) || ',' || \
             CAST((SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NOT NULL) AS TEXT) || ',' || \
             CAST((SELECT COUNT(*) FROM scim_users) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM user_aliases) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM user_aliases WHERE confirmed_at IS NOT NULL) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM user_numbers) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM address_books) AS TEXT) || ',' || \
+            CAST((SELECT COALESCE(SUM(version), 0) FROM address_books) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM contacts) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM public_addresses) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM public_address_users) AS TEXT) || ',' || \
             CAST((SELECT COUNT(*) FROM audit_events WHERE action NOT LIKE 'sign-%') AS TEXT)";
         self.text(SQL).await
     }
