@@ -261,7 +261,8 @@ pub async fn add_number(ctx: &Ctx, actor: &Actor, user: UserId, input: &NewNumbe
         let country = if input.country.trim().is_empty() {
             row.country_code.clone()
         } else {
-            input.country.clone()
+            p.check(phone::parse_country("country", &input.country))
+                .unwrap_or_default()
         };
         let number = match phone::parse_phone("number", &country, &input.number) {
             Ok(Some(n)) => Some(n),

@@ -83,7 +83,11 @@ both_engines!(
             &[],
         )
         .await;
-        assert_eq!(other.status, 422, "{:?}", other.body);
+        assert_eq!(
+            other.status, 409,
+            "a clash with stored data: {:?}",
+            other.body
+        );
         assert_eq!(other.body["error"]["fields"][0]["field"], "address");
         let sign_in_address = call(
             &server,
@@ -94,7 +98,7 @@ both_engines!(
             &[],
         )
         .await;
-        assert_eq!(sign_in_address.status, 422);
+        assert_eq!(sign_in_address.status, 409);
         assert_eq!(
             sign_in_address.body["error"]["fields"][0]["code"], "alias-unavailable",
             "an account administrator is not told whose address it is"
@@ -169,7 +173,7 @@ both_engines!(a_user_has_at_most_twenty_aliases, |engine| async move {
         &[],
     )
     .await;
-    assert_eq!(res.status, 422);
+    assert_eq!(res.status, 409);
     assert_eq!(res.body["error"]["fields"][0]["code"], "alias-too-many");
     let bad = call(
         &server,
@@ -218,16 +222,23 @@ both_engines!(numbers_are_e164_and_one_users, |engine| async move {
     assert_eq!(asked.body["user"]["id"], org.target.0.to_string());
 
     let before = server.fingerprint().await;
-    for (body, field, code) in [
+    for (body, status, field, code) in [
         (
             json!({"number": "+46701234567"}),
+            409,
             "number",
             "number-unavailable",
         ),
-        (json!({"number": "12"}), "number", "field-phone-invalid"),
-        (json!({"number": ""}), "number", "field-required"),
+        (
+            json!({"number": "12"}),
+            422,
+            "number",
+            "field-phone-invalid",
+        ),
+        (json!({"number": ""}), 422, "number", "field-required"),
         (
             json!({"number": "+46701234568", "services": ["telex"]}),
+            422,
             "services",
             "number-service-unknown",
         ),
@@ -241,7 +252,7 @@ both_engines!(numbers_are_e164_and_one_users, |engine| async move {
             &[],
         )
         .await;
-        assert_eq!(res.status, 422, "{body}: {:?}", res.body);
+        assert_eq!(res.status, status, "{body}: {:?}", res.body);
         assert_eq!(res.body["error"]["fields"][0]["field"], field, "{body}");
         assert_eq!(res.body["error"]["fields"][0]["code"], code, "{body}");
     }

@@ -127,7 +127,7 @@ both_engines!(a_lookup_token_does_only_lookups, |engine| async move {
         &[],
     )
     .await;
-    assert_eq!(res.status, 422, "{:?}", res.body);
+    assert_eq!(res.status, 409, "{:?}", res.body);
     assert_eq!(res.body["error"]["fields"][0]["field"], "scope");
     assert_eq!(before, server.fingerprint().await);
 });

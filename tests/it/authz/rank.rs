@@ -100,10 +100,12 @@ struct Route {
 }
 
 #[rustfmt::skip]
-const ROUTES: [Route; 20] = [
+const ROUTES: [Route; 24] = [
     //                                                              op acct U1 U2 U3 dlg pln oth tok sys nar ro scim oscim
     Route { what: "settings",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "SMS settings",      surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "Email Alias",       surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "Add number",        surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "services",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "notes",             surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "password",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[("system", 'H')] },
@@ -117,6 +119,8 @@ const ROUTES: [Route; 20] = [
     Route { what: "API PATCH",         surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "API token for",     surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[("plain", 'X'), ("delegate", 'X'), ("admin of U1", 'X'), ("admin of U3", 'X'), ("Administrator", 'X'), ("operator", 'X')] },
     Route { what: "API settings",      surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "API alias",         surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "API number",        surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "API DELETE",        surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "grant on U2",       surface: Surface::Portal, for_actors: "Y  Y    Y  Y  H  H   H   H   -   -   -   -  -    -", hidden: 'V', exceptions: &[("operator", 'V'), ("system", 'V')] },
     Route { what: "API grant on U2",   surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   H   Y   H   Y   Y  -    -", hidden: 'V', exceptions: &[("operator", 'V'), ("system", 'V')] },
@@ -417,6 +421,8 @@ async fn attempt(
             let subject = subject_of(server, id).await;
             let u3 = w.u3.to_string();
             let email = format!("new{n}@a.test");
+            let alias = format!("alias{n}@home.example");
+            let number = format!("+4670{}", 1_000_000 + n);
             let (path, fields): (String, Vec<(&str, &str)>) = match route.what {
                 "settings" => (
                     format!("/users/{id}/settings"),
@@ -438,6 +444,11 @@ async fn attempt(
                         ("back", "/users"),
                         ("value:sender_id", "Changed"),
                     ],
+                ),
+                "Email Alias" => (format!("/users/{id}/aliases"), vec![("address", &alias)]),
+                "Add number" => (
+                    format!("/users/{id}/numbers"),
+                    vec![("number", &number), ("label", "Desk"), ("services", "fax")],
                 ),
                 "notes" => (
                     format!("/users/{id}/notes"),
@@ -529,6 +540,34 @@ async fn attempt(
                             "application/json",
                         )),
                         &[("if-match", &tag)],
+                    )
+                    .await
+                }
+                "API alias" => {
+                    send(
+                        server,
+                        Method::POST,
+                        &format!("/api/v1/users/{id}/aliases"),
+                        auth,
+                        Some((
+                            json!({"address": format!("api{n}@home.example")}),
+                            "application/json",
+                        )),
+                        &[],
+                    )
+                    .await
+                }
+                "API number" => {
+                    send(
+                        server,
+                        Method::POST,
+                        &format!("/api/v1/users/{id}/numbers"),
+                        auth,
+                        Some((
+                            json!({"number": format!("+4673{}", 1_000_000 + n)}),
+                            "application/json",
+                        )),
+                        &[],
                     )
                     .await
                 }

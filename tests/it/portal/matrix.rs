@@ -116,6 +116,8 @@ fn cases(org: &Org, invitee: roster_core::model::UserId) -> Vec<Case> {
         row("account A's SMS settings",     "POST", format!("/nodes/{a}/settings/sms"),   f(&[("value:signature", "Acme {who}"), ("back", "/account"), ("version", "{node_version}")]), false, "Y  Y    N    N   N     N"),
         row("unit U1's SMS settings",       "POST", format!("/nodes/{u1}/settings/sms"),  f(&[("value:signature", "U1 {who}"), ("back", "/account"), ("version", "{u1_version}")]), false, "Y  Y    Y    N   N     N"),
         row("victim's settings",            "POST", "/users/{victim}/settings".into(),    f(&[("first_name", "V"), ("user_type", "user"), ("language", "nl"), ("version", "1")]), false, "Y  Y    Y    N   Y     N"),
+        row("victim's alias",               "POST", "/users/{victim}/aliases".into(),     f(&[("address", "alias-{who}@home.example")]),                         false,  "Y  Y    Y    N   Y     N"),
+        row("victim's number",              "POST", "/users/{victim}/numbers".into(),     f(&[("number", "+4670123450{i}"), ("label", "Desk")]),                 false,  "Y  Y    Y    N   Y     N"),
         row("disable the victim",           "POST", "/users/{victim}/status".into(),      f(&[("active", "false"), ("version", "1")]),                           false,  "Y  Y    Y    N   N     N"),
         row("delete the victim",            "POST", "/users/{victim}/delete".into(),      vec![],                                                                false,  "Y  Y    Y    N   N     N"),
         row("remove plain's Access",        "POST", format!("/users/{{victim}}/access/{plain}/remove"), vec![],                                         false,  "Y  Y    Y    N   N     N"),
@@ -202,7 +204,7 @@ both_engines!(authorization_matrix, |engine| async move {
             let mut fields: Vec<(&str, String)> = case
                 .form
                 .iter()
-                .map(|(k, v)| (*k, v.replace("{who}", &who)))
+                .map(|(k, v)| (*k, v.replace("{who}", &who).replace("{i}", &i.to_string())))
                 .collect();
             if case.versioned {
                 fields.push((

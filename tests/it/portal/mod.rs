@@ -1,6 +1,7 @@
 //! Portal tests: accounts, units, users and administrators, photos, the phone number and the
 //! Toolbox — who may do what, bad input, and the flows.
 
+mod addresses;
 mod administered;
 mod administrators;
 mod matrix;

@@ -15,6 +15,11 @@ schemathesis.openapi.format(
     "phone", st.sampled_from(["", "+46701234567", "+31612345678", "+46 70 765 43 21"])
 )
 
+# A number to connect to a user: one the metadata knows, never empty.
+schemathesis.openapi.format(
+    "number", st.sampled_from(["+46701234567", "+31612345678", "+46 70 765 43 21"])
+)
+
 
 def _cursor(pair):
     user, key = pair

@@ -110,6 +110,16 @@ const CLASHES: &[&str] = &[
     "access-not-self",
     "api-field-not-for-kind",
     "setting-service-not-held",
+    "alias-exists",
+    "alias-too-many",
+    "alias-is-sign-in",
+    "alias-taken",
+    "alias-unavailable",
+    "number-exists",
+    "number-too-many",
+    "number-taken",
+    "number-unavailable",
+    "token-lookup-system-only",
 ];
 
 /// 409 when every problem is a clash with stored data, else 422.

@@ -115,6 +115,18 @@ fn phone() -> Value {
     })
 }
 
+/// A number connected to a user or a unit: like [`phone`], but never empty (the format
+/// `number` names the rule).
+fn number() -> Value {
+    json!({
+        "type": "string",
+        "format": "number",
+        "minLength": 1,
+        "maxLength": 40,
+        "description": "A number that the phone number metadata knows: E.164 (`+46701234567`), or national with `country` beside it.",
+    })
+}
+
 fn email() -> Value {
     json!({"type": "string", "format": "email", "maxLength": 254})
 }
@@ -393,15 +405,31 @@ fn exact(doc: &mut Value, catalog: &Catalog) {
         ],
     );
     shape(schema(doc, "AdministratorAdd"), vec![("email", email())]);
+    shape(schema(doc, "AliasCreate"), vec![("address", email())]);
+    shape(
+        schema(doc, "NumberCreate"),
+        vec![
+            ("number", number()),
+            ("country", country()),
+            ("label", line(100)),
+            ("services", services(&ids)),
+        ],
+    );
     shape(
         schema(doc, "TokenCreate"),
         vec![
             ("name", name(100)),
+            ("scope", or_null(one_of(&["admin", "lookup"]))),
             (
                 "expires_days",
                 json!({"type": ["integer", "null"], "minimum": 1, "maximum": 3650}),
             ),
         ],
+    );
+    query(
+        doc,
+        "/api/v1/lookup",
+        vec![("email", email()), ("number", number()), ("login", login())],
     );
     let orders: Vec<&str> = std::iter::once("")
         .chain(ListSort::ALL.iter().map(|s| s.as_str()))
