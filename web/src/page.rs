@@ -326,3 +326,18 @@ pub fn calling_code_options(lang: Lang) -> Vec<(String, String)> {
         .map(|c| (c.iso.to_string(), format!("{} +{}", c.name, c.calling_code)))
         .collect()
 }
+
+/// A CSV download.
+pub fn csv_response(text: String, file: &str) -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut res = (StatusCode::OK, text).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}

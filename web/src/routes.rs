@@ -5,8 +5,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::portal::{
-    account, auth, deliveries, devices, home, language, management, mfa, tokens, toolbox, units,
-    users,
+    account, auth, deliveries, devices, home, language, management, mfa, resources, tokens,
+    toolbox, units, users,
 };
 use crate::state::AppState;
 use crate::{assets, middleware, ops};
@@ -81,6 +81,24 @@ pub fn router(state: AppState) -> Router {
             "/users/{id}/numbers/{number}/remove",
             post(users::addresses::remove_number),
         )
+        .route("/users/{id}/books", post(resources::create_user_book))
+        .route("/nodes/{id}/books", post(resources::create_node_book))
+        .route("/nodes/{id}/public", post(resources::add_public))
+        .route("/public/{id}/remove", post(resources::remove_public))
+        .route("/public/{id}/users", post(resources::allow_public_user))
+        .route(
+            "/public/{id}/users/{user}/remove",
+            post(resources::disallow_public_user),
+        )
+        .route("/books/{id}", get(resources::show_book))
+        .route("/books/{id}/contacts", post(resources::add_contact))
+        .route(
+            "/books/{id}/contacts/{contact}/remove",
+            post(resources::remove_contact),
+        )
+        .route("/books/{id}/contacts.csv", get(resources::export))
+        .route("/books/{id}/import", post(resources::import))
+        .route("/books/{id}/delete", post(resources::delete_book))
         .route("/users/{id}/password", post(users::sections::set_password))
         .route("/users/{id}/notes", post(users::sections::set_notes))
         .route("/users/{id}/status", post(users::sections::set_status))

@@ -1,6 +1,7 @@
 //! Typed values, parsed once at the edge.
 
 pub mod country;
+pub mod csv;
 mod email;
 mod ids;
 mod lang;

@@ -14,6 +14,7 @@ pub(crate) mod idempotency;
 pub(crate) mod link;
 pub(crate) mod node;
 pub(crate) mod outbox;
+pub(crate) mod resource;
 pub(crate) mod scim;
 pub(crate) mod session;
 pub(crate) mod setting;

@@ -41,6 +41,8 @@ pub struct ApiError {
     pub lang: Lang,
     pub fields: Vec<roster_core::FieldError>,
     pub retry_after: Option<i64>,
+    /// The line of a refused CSV file.
+    pub line: Option<usize>,
 }
 
 impl ApiError {
@@ -51,6 +53,7 @@ impl ApiError {
             lang,
             fields: vec![],
             retry_after: None,
+            line: None,
         }
     }
 
@@ -145,9 +148,10 @@ fn api_field(field: &'static str) -> &'static str {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let lang = self.lang;
-        let message = match self.retry_after {
-            Some(secs) => i18n::t_args(lang, self.code, &[("seconds", secs.into())]),
-            None => i18n::t(lang, self.code),
+        let message = match (self.retry_after, self.line) {
+            (Some(secs), _) => i18n::t_args(lang, self.code, &[("seconds", secs.into())]),
+            (None, Some(line)) => i18n::t_args(lang, self.code, &[("line", line.into())]),
+            (None, None) => i18n::t(lang, self.code),
         };
         let body = ErrorBody {
             error: ErrorDetail {

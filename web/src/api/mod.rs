@@ -10,6 +10,7 @@ mod idempotency;
 mod lookup;
 mod nodes;
 mod reference;
+mod resources;
 mod settings;
 mod shape;
 mod tokens;
@@ -49,6 +50,11 @@ pub(crate) const MAX_BODY: usize = 2 * 1024 * 1024;
         addresses::aliases, addresses::add_alias, addresses::remove_alias,
         addresses::numbers, addresses::add_number, addresses::remove_number,
         lookup::lookup,
+        resources::node_books, resources::node_add_book, resources::user_resources,
+        resources::user_add_book, resources::book, resources::delete_book, resources::add_contact,
+        resources::remove_contact, resources::export, resources::import, resources::node_publics,
+        resources::node_add_public, resources::delete_public, resources::add_public_user,
+        resources::remove_public_user,
         tokens::list, tokens::create, tokens::revoke,
     ),
     modifiers(&Security),
@@ -57,6 +63,7 @@ pub(crate) const MAX_BODY: usize = 2 * 1024 * 1024;
         (name = "nodes", description = "Accounts and organizational units"),
         (name = "settings", description = "Service settings, inherited account, unit, user"),
         (name = "tokens", description = "API credentials"),
+        (name = "resources", description = "Address books, their contacts, and public addresses"),
         (name = "lookup", description = "For the services: who a sender is and what they may do")
     )
 )]
@@ -137,6 +144,50 @@ pub fn router(state: AppState) -> Router<AppState> {
             delete(addresses::remove_number),
         )
         .route("/api/v1/lookup", get(lookup::lookup))
+        .route(
+            "/api/v1/nodes/{id}/address-books",
+            get(resources::node_books).post(resources::node_add_book),
+        )
+        .route(
+            "/api/v1/users/{id}/address-books",
+            post(resources::user_add_book),
+        )
+        .route(
+            "/api/v1/users/{id}/resources",
+            get(resources::user_resources),
+        )
+        .route(
+            "/api/v1/address-books/{id}",
+            get(resources::book).delete(resources::delete_book),
+        )
+        .route(
+            "/api/v1/address-books/{id}/contacts",
+            post(resources::add_contact),
+        )
+        .route(
+            "/api/v1/address-books/{id}/contacts/{contact}",
+            delete(resources::remove_contact),
+        )
+        .route(
+            "/api/v1/address-books/{id}/contacts.csv",
+            get(resources::export).post(resources::import),
+        )
+        .route(
+            "/api/v1/nodes/{id}/public-addresses",
+            get(resources::node_publics).post(resources::node_add_public),
+        )
+        .route(
+            "/api/v1/public-addresses/{id}",
+            delete(resources::delete_public),
+        )
+        .route(
+            "/api/v1/public-addresses/{id}/users",
+            post(resources::add_public_user),
+        )
+        .route(
+            "/api/v1/public-addresses/{id}/users/{user}",
+            delete(resources::remove_public_user),
+        )
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         .route("/api/v1/{*rest}", get(not_found).post(not_found))

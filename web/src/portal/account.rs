@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::extract::{CsrfForm, CurrentActor};
 use crate::page::{FormErrors, Frame, PageError, country_options, redirect, render};
+use crate::portal::resources::NodeResources;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -40,6 +41,8 @@ struct AccountPage {
     /// The account's "Administered" switch and domains (None for a unit).
     administered: Option<roster_core::domain::administered::Administered>,
     is_operator: bool,
+    /// The address books and public addresses it shares (None for the operator root).
+    resources: Option<NodeResources>,
 }
 
 #[derive(Deserialize, Default)]
@@ -106,10 +109,20 @@ async fn account_page_with(
         } else {
             None
         };
-        Ok::<_, Error>((node, admins, policy, unenrolled, cards, administered))
+        let resources =
+            NodeResources::load(state, actor, node.id, node.kind.as_str(), &back).await?;
+        Ok::<_, Error>((
+            node,
+            admins,
+            policy,
+            unenrolled,
+            cards,
+            administered,
+            resources,
+        ))
     }
     .await;
-    let (node, admins, policy, unenrolled, settings_cards, administered) = match result {
+    let (node, admins, policy, unenrolled, settings_cards, administered, resources) = match result {
         Ok(r) => r,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
@@ -124,7 +137,17 @@ async fn account_page_with(
         NodeKind::Account => "node-kind-account",
         NodeKind::Unit => "node-kind-unit",
     };
-    let notice = if ["account", "admins", "mfa", "settings", "administered"].contains(&saved) {
+    let notice = if [
+        "account",
+        "admins",
+        "mfa",
+        "settings",
+        "administered",
+        "books",
+        "publics",
+    ]
+    .contains(&saved)
+    {
         i18n::t(actor.lang, &format!("account-saved-{saved}"))
     } else {
         String::new()
@@ -140,6 +163,7 @@ async fn account_page_with(
         unenrolled: Some(unenrolled),
         settings_cards,
         administered,
+        resources,
         is_operator: actor.is_operator(),
         node,
         admins,

@@ -8,6 +8,7 @@ pub mod home;
 pub mod language;
 pub mod management;
 pub mod mfa;
+pub mod resources;
 pub mod settings;
 pub mod tokens;
 pub mod toolbox;

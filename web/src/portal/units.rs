@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::extract::{CsrfForm, CurrentActor};
 use crate::page::{FormErrors, Frame, PageError, redirect, render};
+use crate::portal::resources::NodeResources;
 use crate::portal::users::list::{TreeLine, tree_lines};
 use crate::state::AppState;
 
@@ -34,6 +35,8 @@ struct UnitPage {
     policy_back: String,
     unenrolled: Option<Vec<Unenrolled>>,
     settings_cards: Vec<crate::portal::settings::SettingsCard>,
+    /// The address books and public addresses the unit shares.
+    resources: Option<NodeResources>,
 }
 
 impl UnitPage {
@@ -77,10 +80,12 @@ async fn unit_page(
             &format!("/units/{}", id.0),
         )
         .await?;
-        Ok((unit, admins, tree, policy, cards))
+        let back = format!("/units/{}", id.0);
+        let resources = NodeResources::load(state, actor, id, "unit", &back).await?;
+        Ok((unit, admins, tree, policy, cards, resources))
     }
     .await;
-    let (unit, admins, tree, policy, settings_cards) = match result {
+    let (unit, admins, tree, policy, settings_cards, resources) = match result {
         Ok(r) => r,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
@@ -95,7 +100,11 @@ async fn unit_page(
         ),
         Some(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
-    let notice = if ["renamed", "moved", "admins", "mfa", "settings"].contains(&notice) {
+    let notice = if [
+        "renamed", "moved", "admins", "mfa", "settings", "books", "publics",
+    ]
+    .contains(&notice)
+    {
         i18n::t(actor.lang, &format!("unit-saved-{notice}"))
     } else {
         String::new()
@@ -108,6 +117,7 @@ async fn unit_page(
         policy_back: format!("/units/{}", unit.id),
         unenrolled: None,
         settings_cards,
+        resources,
         unit,
         lines: tree_lines(tree),
         admins,

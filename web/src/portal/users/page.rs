@@ -22,8 +22,9 @@ use crate::page::{
 use crate::state::AppState;
 
 /// Which section a notice or an error belongs to, named by `?saved=`.
-const SECTIONS: [&str; 14] = [
+const SECTIONS: [&str; 15] = [
     "token-revoked",
+    "resources",
     "aliases",
     "numbers",
     "service-settings",
@@ -79,6 +80,10 @@ pub struct UserPage {
     numbers: Vec<Number>,
     alias_typed: String,
     number_typed: Fields,
+    /// "Resources": every address book and public address the user can use.
+    books: Vec<roster_core::domain::resource::Book>,
+    publics: Vec<roster_core::domain::public_address::PublicAddress>,
+    book_typed: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -190,7 +195,11 @@ pub async fn build_with_token(
     .await?;
     let aliases = address::aliases(&state.ctx, actor, id).await?;
     let numbers = address::numbers(&state.ctx, actor, id).await?;
+    let books = roster_core::domain::resource::books_of_user(&state.ctx, actor, id).await?;
+    let publics =
+        roster_core::domain::public_address::publics_of_user(&state.ctx, actor, id).await?;
     let (mut alias_typed, mut number_typed) = (String::new(), Fields::default());
+    let mut book_typed = String::new();
     let lang = actor.lang;
     let mut s = settings_values(&u);
     let mut notes = u.notes.clone();
@@ -206,6 +215,8 @@ pub async fn build_with_token(
                 alias_typed = values.get("address");
             } else if r.section == "numbers" {
                 number_typed = values;
+            } else if r.section == "resources" {
+                book_typed = values.get("book_name");
             } else if r.section == "settings" {
                 s = values;
             }
@@ -257,6 +268,9 @@ pub async fn build_with_token(
         numbers,
         alias_typed,
         number_typed,
+        books,
+        publics,
+        book_typed,
         u,
     })
 }
