@@ -4,6 +4,7 @@
 mod addresses;
 mod contract;
 mod lookup;
+mod resources;
 mod settings;
 mod tokens;
 mod users;

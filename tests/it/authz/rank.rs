@@ -100,12 +100,13 @@ struct Route {
 }
 
 #[rustfmt::skip]
-const ROUTES: [Route; 24] = [
+const ROUTES: [Route; 26] = [
     //                                                              op acct U1 U2 U3 dlg pln oth tok sys nar ro scim oscim
     Route { what: "settings",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "SMS settings",      surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "Email Alias",       surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "Add number",        surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "own address book",  surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "services",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "notes",             surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "password",          surface: Surface::Portal, for_actors: "Y  Y    Y  Y  Y  Y   Y   Y   -   -   -   -  -    -", hidden: 'H', exceptions: &[("system", 'H')] },
@@ -121,6 +122,7 @@ const ROUTES: [Route; 24] = [
     Route { what: "API settings",      surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "API alias",         surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "API number",        surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
+    Route { what: "API address book",  surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "API DELETE",        surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   Y   Y   Y   Y   Y  -    -", hidden: 'H', exceptions: &[] },
     Route { what: "grant on U2",       surface: Surface::Portal, for_actors: "Y  Y    Y  Y  H  H   H   H   -   -   -   -  -    -", hidden: 'V', exceptions: &[("operator", 'V'), ("system", 'V')] },
     Route { what: "API grant on U2",   surface: Surface::Api,    for_actors: "-  -    -  -  -  -   -   H   Y   H   Y   Y  -    -", hidden: 'V', exceptions: &[("operator", 'V'), ("system", 'V')] },
@@ -446,6 +448,7 @@ async fn attempt(
                     ],
                 ),
                 "Email Alias" => (format!("/users/{id}/aliases"), vec![("address", &alias)]),
+                "own address book" => (format!("/users/{id}/books"), vec![("name", "Fax list")]),
                 "Add number" => (
                     format!("/users/{id}/numbers"),
                     vec![("number", &number), ("label", "Desk"), ("services", "fax")],
@@ -567,6 +570,17 @@ async fn attempt(
                             json!({"number": format!("+4673{}", 1_000_000 + n)}),
                             "application/json",
                         )),
+                        &[],
+                    )
+                    .await
+                }
+                "API address book" => {
+                    send(
+                        server,
+                        Method::POST,
+                        &format!("/api/v1/users/{id}/address-books"),
+                        auth,
+                        Some((json!({"name": "Fax list"}), "application/json")),
                         &[],
                     )
                     .await

@@ -7,6 +7,7 @@ mod administrators;
 mod matrix;
 mod phone;
 mod photos;
+mod resources;
 mod settings;
 mod toolbox;
 mod units;

@@ -123,6 +123,12 @@ const CLASHES: &[&str] = &[
     "number-taken",
     "number-unavailable",
     "token-lookup-system-only",
+    "public-taken",
+    "public-unavailable",
+    "public-too-many",
+    "book-too-many",
+    "book-full",
+    "book-needs-account",
 ];
 
 /// 409 when every problem is a clash with stored data, else 422.

@@ -406,6 +406,24 @@ fn exact(doc: &mut Value, catalog: &Catalog) {
     );
     shape(schema(doc, "AdministratorAdd"), vec![("email", email())]);
     shape(schema(doc, "AliasCreate"), vec![("address", email())]);
+    shape(schema(doc, "BookCreate"), vec![("name", name(100))]);
+    shape(
+        schema(doc, "ContactCreate"),
+        vec![
+            ("name", name(100)),
+            ("mobile", phone()),
+            ("fax", phone()),
+            ("email", email_or_blank()),
+            ("notes", paragraphs(1000)),
+        ],
+    );
+    shape(
+        schema(doc, "PublicCreate"),
+        vec![
+            ("address", json!({"anyOf": [email(), number()]})),
+            ("label", line(100)),
+        ],
+    );
     shape(
         schema(doc, "NumberCreate"),
         vec![
