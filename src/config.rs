@@ -68,6 +68,37 @@ pub enum BenchCommand {
     /// Measure how long resolving a user's service settings takes at the top of a tree and at
     /// its bottom (p50/p99).
     Settings(BenchSettingsArgs),
+    /// Measure the services' lookup over HTTP against a separate server process (p50/p99,
+    /// throughput, the server's CPU per lookup and memory).
+    Lookup(BenchLookupArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchLookupArgs {
+    /// Users in a new account (or, with --account, how many `roster bench seed` made there).
+    #[arg(long, default_value_t = 10_000)]
+    pub users: usize,
+
+    /// Measure in this account (one `roster bench seed` made) instead of a new one.
+    #[arg(long)]
+    pub account: Option<String>,
+
+    /// Users looked up (each given the SMS service, a setting and a number).
+    #[arg(long, default_value_t = 1000)]
+    pub sample: usize,
+
+    /// Lookups of each kind, one at a time.
+    #[arg(long, default_value_t = 2000)]
+    pub lookups: usize,
+
+    /// Connections at once for the throughput run, and its seconds.
+    #[arg(long, default_value_t = 4)]
+    pub connections: usize,
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -437,6 +468,10 @@ pub struct ServeArgs {
     /// on this node; over it, 429 with Retry-After.
     #[arg(long, env = "ROSTER_API_RATE_LIMIT", default_value_t = 1200)]
     pub api_rate_limit: u32,
+
+    /// Lookups a lookup token may make per minute on this node.
+    #[arg(long, env = "ROSTER_LOOKUP_RATE_LIMIT", default_value_t = 120_000)]
+    pub lookup_rate_limit: u32,
 
     /// A TOML file declaring the services users may be given and their settings (each with a
     /// type, a default, and a label and help per language). Without one: the built-in `sms`

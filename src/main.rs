@@ -57,6 +57,9 @@ fn main() -> std::process::ExitCode {
             Command::Bench {
                 command: BenchCommand::Settings(args),
             } => cli::bench_settings::settings(args).await,
+            Command::Bench {
+                command: BenchCommand::Lookup(args),
+            } => cli::bench_lookup::lookup(args).await,
         }
     });
     match result {

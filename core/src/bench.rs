@@ -232,3 +232,42 @@ pub async fn user_names(ctx: &Ctx, account: NodeId) -> Result<Vec<String>> {
     let mut conn = ctx.db.conn().await?;
     store::scim::all_user_names(conn.ex(), account.0).await
 }
+
+/// Gives these users (by address) the service `service` with their own value of one setting,
+/// and a number each (`+4670` and seven digits from 1,000,000 up), for the lookup benchmark;
+/// returns the numbers.
+pub async fn give_services(
+    ctx: &Ctx,
+    emails: &[String],
+    service: &str,
+    own: (&str, serde_json::Value),
+) -> Result<Vec<String>> {
+    let mut tx = ctx.db.begin().await?;
+    let mut numbers = vec![];
+    let now = ctx.clock.now().millis();
+    for (i, e) in emails.iter().enumerate() {
+        let Some(u) = store::user::find_user_by_email(tx.ex(), e).await? else {
+            continue;
+        };
+        let configured = vec![service.to_string()];
+        store::user::set_services(tx.ex(), u.id, &configured, &configured).await?;
+        let settings = serde_json::json!({ own.0: own.1.clone() }).to_string();
+        store::setting::set_user_settings(tx.ex(), u.id, service, &settings).await?;
+        let number = format!("+4670{}", 1_000_000 + i);
+        store::address::insert_number(
+            tx.ex(),
+            &store::address::NumberRow {
+                id: Uuid::now_v7(),
+                user_id: u.id,
+                number: number.clone(),
+                label: "Desk".into(),
+                services: service.to_string(),
+                created_at: now,
+            },
+        )
+        .await?;
+        numbers.push(number);
+    }
+    tx.commit().await?;
+    Ok(numbers)
+}

@@ -37,6 +37,9 @@ pub struct Settings {
     pub mfa_default: Require,
     /// API requests a credential (or an address without one) may make per minute, per node.
     pub api_rate_per_minute: u32,
+    /// Lookups a lookup token may make per minute, per node (the services ask for every
+    /// message they carry).
+    pub lookup_rate_per_minute: u32,
 }
 
 impl Settings {
@@ -53,6 +56,7 @@ impl Settings {
             secret_key: SecretKey::from_bytes([0; 32]),
             mfa_default: Require::Administrators,
             api_rate_per_minute: 1200,
+            lookup_rate_per_minute: 120_000,
         }
     }
 

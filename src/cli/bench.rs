@@ -373,10 +373,10 @@ async fn two_step_sign_in(
 }
 
 /// A small deterministic generator for picking users (no dependency for a benchmark).
-struct Picker(u64);
+pub(crate) struct Picker(pub(crate) u64);
 
 impl Picker {
-    fn next(&mut self, n: usize) -> usize {
+    pub(crate) fn next(&mut self, n: usize) -> usize {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

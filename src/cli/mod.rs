@@ -1,6 +1,7 @@
 pub mod account;
 pub mod admin;
 pub mod bench;
+pub mod bench_lookup;
 pub mod bench_settings;
 pub mod migrate;
 pub mod serve;

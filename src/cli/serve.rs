@@ -40,6 +40,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     settings.session_idle_secs = args.session_idle_minutes * 60;
     settings.secret_key = args.storage.secret_key()?;
     settings.api_rate_per_minute = args.api_rate_limit;
+    settings.lookup_rate_per_minute = args.lookup_rate_limit;
     settings.mfa_default = match args.mfa_default {
         MfaDefault::Administrators => Require::Administrators,
         MfaDefault::Everyone => Require::Everyone,

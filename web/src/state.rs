@@ -22,6 +22,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<crate::extract::Network>,
     /// The API's per-credential request windows (this node's memory).
     pub api_limits: std::sync::Arc<crate::rate_limit::RateLimiter>,
+    /// The lookup tokens' windows (wider: the services ask for every message).
+    pub lookup_limits: std::sync::Arc<crate::rate_limit::RateLimiter>,
     /// How long a client may take.
     pub timeouts: crate::Timeouts,
 }
@@ -30,6 +32,7 @@ impl AppState {
     pub fn new(ctx: Ctx) -> AppState {
         let tls = ctx.settings.is_tls();
         let rate = ctx.settings.api_rate_per_minute;
+        let lookup_rate = ctx.settings.lookup_rate_per_minute;
         let cookies = if tls {
             CookieNames {
                 session: "__Host-roster",
@@ -53,6 +56,7 @@ impl AppState {
             mail_configured: false,
             trusted_proxies: vec![],
             api_limits: std::sync::Arc::new(crate::rate_limit::RateLimiter::new(rate)),
+            lookup_limits: std::sync::Arc::new(crate::rate_limit::RateLimiter::new(lookup_rate)),
             timeouts: crate::Timeouts::default(),
         }
     }

@@ -116,9 +116,14 @@ pub async fn authenticate(
     let credentials = resolve(&parts, &state, &ip).await;
     let lang = asked_lang(&parts).unwrap_or_default();
     let key = credentials.limit_key(&ip);
+    let limits = match &credentials {
+        Credentials::Valid(c) if c.lookup => state.lookup_limits.clone(),
+        _ => state.api_limits.clone(),
+    };
     parts.extensions.insert(credentials);
     limited(
         &state,
+        &limits,
         &key,
         lang,
         axum::extract::Request::from_parts(parts, body),
@@ -189,10 +194,17 @@ impl FromRequestParts<AppState> for Writer {
 }
 
 /// Runs the request when `key`'s window has room (else 429), with the rate-limit headers.
-async fn limited(state: &AppState, key: &str, lang: Lang, req: Request, next: Next) -> Response {
+async fn limited(
+    state: &AppState,
+    limits: &crate::rate_limit::RateLimiter,
+    key: &str,
+    lang: Lang,
+    req: Request,
+    next: Next,
+) -> Response {
     let now = state.ctx.clock.now().millis().div_euclid(1000);
-    let (remaining, reset) = state.api_limits.take(key, now);
-    let limit = state.api_limits.per_minute;
+    let (remaining, reset) = limits.take(key, now);
+    let limit = limits.per_minute;
     let mut res = match remaining {
         Some(_) => next.run(req).await,
         None => ApiError {
