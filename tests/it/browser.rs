@@ -364,6 +364,36 @@ async fn every_page_fits_a_desktop_and_a_phone() {
     )
     .await
     .unwrap();
+    // A shared address book with contacts, a number and a public address, so that the
+    // Resources, Add number and address book pages show them.
+    use roster_core::domain::{address, public_address, resource};
+    let book = resource::create_book(&server.ctx, &op, resource::Owner::Node(org.a), "Customers")
+        .await
+        .unwrap();
+    for (name, mobile) in [("Anna Andersson", "+46701112233"), ("Bert Berg", "")] {
+        let contact = resource::NewContact {
+            name: name.into(),
+            mobile: mobile.into(),
+            email: "anna@customer.example".into(),
+            notes: "Prefers fax".into(),
+            ..Default::default()
+        };
+        resource::add_contact(&server.ctx, &op, book, &contact)
+            .await
+            .unwrap();
+    }
+    let number = address::NewNumber {
+        number: "+46707654321".into(),
+        label: "Fax desk".into(),
+        services: vec!["fax".into()],
+        ..Default::default()
+    };
+    address::add_number(&server.ctx, &op, d.id, &number)
+        .await
+        .unwrap();
+    public_address::add_public_address(&server.ctx, &op, org.u, "support@acme.example", "Support")
+        .await
+        .unwrap();
     let browser = Browser::start().await;
     let base = server.url.clone();
 
@@ -391,6 +421,7 @@ async fn every_page_fits_a_desktop_and_a_phone() {
             "page-user-toolbox",
         ),
         ("/account".to_string(), "page-account"),
+        (format!("/books/{book}"), "page-book"),
         ("/management/deliveries".to_string(), "page-deliveries"),
         ("/toolbox".to_string(), "page-toolbox"),
     ];

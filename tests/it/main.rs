@@ -8,6 +8,7 @@ mod support;
 mod api;
 mod authz;
 mod browser;
+mod browser_services;
 mod outbox;
 mod portal;
 mod process;

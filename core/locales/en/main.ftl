@@ -681,3 +681,6 @@ unit-saved-publics = The public addresses were saved.
 account-saved-books = The address books were saved.
 account-saved-publics = The public addresses were saved.
 saved-resources = The address books were saved.
+token-lookup-by-administrator = A lookup token is made by an administrator of the system user.
+public-domain-not-yours = An account shares addresses of its own email domains.
+csv-too-wide = A line has more than 64 fields.

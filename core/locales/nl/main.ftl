@@ -681,3 +681,6 @@ unit-saved-publics = De openbare adressen zijn opgeslagen.
 account-saved-books = De adresboeken zijn opgeslagen.
 account-saved-publics = De openbare adressen zijn opgeslagen.
 saved-resources = De adresboeken zijn opgeslagen.
+token-lookup-by-administrator = Een token voor opzoeken wordt gemaakt door een beheerder van de systeemgebruiker.
+public-domain-not-yours = Een account deelt adressen van zijn eigen e-maildomeinen.
+csv-too-wide = Een regel heeft meer dan 64 velden.

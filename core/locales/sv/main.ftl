@@ -681,3 +681,6 @@ unit-saved-publics = De publika adresserna har sparats.
 account-saved-books = Adressböckerna har sparats.
 account-saved-publics = De publika adresserna har sparats.
 saved-resources = Adressböckerna har sparats.
+token-lookup-by-administrator = En token för uppslag skapas av en administratör för systemanvändaren.
+public-domain-not-yours = Ett konto delar adresser i sina egna e-postdomäner.
+csv-too-wide = En rad har fler än 64 fält.

@@ -100,6 +100,19 @@ pub(crate) async fn used_beside_sign_in(h: &mut impl Handle, address: &str) -> R
         || store::address::is_public_address(h.ex(), address).await?)
 }
 
+/// Whether a number is in use by anyone but `user`: another user's number or verified mobile
+/// number, or a public number.
+pub(crate) async fn number_in_use(h: &mut impl Handle, number: &str, user: Uuid) -> Result<bool> {
+    Ok(store::address::number_owner(h.ex(), number)
+        .await?
+        .is_some()
+        || store::address::is_public_address(h.ex(), number).await?
+        || store::address::users_by_mobile(h.ex(), number)
+            .await?
+            .iter()
+            .any(|u| *u != user))
+}
+
 /// A user's aliases, confirmed or waiting, for whoever sees the user.
 pub async fn aliases(ctx: &Ctx, actor: &Actor, user: UserId) -> Result<Vec<Alias>> {
     let mut conn = ctx.db.conn().await?;
@@ -282,9 +295,7 @@ pub async fn add_number(ctx: &Ctx, actor: &Actor, user: UserId, input: &NewNumbe
                 problems.add("number", "number-exists");
             } else if own.len() >= MAX_NUMBERS {
                 problems.add("number", "number-too-many");
-            } else if store::address::number_owner(tx.ex(), n).await?.is_some()
-                || store::address::is_public_address(tx.ex(), n).await?
-            {
+            } else if number_in_use(tx, n, row.id).await? {
                 problems.add(
                     "number",
                     unavailable(actor, "number-taken", "number-unavailable"),

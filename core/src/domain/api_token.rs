@@ -146,13 +146,27 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
         p.add("name", "field-required");
     }
     let (node, read_only, expires_at) = derived_limits(parent, input, now, &mut p);
-    // The services connect as a system user of their own.
-    if input.lookup
-        && store::user::find_user(tx.ex(), input.user.0)
-            .await?
-            .is_none_or(|u| u.kind != "system")
-    {
-        p.add("scope", "token-lookup-system-only");
+    // The services connect as a system user of their own, given its lookup token by an
+    // administrator over it (a system user never widens what it reads by itself), limited to
+    // no more than the system user's own subtree.
+    if input.lookup {
+        match store::user::find_user(tx.ex(), input.user.0).await? {
+            Some(u) if u.kind == "system" => {
+                if u.id == actor.user_id.0 && actor.credential != Credential::CommandLine {
+                    p.add("scope", "token-lookup-by-administrator");
+                }
+                if let Some(n) = node {
+                    let home = store::node::get_node(tx.ex(), u.node_id).await?.path;
+                    let within = store::node::find_node(tx.ex(), n.0)
+                        .await?
+                        .is_some_and(|row| row.path.starts_with(&home));
+                    if !within {
+                        p.add("node_id", "field-unit-unknown");
+                    }
+                }
+            }
+            _ => p.add("scope", "token-lookup-system-only"),
+        }
     }
     if let Some(node) = node {
         let within = match store::node::find_node(tx.ex(), node.0).await? {

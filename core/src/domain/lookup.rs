@@ -173,17 +173,22 @@ impl Reach {
         let home = store::node::get_node(conn.ex(), actor.node_id.0)
             .await?
             .path;
-        if let Some(n) = node {
-            let narrowed = store::node::get_node(conn.ex(), n.0).await?.path;
-            if narrowed.starts_with(&home) {
-                return Ok(Reach(narrowed));
+        match node {
+            // A token narrowed to a node outside its user's subtree answers for nothing.
+            Some(n) => {
+                let narrowed = store::node::get_node(conn.ex(), n.0).await?.path;
+                Ok(Reach(if narrowed.starts_with(&home) {
+                    narrowed
+                } else {
+                    String::new()
+                }))
             }
+            None => Ok(Reach(home)),
         }
-        Ok(Reach(home))
     }
 
     fn covers(&self, path: &str) -> bool {
-        path.starts_with(&self.0)
+        !self.0.is_empty() && path.starts_with(&self.0)
     }
 }
 

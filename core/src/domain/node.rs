@@ -505,6 +505,7 @@ pub(crate) async fn move_unit_in(
         now.millis(),
     )
     .await?;
+    store::resource::prune_public_users(tx.ex()).await?;
     audit::Event::new(actor, "unit.move")
         .target("node", unit.id, Some(unit.id))
         .before(json!({"parent": old_parent.id.to_string(), "parent_name": old_parent.name}))

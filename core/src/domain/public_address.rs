@@ -30,8 +30,14 @@ pub struct PublicAddress {
     pub users: Vec<(UserId, String)>,
 }
 
-async fn public_of(h: &mut impl Handle, p: PlacedPublic) -> Result<PublicAddress> {
-    let users = store::resource::public_users_named(h.ex(), p.id).await?;
+/// A public address as the actor may see it: who may use it only for whoever administers its
+/// unit.
+async fn public_of(h: &mut impl Handle, actor: &Actor, p: PlacedPublic) -> Result<PublicAddress> {
+    let users = if actor.administers_path(&p.node_path) {
+        store::resource::public_users_named(h.ex(), p.id).await?
+    } else {
+        vec![]
+    };
     Ok(PublicAddress {
         id: p.id,
         kind: p.kind,
@@ -61,7 +67,7 @@ pub async fn public_addresses(
     let row = node_in_scope(conn.ex(), actor, node.0).await?;
     let mut out = vec![];
     for p in store::resource::publics_of_node(conn.ex(), row.id).await? {
-        out.push(public_of(&mut conn, p).await?);
+        out.push(public_of(&mut conn, actor, p).await?);
     }
     Ok(out)
 }
@@ -74,7 +80,7 @@ pub async fn publics_of_user(ctx: &Ctx, actor: &Actor, user: UserId) -> Result<V
     }
     let mut out = vec![];
     for p in store::resource::publics_of_user(conn.ex(), user.0).await? {
-        out.push(public_of(&mut conn, p).await?);
+        out.push(public_of(&mut conn, actor, p).await?);
     }
     Ok(out)
 }
@@ -102,6 +108,13 @@ pub async fn add_public_address(
         };
         let (kind, address) = if address.contains('@') {
             let email = Email::parse("address", address)?;
+            // An account shares addresses of its own domains (the operator sets them); operator
+            // staff may share any.
+            let domain = email.as_str().rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+            let owner = store::account_domain::owner_of(tx.ex(), domain).await?;
+            if !actor.is_operator() && owner != Some(row.account_id) {
+                return Err(Error::field("address", "public-domain-not-yours"));
+            }
             if email_in_use(tx, email.as_str()).await? {
                 return Err(taken("public-taken", "public-unavailable"));
             }
@@ -111,9 +124,7 @@ pub async fn add_public_address(
             let number = phone::parse_phone("address", &account.default_country, address)
                 .map_err(|_| Error::field("address", "public-invalid"))?
                 .ok_or(Error::field("address", "field-required"))?;
-            if store::address::number_owner(tx.ex(), &number).await?.is_some()
-                || store::address::is_public_address(tx.ex(), &number).await?
-            {
+            if super::address::number_in_use(tx, &number, uuid::Uuid::nil()).await? {
                 return Err(taken("public-taken", "public-unavailable"));
             }
             ("number", number)

@@ -239,7 +239,7 @@ pub async fn delete_book(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<()> {
         let book = book_to_manage(tx, actor, id, now.millis()).await?;
         store::resource::delete_book(tx.ex(), id).await?;
         audit::Event::new(actor, "book.delete")
-            .target("book", id, book.book.owner_node_id)
+            .target("book", id, Some(book.node_id))
             .before(json!({ "name": book.book.name, "contacts": book.contacts }))
             .write(tx.ex(), now)
             .await
@@ -311,14 +311,16 @@ async fn add_rows(
         return Err(Error::field("contacts", "book-full"));
     }
     store::resource::insert_contacts(tx.ex(), rows).await?;
-    store::resource::touch_book(tx.ex(), book.book.id, book.book.version, now.millis()).await?;
+    if !store::resource::touch_book(tx.ex(), book.book.id, book.book.version, now.millis()).await? {
+        return Err(Error::Conflict("error-changed-meanwhile"));
+    }
     let after = if rows.len() == 1 {
         json!({ "contact": rows[0].name })
     } else {
         json!({ "contacts": rows.len() })
     };
     audit::Event::new(actor, action)
-        .target("book", book.book.id, book.book.owner_node_id)
+        .target("book", book.book.id, Some(book.node_id))
         .after(after)
         .write(tx.ex(), now)
         .await
@@ -358,9 +360,11 @@ pub async fn remove_contact(ctx: &Ctx, actor: &Actor, book: Uuid, contact: Uuid)
         if !store::resource::delete_contact(tx.ex(), book, contact).await? {
             return Err(Error::NotFound);
         }
-        store::resource::touch_book(tx.ex(), book, placed.book.version, now.millis()).await?;
+        if !store::resource::touch_book(tx.ex(), book, placed.book.version, now.millis()).await? {
+            return Err(Error::Conflict("error-changed-meanwhile"));
+        }
         audit::Event::new(actor, "book.contact.remove")
-            .target("book", book, placed.book.owner_node_id)
+            .target("book", book, Some(placed.node_id))
             .before(json!({ "contact": contact.to_string() }))
             .write(tx.ex(), now)
             .await
@@ -386,9 +390,10 @@ pub async fn import_csv(
     };
     let rows = match csv::parse(text) {
         Ok(rows) => rows,
-        Err(line) => return bad(line, "csv", "csv-quote-open"),
+        Err(csv::Bad::Quote(line)) => return bad(line, "csv", "csv-quote-open"),
+        Err(csv::Bad::Wide(line)) => return bad(line, "csv", "csv-too-wide"),
     };
-    let Some((header, lines)) = rows.split_first() else {
+    let Some(((_, header), lines)) = rows.split_first() else {
         return bad(1, "csv", "csv-empty");
     };
     let columns: Vec<Option<usize>> = header
@@ -409,7 +414,7 @@ pub async fn import_csv(
         let placed = book_to_manage(tx, actor, book, now.millis()).await?;
         let country = book_country(tx, &placed).await?;
         let mut out = Vec::with_capacity(lines.len());
-        for (i, cells) in lines.iter().enumerate() {
+        for (line, cells) in lines {
             let mut c = NewContact::default();
             for (cell, col) in cells.iter().zip(&columns) {
                 let slot = match col {
@@ -425,7 +430,7 @@ pub async fn import_csv(
                 Ok(row) => out.push(row),
                 Err(problems) => {
                     return Ok(Err(BadLine {
-                        line: i + 2,
+                        line: *line,
                         problems,
                     }));
                 }

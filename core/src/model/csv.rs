@@ -2,8 +2,20 @@
 //! spreadsheets do in Europe), quoted with `"` when they hold a separator, a quote or a line
 //! break. Written back, a cell that a spreadsheet would run as a formula is neutralised.
 
-/// The rows of a CSV text; Err with the (1-based) line where a quoted field never ends.
-pub fn parse(text: &str) -> Result<Vec<Vec<String>>, usize> {
+/// Fields a row may have at most (a file of separators alone stays small in memory).
+pub const MAX_FIELDS: usize = 64;
+
+/// Why a text is not CSV, with the (1-based) line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bad {
+    /// A quoted field starts here and never ends.
+    Quote(usize),
+    /// A row with more than [`MAX_FIELDS`] fields.
+    Wide(usize),
+}
+
+/// The rows of a CSV text, each with the line it starts on.
+pub fn parse(text: &str) -> Result<Vec<(usize, Vec<String>)>, Bad> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = text.lines().next().unwrap_or("");
     let sep = if first.matches(';').count() > first.matches(',').count() {
@@ -12,7 +24,7 @@ pub fn parse(text: &str) -> Result<Vec<Vec<String>>, usize> {
         ','
     };
     let (mut rows, mut row, mut field) = (vec![], vec![], String::new());
-    let (mut quoted, mut line, mut start_line) = (false, 1, 1);
+    let (mut quoted, mut line, mut start_line, mut start_row) = (false, 1, 1, 1);
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         if quoted {
@@ -35,25 +47,34 @@ pub fn parse(text: &str) -> Result<Vec<Vec<String>>, usize> {
                 quoted = true;
                 start_line = line;
             }
-            c if c == sep => row.push(std::mem::take(&mut field)),
+            c if c == sep => {
+                row.push(std::mem::take(&mut field));
+                if row.len() > MAX_FIELDS {
+                    return Err(Bad::Wide(start_row));
+                }
+            }
             '\r' => {}
             '\n' => {
-                line += 1;
                 row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
+                rows.push((start_row, std::mem::take(&mut row)));
+                line += 1;
+                start_row = line;
             }
             _ => field.push(c),
         }
     }
     if quoted {
-        return Err(start_line);
+        return Err(Bad::Quote(start_line));
     }
     if !field.is_empty() || !row.is_empty() {
         row.push(field);
-        rows.push(row);
+        if row.len() > MAX_FIELDS {
+            return Err(Bad::Wide(start_row));
+        }
+        rows.push((start_row, row));
     }
     // Blank lines count for nothing.
-    rows.retain(|r: &Vec<String>| r.iter().any(|f| !f.trim().is_empty()));
+    rows.retain(|(_, r)| r.iter().any(|f| !f.trim().is_empty()));
     Ok(rows)
 }
 
@@ -98,18 +119,18 @@ mod tests {
 
     #[test]
     fn reads_quotes_separators_and_line_breaks() {
-        let rows = parse("name,notes\r\n\"Doe, Jane\",\"said \"\"hi\"\"\nthen left\"\r\n\r\nBo,\n")
-            .unwrap();
+        let text = "name,notes\r\n\"Doe, Jane\",\"said \"\"hi\"\"\nthen left\"\r\n\r\nBo,\n";
         assert_eq!(
-            rows,
+            parse(text).unwrap(),
             vec![
-                vec!["name".to_string(), "notes".into()],
-                vec!["Doe, Jane".into(), "said \"hi\"\nthen left".into()],
-                vec!["Bo".into(), "".into()],
+                (1, vec!["name".to_string(), "notes".into()]),
+                (2, vec!["Doe, Jane".into(), "said \"hi\"\nthen left".into()]),
+                (5, vec!["Bo".into(), "".into()]),
             ]
         );
-        assert_eq!(parse("a;b\n1;2").unwrap()[1], vec!["1", "2"]);
-        assert_eq!(parse("a,b\n\"open,\n2").unwrap_err(), 2);
+        assert_eq!(parse("a;b\n1;2").unwrap()[1].1, vec!["1", "2"]);
+        assert_eq!(parse("a,b\n\"open,\n2").unwrap_err(), Bad::Quote(2));
+        assert_eq!(parse(&",".repeat(100)).unwrap_err(), Bad::Wide(1));
     }
 
     #[test]
@@ -127,6 +148,6 @@ mod tests {
             text,
             "\"Doe, Jane\",+46701234567,'=1+2\r\n'@SUM(A1),'-x,\"line\nbreak\"\r\n"
         );
-        assert_eq!(parse(&text).unwrap()[0][0], "Doe, Jane");
+        assert_eq!(parse(&text).unwrap()[0].1[0], "Doe, Jane");
     }
 }

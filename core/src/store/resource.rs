@@ -35,6 +35,7 @@ pub(crate) struct ContactRow {
 pub(crate) struct PlacedBook {
     #[sqlx(flatten)]
     pub book: BookRow,
+    pub node_id: Uuid,
     pub node_path: String,
     pub node_name: String,
     pub node_kind: String,
@@ -56,7 +57,7 @@ pub(crate) async fn insert_book(ex: Ex<'_>, b: &BookRow) -> Result<()> {
 /// One book, placed.
 pub(crate) async fn find_book(ex: Ex<'_>, id: Uuid) -> Result<Option<PlacedBook>> {
     let sql = format!(
-        "SELECT {BOOK}, n.path AS node_path, n.name AS node_name, n.kind AS node_kind, \
+        "SELECT {BOOK}, n.id AS node_id, n.path AS node_path, n.name AS node_name, n.kind AS node_kind, \
          (SELECT COUNT(*) FROM contacts c WHERE c.book_id = b.id) AS contacts \
          FROM address_books b LEFT JOIN users u ON u.id = b.owner_user_id \
          JOIN nodes n ON n.id = COALESCE(b.owner_node_id, u.node_id) WHERE b.id = $1"
@@ -81,7 +82,7 @@ pub(crate) async fn books_for(
         format!("n.path IN ({})", marks.join(", "))
     };
     let sql = format!(
-        "SELECT {BOOK}, n.path AS node_path, n.name AS node_name, n.kind AS node_kind, \
+        "SELECT {BOOK}, n.id AS node_id, n.path AS node_path, n.name AS node_name, n.kind AS node_kind, \
          (SELECT COUNT(*) FROM contacts c WHERE c.book_id = b.id) AS contacts \
          FROM address_books b LEFT JOIN users u ON u.id = b.owner_user_id \
          JOIN nodes n ON n.id = COALESCE(b.owner_node_id, u.node_id) \
@@ -233,4 +234,16 @@ pub(crate) async fn remove_public_user(ex: Ex<'_>, id: Uuid, user: Uuid) -> Resu
     let sql = "DELETE FROM public_address_users WHERE address_id = $1 AND user_id = $2";
     let n = on!(ex, c => sqlx::query(sql).bind(id).bind(user).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
+}
+
+/// Takes away every use of a public address by a user no longer below its unit (after a user
+/// or a unit moved); how many went.
+pub(crate) async fn prune_public_users(ex: Ex<'_>) -> Result<u64> {
+    // Paths are ids and slashes: nothing in them that LIKE would read as a pattern.
+    let sql = "DELETE FROM public_address_users WHERE NOT EXISTS (\
+               SELECT 1 FROM public_addresses p JOIN nodes pn ON pn.id = p.node_id, \
+               users u JOIN nodes un ON un.id = u.node_id \
+               WHERE p.id = public_address_users.address_id \
+               AND u.id = public_address_users.user_id AND un.path LIKE pn.path || '%')";
+    Ok(on!(ex, c => sqlx::query(sql).execute(&mut *c).await.map(|r| r.rows_affected()))?)
 }

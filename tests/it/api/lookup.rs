@@ -201,3 +201,83 @@ both_engines!(
         }
     }
 );
+
+both_engines!(lookup_tokens_are_given_not_taken, |engine| async move {
+    let server = TestServer::builder(engine).admin().start().await;
+    let org = Org::build(&server).await;
+    let op = root_actor(&server);
+    // A system user of U1, whose own token may not make itself a lookup token.
+    let sys = user::create_user(
+        &server.ctx,
+        &op,
+        org.u1,
+        &user::NewUser {
+            system: true,
+            login: "nordicsync".into(),
+            profile: user::ProfileInput {
+                user_type: "user".into(),
+                language: "en".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let own = bearer(&server, sys, None, false, None).await;
+    let unit_admin = server.user("unit@a.test").await.id;
+    let admin = bearer(&server, unit_admin, None, false, None).await;
+    let before = server.fingerprint().await;
+    let res = call(
+        &server,
+        Method::POST,
+        "/api/v1/tokens",
+        &own,
+        Some(json!({"name": "mine", "scope": "lookup"})),
+        &[],
+    )
+    .await;
+    assert_eq!(res.status, 409, "{:?}", res.body);
+    assert_eq!(
+        res.body["error"]["fields"][0]["code"],
+        "token-lookup-by-administrator"
+    );
+    // An administrator over it may, but not wider than the system user's own subtree.
+    let res = call(
+        &server,
+        Method::POST,
+        "/api/v1/tokens",
+        &admin,
+        Some(json!({"name": "gw", "scope": "lookup", "user_id": sys.0, "node_id": org.a.0})),
+        &[],
+    )
+    .await;
+    assert_eq!(res.status, 409, "{:?}", res.body);
+    assert_eq!(before, server.fingerprint().await);
+    let res = call(
+        &server,
+        Method::POST,
+        "/api/v1/tokens",
+        &admin,
+        Some(json!({"name": "gw", "scope": "lookup", "user_id": sys.0})),
+        &[],
+    )
+    .await;
+    assert_eq!(res.status, 201, "{:?}", res.body);
+    assert_eq!(res.body["scope"], "lookup");
+    let lookup = format!("Bearer {}", res.body["secret"].as_str().unwrap());
+    // It answers for U1's subtree only.
+    assert_eq!(
+        get(&server, "/api/v1/lookup?email=target@a.test", &lookup)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        get(&server, "/api/v1/lookup?email=plain@a.test", &lookup)
+            .await
+            .status,
+        404
+    );
+});

@@ -298,6 +298,8 @@ both_engines!(public_addresses_are_shared_inboxes, |engine| async move {
     let unit = bearer(&server, unit_admin, None, false, None).await;
     let lookup = lookup_bearer(&server, org.a, "smsgateway").await;
     let path = format!("/api/v1/nodes/{}/public-addresses", org.u1);
+    crate::support::org::give_domain(&server, org.a, "acme.example").await;
+
     let res = post(
         &server,
         &path,
@@ -330,6 +332,15 @@ both_engines!(public_addresses_are_shared_inboxes, |engine| async move {
     )
     .await;
     assert_eq!(res.status, 409, "one in the deployment");
+    let res = post(&server, &path, &unit, json!({"address": "ceo@b.test"})).await;
+    assert_eq!(
+        res.status, 409,
+        "not an address of the account's own domains"
+    );
+    assert_eq!(
+        res.body["error"]["fields"][0]["code"],
+        "public-domain-not-yours"
+    );
     let res = post(
         &server,
         &format!("/api/v1/users/{}/aliases", org.target),

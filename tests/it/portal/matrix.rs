@@ -193,6 +193,8 @@ both_engines!(authorization_matrix, |engine| async move {
         .await
         .unwrap()
         .id;
+    // The account shares public addresses of its own domain.
+    crate::support::org::give_domain(&server, org.a, "acme.example").await;
     for case in cases(&org, invitee) {
         let expect: Vec<&str> = case.expect.split_whitespace().collect();
         assert_eq!(expect.len(), ACTORS.len(), "{}", case.what);

@@ -11,6 +11,7 @@ both_engines!(
         let server = TestServer::builder(engine).admin().start().await;
         let org = Org::build(&server).await;
         let admin = signed_in(&server, "acct@a.test").await;
+        crate::support::org::give_domain(&server, org.a, "acme.example").await;
 
         // The Account tab shares a book with everyone in the account.
         let page = admin.get("/account").await;

@@ -115,3 +115,17 @@ pub async fn signed_in(server: &TestServer, email: &str) -> Client {
     assert_eq!(res.status, 303, "{email} signs in: {}", res.body);
     client
 }
+
+/// Gives an account an email domain of its own (as operator staff set them), so that its
+/// administrators may share public addresses in it.
+pub async fn give_domain(server: &TestServer, account: NodeId, domain: &str) {
+    use roster_core::domain::administered;
+    let op = root_actor(server);
+    let version = node::get_node(&server.ctx, &op, account)
+        .await
+        .unwrap()
+        .version;
+    administered::set_administered(&server.ctx, &op, account, version, false, domain)
+        .await
+        .unwrap();
+}

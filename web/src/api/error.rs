@@ -123,6 +123,8 @@ const CLASHES: &[&str] = &[
     "number-taken",
     "number-unavailable",
     "token-lookup-system-only",
+    "token-lookup-by-administrator",
+    "public-domain-not-yours",
     "public-taken",
     "public-unavailable",
     "public-too-many",

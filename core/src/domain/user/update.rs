@@ -172,6 +172,8 @@ pub(crate) async fn update_user_in(
     if let Some(to) = &to {
         store::node::adjust_user_count(tx.ex(), from.id, -1).await?;
         store::node::adjust_user_count(tx.ex(), to.id, 1).await?;
+        // Public addresses are for the users below their unit.
+        store::resource::prune_public_users(tx.ex()).await?;
     }
     if disables {
         store::session::delete_sessions_of(tx.ex(), before.id).await?;
