@@ -77,7 +77,7 @@ async fn settings_down_the_tree_then_the_lookup_and_an_alias() {
         browser
             .text("#sms-sender_id-source")
             .await
-            .contains("set for this user")
+            .contains("set here")
     );
     browser.screenshot("services-user-settings").await;
 

@@ -684,3 +684,5 @@ saved-resources = The address books were saved.
 token-lookup-by-administrator = A lookup token is made by an administrator of the system user.
 public-domain-not-yours = An account shares addresses of its own email domains.
 csv-too-wide = A line has more than 64 fields.
+contacts-title = Contacts
+books-intro-node = Shared with everyone below: each book has its contacts, added one by one or imported from CSV.

@@ -684,3 +684,5 @@ saved-resources = De adresboeken zijn opgeslagen.
 token-lookup-by-administrator = Een token voor opzoeken wordt gemaakt door een beheerder van de systeemgebruiker.
 public-domain-not-yours = Een account deelt adressen van zijn eigen e-maildomeinen.
 csv-too-wide = Een regel heeft meer dan 64 velden.
+contacts-title = Contacten
+books-intro-node = Gedeeld met iedereen eronder: elk adresboek heeft zijn contacten, een voor een toegevoegd of uit CSV geïmporteerd.

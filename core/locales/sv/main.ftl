@@ -684,3 +684,5 @@ saved-resources = Adressböckerna har sparats.
 token-lookup-by-administrator = En token för uppslag skapas av en administratör för systemanvändaren.
 public-domain-not-yours = Ett konto delar adresser i sina egna e-postdomäner.
 csv-too-wide = En rad har fler än 64 fält.
+contacts-title = Kontakter
+books-intro-node = Delas med alla under: varje adressbok har sina kontakter, tillagda en i taget eller importerade från CSV.

@@ -280,10 +280,19 @@ impl Browser {
         let overflow = self
             .script("return document.documentElement.scrollWidth - window.innerWidth;")
             .await;
+        // The widest elements that stick out, to say what to fix.
+        let culprits = self
+            .script(
+                "return [...document.querySelectorAll('body *')]\
+                 .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)\
+                 .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' \
+                 + Math.round(e.getBoundingClientRect().width)).join(', ');",
+            )
+            .await;
         self.resize(DESKTOP.0, DESKTOP.1).await;
         assert!(
             overflow.as_i64().unwrap_or(0) <= 0,
-            "{name}: at phone width the page is {overflow} px wider than the screen"
+            "{name}: at phone width the page is {overflow} px wider than the screen ({culprits})"
         );
         desktop
     }
