@@ -254,6 +254,13 @@ pub async fn give_services(
         let settings = serde_json::json!({ own.0: own.1.clone() }).to_string();
         store::setting::set_user_settings(tx.ex(), u.id, service, &settings).await?;
         let number = format!("+4670{}", 1_000_000 + i);
+        numbers.push(number.clone());
+        if store::address::number_owner(tx.ex(), &number)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
         store::address::insert_number(
             tx.ex(),
             &store::address::NumberRow {
@@ -266,7 +273,6 @@ pub async fn give_services(
             },
         )
         .await?;
-        numbers.push(number);
     }
     tx.commit().await?;
     Ok(numbers)

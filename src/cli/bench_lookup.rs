@@ -306,8 +306,8 @@ async fn measure(
         times.sort_by(f64::total_cmp);
         println!(
             "| {label} | {:.2} | {:.2} | {:.3} | {:.0} |",
-            percentile(&times, 50.0),
-            percentile(&times, 99.0),
+            percentile(&times, 0.50),
+            percentile(&times, 0.99),
             (cpu1 - cpu0) * 1000.0 / args.lookups as f64,
             rss_during
         );
@@ -371,8 +371,8 @@ async fn measure(
     times.sort_by(f64::total_cmp);
     println!(
         "in-process domain lookup by email (same run): p50 {:.2} ms, p99 {:.2} ms",
-        percentile(&times, 50.0),
-        percentile(&times, 99.0)
+        percentile(&times, 0.50),
+        percentile(&times, 0.99)
     );
     Ok(())
 }

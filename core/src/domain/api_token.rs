@@ -332,9 +332,16 @@ pub async fn authenticate_bearer(ctx: &Ctx, token: &str, ip: &str) -> Result<Api
         return Err(Error::Unauthenticated("api-auth-failed"));
     };
     let mut conn = ctx.db.conn().await?;
-    let grants = store::grant::list_grants_of(conn.ex(), user.id).await?;
+    // A lookup token reaches by where its system user sits, never by grants.
+    let grants = if row.scope == "lookup" {
+        vec![]
+    } else {
+        store::grant::list_grants_of(conn.ex(), user.id).await?
+    };
     let mut actor = auth::actor_of(user, grants);
-    if let Some(node) = row.node_id {
+    if let Some(node) = row.node_id
+        && row.scope != "lookup"
+    {
         let node = store::node::get_node(conn.ex(), node).await?;
         narrow(&mut actor, &node);
     }

@@ -2,8 +2,8 @@
 //! alias counts once the link sent to it is confirmed) and "Add number".
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Json, Response};
+use axum::http::StatusCode;
+use axum::response::{Json, Response};
 use roster_core::domain::address::{self, Alias, NewNumber, Number};
 use roster_core::model::UserId;
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::auth::{Caller, Writer};
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::{ApiJson, ApiPath, ApiPathPair};
+use super::{ApiJson, ApiPath, ApiPathPair, created};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -82,14 +82,6 @@ fn number_out(n: Number) -> NumberOut {
         services: n.services,
         created_at: n.created_at.to_rfc3339(),
     }
-}
-
-fn created<T: Serialize>(location: String, body: T) -> Response {
-    let mut res = (StatusCode::CREATED, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    res
 }
 
 #[utoipa::path(operation_id = "users_aliases", get, path = "/api/v1/users/{id}/aliases", tag = "users",

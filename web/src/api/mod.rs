@@ -353,6 +353,15 @@ impl axum::extract::FromRequestParts<AppState> for ApiPathPair {
 }
 
 /// The ETag of a version.
+/// A `201 Created` with the new resource and its `Location`.
+pub(crate) fn created<T: serde::Serialize>(location: String, body: T) -> Response {
+    let mut res = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
 pub fn etag(version: i64) -> String {
     format!("\"v{version}\"")
 }

@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use roster_core::domain::public_address::{self, PublicAddress};
 use roster_core::domain::resource::{self, Book, Contact, NewContact, Owner};
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::auth::{Caller, Writer};
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::{ApiJson, ApiPath, ApiPathPair, MAX_BODY};
+use super::{ApiJson, ApiPath, ApiPathPair, MAX_BODY, created};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -167,14 +167,6 @@ fn public_out(p: PublicAddress) -> PublicOut {
             .map(|(id, name)| PublicUserOut { id: id.0, name })
             .collect(),
     }
-}
-
-fn created<T: Serialize>(location: String, body: T) -> Response {
-    let mut res = (StatusCode::CREATED, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    res
 }
 
 async fn create_book(
