@@ -3,7 +3,7 @@
 //! user's own value wins, and the services' lookup answers it; an alias is added, confirmed
 //! from the mail sink, and resolves.
 
-use roster_core::domain::{api_token, user};
+use roster_core::domain::user;
 
 use crate::support::browser::Browser;
 use crate::support::org::{Org, root_actor};
@@ -82,40 +82,7 @@ async fn settings_down_the_tree_then_the_lookup_and_an_alias() {
     browser.screenshot("services-user-settings").await;
 
     // The services' lookup answers the user's own value, and its source.
-    let sys = user::create_user(
-        &server.ctx,
-        &op,
-        org.a,
-        &user::NewUser {
-            system: true,
-            login: "smsgateway".into(),
-            profile: user::ProfileInput {
-                user_type: "user".into(),
-                language: "en".into(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .id;
-    let token = api_token::create_token(
-        &server.ctx,
-        &op,
-        &api_token::NewToken {
-            user: sys,
-            name: "gateway".into(),
-            node: None,
-            read_only: false,
-            lookup: true,
-            expires_days: None,
-        },
-    )
-    .await
-    .unwrap()
-    .token;
-    let auth = format!("Bearer {token}");
+    let auth = crate::support::org::lookup_token(&server, org.a, "smsgateway").await;
     let ask = |q: &'static str| {
         let (server, auth) = (&server, auth.clone());
         async move {

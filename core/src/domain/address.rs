@@ -78,7 +78,7 @@ pub(crate) fn split_services(text: &str) -> Vec<String> {
 
 /// An address or number in use: operator staff, who see every account, hear that it is taken;
 /// anyone else hears only that it cannot be used, so no account learns another's addresses.
-fn unavailable(actor: &Actor, taken: &'static str, other: &'static str) -> &'static str {
+pub(crate) fn unavailable(actor: &Actor, taken: &'static str, other: &'static str) -> &'static str {
     if actor.is_operator() { taken } else { other }
 }
 

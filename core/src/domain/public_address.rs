@@ -100,11 +100,8 @@ pub async fn add_public_address(
         if row.kind == "operator" {
             return Err(Error::field("node_id", "book-needs-account"));
         }
-        let taken = |code_taken, code_other| {
-            Error::field(
-                "address",
-                if actor.is_operator() { code_taken } else { code_other },
-            )
+        let taken = |taken, other| {
+            Error::field("address", super::address::unavailable(actor, taken, other))
         };
         let (kind, address) = if address.contains('@') {
             let email = Email::parse("address", address)?;

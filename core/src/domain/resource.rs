@@ -14,11 +14,13 @@ use super::{Actor, audit};
 use crate::context::Ctx;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::model::{Email, NodeId, Timestamp, UserId, csv, parse_line, parse_text, phone};
-use crate::store::{self, Handle, resource::ContactRow, resource::PlacedBook};
+use crate::store::{
+    self, Handle, node::NodeRow, resource::ContactRow, resource::PlacedBook, user::UserRow,
+};
 
 /// A book's contacts at most, and an owner's books.
 pub const MAX_CONTACTS: i64 = 10_000;
-pub const MAX_BOOKS: usize = 50;
+pub const MAX_BOOKS: i64 = 50;
 /// The columns of a book's CSV, in order.
 pub const CSV_COLUMNS: [&str; 5] = ["name", "mobile", "fax", "email", "notes"];
 
@@ -135,25 +137,25 @@ pub async fn books_of_node(ctx: &Ctx, actor: &Actor, node: NodeId) -> Result<Vec
     Ok(books.into_iter().map(book_of).collect())
 }
 
+/// The actor themself, with their node.
+async fn oneself(h: &mut impl Handle, actor: &Actor) -> Result<(UserRow, NodeRow)> {
+    let row = store::user::find_user(h.ex(), actor.user_id.0)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let node = store::node::get_node(h.ex(), row.node_id).await?;
+    Ok((row, node))
+}
+
 /// Every book a user can use: their own, and those shared by their unit and every unit and
 /// account above it (nearest last).
 pub async fn books_of_user(ctx: &Ctx, actor: &Actor, user: UserId) -> Result<Vec<Book>> {
     let mut conn = ctx.db.conn().await?;
     let (row, node) = if user == actor.user_id {
-        let row = store::user::find_user(conn.ex(), user.0)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let node = store::node::get_node(conn.ex(), row.node_id).await?;
-        (row, node)
+        oneself(&mut conn, actor).await?
     } else {
         user_in_scope(&mut conn, actor, user.0).await?
     };
-    let paths: Vec<String> = node
-        .path
-        .match_indices('/')
-        .skip(1)
-        .map(|(i, _)| node.path[..=i].to_string())
-        .collect();
+    let paths = store::setting::ancestor_paths(&node.path);
     let books = store::resource::books_for(conn.ex(), &paths, Some(row.id)).await?;
     Ok(books.into_iter().map(book_of).collect())
 }
@@ -166,33 +168,24 @@ pub async fn create_book(ctx: &Ctx, actor: &Actor, owner: Owner, name: &str) -> 
     }
     let now = ctx.clock.now();
     ctx.write(async |tx| {
-        let (node_id, user_id, account_id, path, audit_node) = match owner {
+        let (node_id, user_id, account_id, audit_node) = match owner {
             Owner::Node(n) => {
                 let row = node_in_scope(tx.ex(), actor, n.0).await?;
                 if row.kind == "operator" {
                     return Err(Error::field("node_id", "book-needs-account"));
                 }
-                (Some(row.id), None, row.account_id, row.path, row.id)
+                (Some(row.id), None, row.account_id, row.id)
             }
             Owner::User(u) => {
                 let (row, node) = if u == actor.user_id {
-                    let row = store::user::find_user(tx.ex(), u.0)
-                        .await?
-                        .ok_or(Error::NotFound)?;
-                    let node = store::node::get_node(tx.ex(), row.node_id).await?;
-                    (row, node)
+                    oneself(tx, actor).await?
                 } else {
                     user_to_change(tx, actor, u.0, Need::Any, now.millis()).await?
                 };
-                (None, Some(row.id), row.account_id, node.path, node.id)
+                (None, Some(row.id), row.account_id, node.id)
             }
         };
-        let existing = store::resource::books_for(tx.ex(), &[path], user_id).await?;
-        let own = existing
-            .iter()
-            .filter(|b| b.book.owner_node_id == node_id && b.book.owner_user_id == user_id)
-            .count();
-        if own >= MAX_BOOKS {
+        if store::resource::count_books(tx.ex(), node_id, user_id).await? >= MAX_BOOKS {
             return Err(Error::field("name", "book-too-many"));
         }
         let id = Uuid::now_v7();

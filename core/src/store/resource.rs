@@ -100,6 +100,14 @@ pub(crate) async fn books_for(
     .map_err(Into::into)
 }
 
+/// How many books exactly this owner (a node, or a user) has.
+pub(crate) async fn count_books(ex: Ex<'_>, node: Option<Uuid>, user: Option<Uuid>) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM address_books WHERE owner_node_id = $1 OR owner_user_id = $2";
+    Ok(
+        on!(ex, c => sqlx::query_scalar::<_, i64>(sql).bind(node).bind(user).fetch_one(&mut *c).await)?,
+    )
+}
+
 pub(crate) async fn delete_book(ex: Ex<'_>, id: Uuid) -> Result<()> {
     let sql = "DELETE FROM address_books WHERE id = $1";
     on!(ex, c => sqlx::query(sql).bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;

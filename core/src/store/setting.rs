@@ -16,15 +16,19 @@ pub(crate) struct NodeSettingsRow {
     pub settings: String,
 }
 
+/// The paths of the node at `path` and of every node above it, shallowest first.
+pub(crate) fn ancestor_paths(path: &str) -> Vec<String> {
+    path.match_indices('/')
+        .skip(1)
+        .map(|(i, _)| path[..=i].to_string())
+        .collect()
+}
+
 /// The settings of the node at `path` and of each node above it that sets any, deepest
 /// first. A node's path names its ancestors (`/<id>/<id>/…/`), so they are read at once by
 /// their paths, one index lookup each, whatever the depth.
 pub(crate) async fn settings_up(ex: Ex<'_>, path: &str) -> Result<Vec<NodeSettingsRow>> {
-    let prefixes: Vec<String> = path
-        .match_indices('/')
-        .skip(1)
-        .map(|(i, _)| path[..=i].to_string())
-        .collect();
+    let prefixes = ancestor_paths(path);
     if prefixes.is_empty() {
         return Ok(vec![]);
     }

@@ -68,42 +68,7 @@ pub(super) async fn bearer(
     format!("Bearer {}", created.token)
 }
 
-/// A system user of `node` (an account, or the operator root) with a lookup token, as the
-/// services connect.
+/// A system user of `node` with a lookup token, as the services connect.
 pub(super) async fn lookup_bearer(server: &TestServer, node: NodeId, login: &str) -> String {
-    use roster_core::domain::user;
-    let op = root_actor(server);
-    let sys = user::create_user(
-        &server.ctx,
-        &op,
-        node,
-        &user::NewUser {
-            system: true,
-            login: login.into(),
-            profile: user::ProfileInput {
-                user_type: "user".into(),
-                language: "en".into(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("system user")
-    .id;
-    let created = api_token::create_token(
-        &server.ctx,
-        &op,
-        &NewToken {
-            user: sys,
-            name: "lookup".into(),
-            node: None,
-            read_only: false,
-            lookup: true,
-            expires_days: None,
-        },
-    )
-    .await
-    .expect("lookup token");
-    format!("Bearer {}", created.token)
+    crate::support::org::lookup_token(server, node, login).await
 }

@@ -129,3 +129,43 @@ pub async fn give_domain(server: &TestServer, account: NodeId, domain: &str) {
         .await
         .unwrap();
 }
+
+/// A system user of `node` (an account, or the operator root) with a lookup token, as the
+/// services connect.
+pub async fn lookup_token(server: &TestServer, node: NodeId, login: &str) -> String {
+    use roster_core::domain::{api_token, user};
+    let op = root_actor(server);
+    let sys = user::create_user(
+        &server.ctx,
+        &op,
+        node,
+        &user::NewUser {
+            system: true,
+            login: login.into(),
+            profile: user::ProfileInput {
+                user_type: "user".into(),
+                language: "en".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("system user")
+    .id;
+    let created = api_token::create_token(
+        &server.ctx,
+        &op,
+        &api_token::NewToken {
+            user: sys,
+            name: "lookup".into(),
+            node: None,
+            read_only: false,
+            lookup: true,
+            expires_days: None,
+        },
+    )
+    .await
+    .expect("lookup token");
+    format!("Bearer {}", created.token)
+}
