@@ -65,6 +65,8 @@ pub struct TokenLimits {
     pub read_only: bool,
     /// A token for the services' lookup only.
     pub lookup: bool,
+    /// For a lookup token, the path of the subtree it answers for (empty: nothing).
+    pub reach: String,
     pub expires_at: Option<Timestamp>,
 }
 

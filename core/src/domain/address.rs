@@ -8,6 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::rank::{Need, user_to_change};
+use super::throttle::{self, Key};
 use super::user::user_in_scope;
 use super::{Actor, audit, link};
 use crate::context::Ctx;
@@ -21,6 +22,10 @@ pub const ALIAS_VERIFY: &str = "alias-verify";
 /// A user's aliases at most, and their numbers.
 pub const MAX_ALIASES: usize = 20;
 pub const MAX_NUMBERS: usize = 20;
+/// Confirmation mails an actor may have sent within the throttle window before each further one
+/// waits (doubling, up to an hour), and that one address may receive.
+pub const ALIAS_MAILS_PER_ACTOR: i64 = 30;
+pub const ALIAS_MAILS_PER_ADDRESS: i64 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alias {
@@ -85,6 +90,7 @@ pub(crate) fn unavailable(actor: &Actor, taken: &'static str, other: &'static st
 /// Whether an email address is in use as a sign-in address, a confirmed alias or a public
 /// address (anyone's).
 pub(crate) async fn email_in_use(h: &mut impl Handle, address: &str) -> Result<bool> {
+    store::address::hold_address(h.ex(), address).await?;
     Ok(store::user::find_user_by_email(h.ex(), address)
         .await?
         .is_some()
@@ -94,6 +100,7 @@ pub(crate) async fn email_in_use(h: &mut impl Handle, address: &str) -> Result<b
 /// Whether an email address is a confirmed alias or a public address (so it cannot become
 /// anyone's sign-in address either).
 pub(crate) async fn used_beside_sign_in(h: &mut impl Handle, address: &str) -> Result<bool> {
+    store::address::hold_address(h.ex(), address).await?;
     Ok(store::address::confirmed_alias(h.ex(), address)
         .await?
         .is_some()
@@ -103,6 +110,7 @@ pub(crate) async fn used_beside_sign_in(h: &mut impl Handle, address: &str) -> R
 /// Whether a number is in use by anyone but `user`: another user's number or verified mobile
 /// number, or a public number.
 pub(crate) async fn number_in_use(h: &mut impl Handle, number: &str, user: Uuid) -> Result<bool> {
+    store::address::hold_address(h.ex(), number).await?;
     Ok(store::address::number_owner(h.ex(), number)
         .await?
         .is_some()
@@ -149,6 +157,21 @@ pub async fn add_alias(ctx: &Ctx, actor: &Actor, user: UserId, address: &str) ->
             confirmed_at: None,
             created_at: now.millis(),
         };
+        // Each alias mails an address nobody has proved yet: bounded per actor and per address,
+        // so adding and removing cannot turn Roster into a mailer.
+        let keys = [
+            Key::new(
+                format!("alias-mail:actor:{}", actor.user_id.0),
+                ALIAS_MAILS_PER_ACTOR,
+                3600,
+            ),
+            Key::new(
+                format!("alias-mail:to:{}", alias.address),
+                ALIAS_MAILS_PER_ADDRESS,
+                3600,
+            ),
+        ];
+        throttle::reserve_in(tx, &keys, now).await?;
         store::address::insert_alias(tx.ex(), &alias).await?;
         message::enqueue(
             tx.ex(),

@@ -307,66 +307,66 @@ pub async fn authenticate_bearer(ctx: &Ctx, token: &str, ip: &str) -> Result<Api
     let now = ctx.clock.now();
     // An address that keeps sending wrong credentials is refused before any lookup.
     ctx.auth_failures.refuse(ip, now)?;
+    // The token, its user and the paths it reaches from, in one read.
     let found = {
         let mut conn = ctx.db.conn().await?;
-        match store::api_token::find_api_token_by_hash(conn.ex(), &secret::hash_token(token))
-            .await?
-        {
-            Some(row) => {
-                let user = store::user::find_user(conn.ex(), row.user_id).await?;
-                Some((row, user))
-            }
-            None => None,
-        }
+        store::api_token::find_token_holder(conn.ex(), &secret::hash_token(token)).await?
     };
-    let usable = found.filter(|(row, user)| {
-        row.revoked_at.is_none()
-            && row.expires_at.is_none_or(|e| e > now.millis())
-            && user.as_ref().is_some_and(|u| u.status == "active")
+    let usable = found.filter(|h| {
+        h.token_revoked_at.is_none()
+            && h.token_expires_at.is_none_or(|e| e > now.millis())
+            && h.user.status == "active"
     });
     // Guessing a token is hopeless (256 bits): wrong ones are counted per address (and audited
     // once a minute with their count), so a client sending a stale token never locks out one
     // sending a good one from elsewhere.
-    let Some((row, Some(user))) = usable else {
+    let Some(held) = usable else {
         ctx.auth_failures.count(ip, now);
         return Err(Error::Unauthenticated("api-auth-failed"));
     };
-    let mut conn = ctx.db.conn().await?;
-    // A lookup token reaches by where its system user sits, never by grants.
-    let grants = if row.scope == "lookup" {
-        vec![]
-    } else {
-        store::grant::list_grants_of(conn.ex(), user.id).await?
+    let lookup = held.token_scope == "lookup";
+    // A lookup token reaches by where its system user sits, never by grants: its user's
+    // subtree, or the narrower node it names (a node outside that subtree reaches nothing).
+    let reach = match (&held.token_node_path, lookup) {
+        (_, false) => String::new(),
+        (None, true) => held.home_path.clone(),
+        (Some(p), true) if p.starts_with(&held.home_path) => p.clone(),
+        (Some(_), true) => String::new(),
     };
-    let mut actor = auth::actor_of(user, grants);
-    if let Some(node) = row.node_id
-        && row.scope != "lookup"
-    {
-        let node = store::node::get_node(conn.ex(), node).await?;
-        narrow(&mut actor, &node);
-    }
-    drop(conn);
+    let mut actor = if lookup {
+        auth::actor_of(held.user, vec![])
+    } else {
+        let mut conn = ctx.db.conn().await?;
+        let grants = store::grant::list_grants_of(conn.ex(), held.user.id).await?;
+        let mut actor = auth::actor_of(held.user, grants);
+        if let Some(node) = held.token_node_id {
+            let node = store::node::get_node(conn.ex(), node).await?;
+            narrow(&mut actor, &node);
+        }
+        actor
+    };
     actor.ip = ip.to_string();
     actor.authenticated_at = now;
     actor.credential = Credential::ApiToken(TokenLimits {
-        id: row.id,
-        node: row.node_id.map(NodeId),
-        read_only: row.read_only,
-        lookup: row.scope == "lookup",
-        expires_at: row.expires_at.map(Timestamp::from_millis),
+        id: held.token_id,
+        node: held.token_node_id.map(NodeId),
+        read_only: held.token_read_only,
+        lookup,
+        reach,
+        expires_at: held.token_expires_at.map(Timestamp::from_millis),
     });
-    if row
-        .last_used_at
+    if held
+        .token_last_used_at
         .is_none_or(|t| now.millis() - t >= TOUCH_EVERY_MS)
     {
         let mut tx = ctx.db.begin().await?;
-        store::api_token::touch_api_token(tx.ex(), row.id, now.millis()).await?;
+        store::api_token::touch_api_token(tx.ex(), held.token_id, now.millis()).await?;
         tx.commit().await?;
     }
     Ok(ApiCaller {
         actor,
-        read_only: row.read_only || row.scope == "lookup",
-        lookup: row.scope == "lookup",
+        read_only: held.token_read_only || lookup,
+        lookup,
     })
 }
 

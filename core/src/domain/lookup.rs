@@ -14,7 +14,7 @@ use super::{Actor, Credential};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{Email, NodeId, Timestamp, UserId, phone};
-use crate::store::{self, audit::NewAuditEvent, user::UserRow};
+use crate::store::{self, audit::NewAuditEvent, user::FindBy, user::PlacedUser};
 
 /// What is asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,18 +108,19 @@ pub async fn lookup(ctx: &Ctx, actor: &Actor, query: &Query) -> Result<Answer> {
     let now = ctx.clock.now();
     ctx.lookups.count(&limits.id.to_string(), now);
     let mut conn = ctx.db.conn().await?;
-    let reach = Reach::of(&mut conn, actor, limits.node).await?;
+    let reach = Reach(limits.reach.clone());
     let (user, matched) = match query {
         Query::Email(text) => {
             let email = Email::parse("email", text)?;
             let address = email.as_str();
-            if let Some(u) = store::user::find_user_by_email(conn.ex(), address).await? {
-                (Some(u), Matched::Email)
-            } else if let Some(a) = store::address::confirmed_alias(conn.ex(), address).await? {
-                (
-                    store::user::find_user(conn.ex(), a.user_id).await?,
-                    Matched::Alias,
-                )
+            let by = FindBy::Email(address);
+            if let Some(u) = store::user::find_placed_user(conn.ex(), by).await? {
+                let matched = if u.via == 0 {
+                    Matched::Email
+                } else {
+                    Matched::Alias
+                };
+                (Some(u), matched)
             } else if let Some(p) =
                 store::address::find_public_by_address(conn.ex(), address).await?
             {
@@ -131,11 +132,9 @@ pub async fn lookup(ctx: &Ctx, actor: &Actor, query: &Query) -> Result<Answer> {
         Query::Number(text) => {
             let number = phone::parse_phone("number", "", text)?
                 .ok_or(Error::field("number", "field-required"))?;
-            if let Some(n) = store::address::number_owner(conn.ex(), &number).await? {
-                (
-                    store::user::find_user(conn.ex(), n.user_id).await?,
-                    Matched::Number,
-                )
+            let by = FindBy::Number(&number);
+            if let Some(u) = store::user::find_placed_user(conn.ex(), by).await? {
+                (Some(u), Matched::Number)
             } else if let Some(p) =
                 store::address::find_public_by_address(conn.ex(), &number).await?
             {
@@ -144,7 +143,7 @@ pub async fn lookup(ctx: &Ctx, actor: &Actor, query: &Query) -> Result<Answer> {
                 let found = store::address::users_by_mobile(conn.ex(), &number).await?;
                 match found.as_slice() {
                     [one] => (
-                        store::user::find_user(conn.ex(), *one).await?,
+                        store::user::find_placed_user(conn.ex(), FindBy::Id(*one)).await?,
                         Matched::Mobile,
                     ),
                     _ => (None, Matched::Mobile),
@@ -154,7 +153,7 @@ pub async fn lookup(ctx: &Ctx, actor: &Actor, query: &Query) -> Result<Answer> {
         Query::Login(text) => {
             let login = text.trim().to_lowercase();
             (
-                store::user::find_user_by_login(conn.ex(), &login).await?,
+                store::user::find_placed_user(conn.ex(), FindBy::Login(&login)).await?,
                 Matched::Login,
             )
         }
@@ -165,28 +164,10 @@ pub async fn lookup(ctx: &Ctx, actor: &Actor, query: &Query) -> Result<Answer> {
 
 /// What a lookup token answers about: the subtree of the node its system user sits in (the
 /// operator root for the operator's, an account for an account's), or the token's narrower
-/// node.
+/// node; found when the token authenticated.
 struct Reach(String);
 
 impl Reach {
-    async fn of(conn: &mut store::Conn, actor: &Actor, node: Option<NodeId>) -> Result<Reach> {
-        let home = store::node::get_node(conn.ex(), actor.node_id.0)
-            .await?
-            .path;
-        match node {
-            // A token narrowed to a node outside its user's subtree answers for nothing.
-            Some(n) => {
-                let narrowed = store::node::get_node(conn.ex(), n.0).await?.path;
-                Ok(Reach(if narrowed.starts_with(&home) {
-                    narrowed
-                } else {
-                    String::new()
-                }))
-            }
-            None => Ok(Reach(home)),
-        }
-    }
-
     fn covers(&self, path: &str) -> bool {
         !self.0.is_empty() && path.starts_with(&self.0)
     }
@@ -196,14 +177,14 @@ async fn found_user(
     conn: &mut store::Conn,
     ctx: &Ctx,
     reach: &Reach,
-    user: UserRow,
+    placed: PlacedUser,
     matched: Matched,
 ) -> Result<Answer> {
-    let node = store::node::get_node(conn.ex(), user.node_id).await?;
-    if !reach.covers(&node.path) {
+    if !reach.covers(&placed.node_path) {
         return Err(Error::NotFound);
     }
-    let held = effective_settings(conn, ctx, user.id, &node.path, user.version).await?;
+    let user = placed.user;
+    let held = effective_settings(conn, ctx, user.id, &placed.node_path, user.version).await?;
     let services = ctx
         .settings
         .catalog

@@ -106,7 +106,10 @@ fn object(text: &str) -> Result<Map<String, Value>> {
 /// The levels from the node at `path` up to its account that set anything, deepest first,
 /// each parsed once.
 async fn stored_up(h: &mut impl Handle, path: &str) -> Result<Vec<Stored>> {
-    let rows = store::setting::settings_up(h.ex(), path).await?;
+    stored(store::setting::settings_up(h.ex(), path).await?)
+}
+
+fn stored(rows: Vec<store::setting::NodeSettingsRow>) -> Result<Vec<Stored>> {
     let mut out = vec![];
     for r in rows.into_iter().filter(|r| r.kind != "operator") {
         out.push(Stored {
@@ -208,7 +211,7 @@ pub async fn settings_at(ctx: &Ctx, actor: &Actor, level: Level) -> Result<Vec<S
 }
 
 /// A user's effective settings of every service they have, each value with its source: the
-/// one resolution that pages, the API and the services' lookup use. Two reads whatever the
+/// one resolution that pages, the API and the services' lookup use. One read whatever the
 /// depth: the user's own settings, and the levels above that set anything (by their paths).
 pub(crate) async fn effective_settings(
     h: &mut impl Handle,
@@ -217,11 +220,11 @@ pub(crate) async fn effective_settings(
     node_path: &str,
     version: i64,
 ) -> Result<Vec<ServiceSettings>> {
-    let own = store::setting::user_settings_all(h.ex(), user).await?;
+    let (own, up) = store::setting::settings_of_user(h.ex(), user, node_path).await?;
     if own.is_empty() {
         return Ok(vec![]);
     }
-    let up = stored_up(h, node_path).await?;
+    let up = stored(up)?;
     let mut services = vec![];
     for svc in &ctx.settings.catalog.services {
         let Some((_, text)) = own.iter().find(|(s, _)| s == svc.id) else {

@@ -24,6 +24,20 @@ pub(crate) struct NumberRow {
     pub created_at: i64,
 }
 
+/// Holds `address` (an email address or a number) for the rest of the transaction: whoever
+/// else claims it — as a sign-in address, an alias, a number or a public address, each kept in
+/// its own table — waits until this one commits and then sees its claim. PostgreSQL's READ
+/// COMMITTED would otherwise let two transactions each find it free; SQLite has one writer.
+pub(crate) async fn hold_address(ex: Ex<'_>, address: &str) -> Result<()> {
+    if let Ex::Postgres(c) = ex {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 5317))")
+            .bind(address)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
 pub(crate) async fn insert_alias(ex: Ex<'_>, a: &AliasRow) -> Result<()> {
     let sql = "INSERT INTO user_aliases (id, user_id, address, confirmed_at, created_at) \
                VALUES ($1, $2, $3, $4, $5)";

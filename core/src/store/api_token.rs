@@ -46,14 +46,39 @@ pub(crate) async fn find_api_token(ex: Ex<'_>, id: Uuid) -> Result<Option<ApiTok
     Ok(on!(ex, c => sqlx::query_as::<_, ApiTokenRow>(sql).bind(id).fetch_optional(&mut *c).await)?)
 }
 
-pub(crate) async fn find_api_token_by_hash(ex: Ex<'_>, hash: &[u8]) -> Result<Option<ApiTokenRow>> {
-    let sql = concat!(
+/// A token found by its hash with its user and the paths it reaches from, in one query.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct TokenHolder {
+    pub token_id: Uuid,
+    pub token_node_id: Option<Uuid>,
+    pub token_read_only: bool,
+    pub token_expires_at: Option<i64>,
+    pub token_last_used_at: Option<i64>,
+    pub token_revoked_at: Option<i64>,
+    pub token_scope: String,
+    /// The path of the node the user sits in.
+    pub home_path: String,
+    /// The path of the node the token is narrowed to, if it is.
+    pub token_node_path: Option<String>,
+    #[sqlx(flatten)]
+    pub user: super::user::UserRow,
+}
+
+pub(crate) async fn find_token_holder(ex: Ex<'_>, hash: &[u8]) -> Result<Option<TokenHolder>> {
+    const SQL: &str = concat!(
         "SELECT ",
-        columns!(),
-        " FROM api_tokens WHERE token_hash = $1"
+        super::user::user_columns!(),
+        ", t.token_id, t.token_node_id, t.token_read_only, t.token_expires_at, \
+         t.token_last_used_at, t.token_revoked_at, t.token_scope, \
+         (SELECT n.path FROM nodes n WHERE n.id = users.node_id) AS home_path, \
+         (SELECT n.path FROM nodes n WHERE n.id = t.token_node_id) AS token_node_path \
+         FROM (SELECT id AS token_id, user_id AS token_user_id, node_id AS token_node_id, \
+         read_only AS token_read_only, expires_at AS token_expires_at, \
+         last_used_at AS token_last_used_at, revoked_at AS token_revoked_at, scope AS token_scope \
+         FROM api_tokens WHERE token_hash = $1) t JOIN users ON users.id = t.token_user_id"
     );
     Ok(
-        on!(ex, c => sqlx::query_as::<_, ApiTokenRow>(sql).bind(hash).fetch_optional(&mut *c).await)?,
+        on!(ex, c => sqlx::query_as::<_, TokenHolder>(SQL).bind(hash).fetch_optional(&mut *c).await)?,
     )
 }
 

@@ -49,6 +49,41 @@ pub(crate) async fn settings_up(ex: Ex<'_>, path: &str) -> Result<Vec<NodeSettin
     .map_err(Into::into)
 }
 
+/// A user's own settings of every service they have (service, JSON text), and the settings of
+/// the nodes at and above `path` that set any (deepest first), in one query.
+pub(crate) async fn settings_of_user(
+    ex: Ex<'_>,
+    user: Uuid,
+    path: &str,
+) -> Result<(Vec<(String, String)>, Vec<NodeSettingsRow>)> {
+    let prefixes = ancestor_paths(path);
+    let mut sql = String::from(
+        "SELECT user_id AS id, service AS name, 'user' AS kind, settings, \
+         CAST(-1 AS BIGINT) AS depth, 0 AS level FROM user_services WHERE user_id = $1",
+    );
+    if !prefixes.is_empty() {
+        sql.push_str(&format!(
+            " UNION ALL SELECT id, name, kind, settings, depth, 1 AS level FROM nodes \
+             WHERE path IN ({}) AND settings <> '{{}}'",
+            (2..=prefixes.len() + 1)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    sql.push_str(" ORDER BY level, depth DESC");
+    let rows = on!(ex, c => {
+        // Only placeholders are written into the text; the id and the paths are bound.
+        let mut q = sqlx::query_as::<_, NodeSettingsRow>(sqlx::AssertSqlSafe(sql.clone())).bind(user);
+        for p in &prefixes {
+            q = q.bind(p);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    let (own, up): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.kind == "user");
+    Ok((own.into_iter().map(|r| (r.name, r.settings)).collect(), up))
+}
+
 /// A node's own settings (JSON text).
 pub(crate) async fn node_settings(ex: Ex<'_>, node: Uuid) -> Result<String> {
     let sql = "SELECT settings FROM nodes WHERE id = $1";
@@ -69,14 +104,6 @@ pub(crate) async fn set_node_settings(
     let n = on!(ex, c => sqlx::query(sql).bind(node).bind(expected_version).bind(settings).bind(now)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
-}
-
-/// A user's services with their own settings of each (JSON text).
-pub(crate) async fn user_settings_all(ex: Ex<'_>, user: Uuid) -> Result<Vec<(String, String)>> {
-    let sql = "SELECT service, settings FROM user_services WHERE user_id = $1";
-    Ok(
-        on!(ex, c => sqlx::query_as::<_, (String, String)>(sql).bind(user).fetch_all(&mut *c).await)?,
-    )
 }
 
 /// A user's own settings of a service (JSON text); None when the user does not have it.

@@ -45,6 +45,8 @@ macro_rules! columns {
     };
 }
 
+pub(crate) use columns as user_columns;
+
 /// Inserts a user; `scim_named` says an identity provider names it (its userName is the
 /// provider's, kept in `scim_users`).
 pub(crate) async fn insert_user(ex: Ex<'_>, u: &UserRow, scim_named: bool) -> Result<()> {
@@ -142,6 +144,68 @@ pub(crate) async fn scim_views(ex: Ex<'_>, ids: &[Uuid]) -> Result<Vec<ScimView>
 pub(crate) async fn find_user_by_email(ex: Ex<'_>, email: &str) -> Result<Option<UserRow>> {
     let sql = concat!("SELECT ", columns!(), " FROM users WHERE email = $1");
     Ok(on!(ex, c => sqlx::query_as::<_, UserRow>(sql).bind(email).fetch_optional(&mut *c).await)?)
+}
+
+/// A user with the path of their node, and how they were found.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct PlacedUser {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub node_path: String,
+    /// 0: by the user's own column (email, login, id); 1: by an alias or a number of theirs.
+    pub via: i64,
+}
+
+/// What a user is found by, with their node's path, in one query.
+pub(crate) enum FindBy<'a> {
+    /// The sign-in address, else a confirmed alias.
+    Email(&'a str),
+    /// A number connected to the user.
+    Number(&'a str),
+    Login(&'a str),
+    Id(Uuid),
+}
+
+macro_rules! placed {
+    ($via:literal, $where:literal) => {
+        concat!(
+            "SELECT ",
+            columns!(),
+            ", (SELECT n.path FROM nodes n WHERE n.id = users.node_id) AS node_path, CAST(",
+            $via,
+            " AS BIGINT) AS via FROM users WHERE ",
+            $where
+        )
+    };
+}
+
+pub(crate) async fn find_placed_user(ex: Ex<'_>, by: FindBy<'_>) -> Result<Option<PlacedUser>> {
+    const BY_EMAIL: &str = concat!(
+        placed!(0, "email = $1"),
+        " UNION ALL ",
+        placed!(
+            1,
+            "id = (SELECT a.user_id FROM user_aliases a WHERE a.address = $1 \
+             AND a.confirmed_at IS NOT NULL)"
+        ),
+        " ORDER BY via LIMIT 1"
+    );
+    const BY_NUMBER: &str = placed!(
+        1,
+        "id = (SELECT m.user_id FROM user_numbers m WHERE m.number = $1)"
+    );
+    const BY_LOGIN: &str = placed!(0, "login = $1");
+    const BY_ID: &str = placed!(0, "id = $1");
+    let (sql, text) = match by {
+        FindBy::Email(t) => (BY_EMAIL, t),
+        FindBy::Number(t) => (BY_NUMBER, t),
+        FindBy::Login(t) => (BY_LOGIN, t),
+        FindBy::Id(id) => {
+            return Ok(on!(ex, c => sqlx::query_as::<_, PlacedUser>(BY_ID).bind(id)
+                .fetch_optional(&mut *c).await)?);
+        }
+    };
+    Ok(on!(ex, c => sqlx::query_as::<_, PlacedUser>(sql).bind(text).fetch_optional(&mut *c).await)?)
 }
 
 pub(crate) async fn find_user_by_login(ex: Ex<'_>, login: &str) -> Result<Option<UserRow>> {

@@ -6,6 +6,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::{bearer, call, get, lookup_bearer};
+use crate::support::json::Answer;
 use crate::support::org::Org;
 use crate::support::{TestServer, both_engines};
 
@@ -331,3 +332,124 @@ both_engines!(
         assert_eq!(res.status, 201, "{:?}", res.body);
     }
 );
+
+both_engines!(
+    alias_mails_are_bounded_per_address_and_per_actor,
+    |engine| async move {
+        let server = TestServer::builder(engine).admin().start().await;
+        let org = Org::build(&server).await;
+        let acct = bearer(&server, org.account_admin, None, false, None).await;
+        let path = format!("/api/v1/users/{}/aliases", org.target);
+        let add = async |address: &str| {
+            call(
+                &server,
+                Method::POST,
+                &path,
+                &acct,
+                Some(json!({ "address": address })),
+                &[],
+            )
+            .await
+        };
+        let remove = async |res: &Answer| {
+            let id = res.body["id"].as_str().expect("an id");
+            let gone = call(
+                &server,
+                Method::DELETE,
+                &format!("{path}/{id}"),
+                &acct,
+                None,
+                &[],
+            )
+            .await;
+            assert_eq!(gone.status, 204);
+        };
+        // Adding and removing the same address mails it three times, then it must wait.
+        for _ in 0..3 {
+            let res = add("victim@home.example").await;
+            assert_eq!(res.status, 201, "{:?}", res.body);
+            remove(&res).await;
+        }
+        let before = server.fingerprint().await;
+        let refused = add("victim@home.example").await;
+        assert_eq!(refused.status, 429, "{:?}", refused.body);
+        assert_eq!(
+            before,
+            server.fingerprint().await,
+            "a refusal changes nothing"
+        );
+        let mails = "SELECT COUNT(*) FROM outbox WHERE kind = 'alias-verify'";
+        assert_eq!(server.count(mails).await, 3);
+        server.clock.advance(2);
+        let later = add("victim@home.example").await;
+        assert_eq!(later.status, 201, "a delay, not a ban: {:?}", later.body);
+        remove(&later).await;
+
+        // One actor mails at most thirty addresses in the window before each further one waits.
+        for i in 0..26 {
+            let res = add(&format!("n{i}@home.example")).await;
+            assert_eq!(res.status, 201, "{i}: {:?}", res.body);
+            remove(&res).await;
+        }
+        let refused = add("fresh@home.example").await;
+        assert_eq!(refused.status, 429, "{:?}", refused.body);
+        assert_eq!(server.count(mails).await, 30);
+    }
+);
+
+/// On PostgreSQL (READ COMMITTED, several nodes) a claim of an address waits while another
+/// transaction holds it, and then sees that one's claim: a public address made while another
+/// node is confirming the same address as an alias is refused, never both. (SQLite has one
+/// writer: claims are one after the other by construction.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_waits_for_another_nodes_claim_of_the_address() {
+    use sqlx::Connection;
+    let server = TestServer::builder(crate::support::Engine::Postgres)
+        .admin()
+        .start()
+        .await;
+    let org = Org::build(&server).await;
+    crate::support::org::give_domain(&server, org.a, "acme.example").await;
+    let acct = bearer(&server, org.account_admin, None, false, None).await;
+    let address = "held@acme.example";
+
+    // Another node is in the middle of confirming the address as an alias.
+    let mut other = sqlx::PgConnection::connect(&server.db_url).await.unwrap();
+    let mut tx = other.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 5317))")
+        .bind(address)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let path = format!("/api/v1/nodes/{}/public-addresses", org.a);
+    let body = json!({ "address": address });
+    let claim = call(&server, Method::POST, &path, &acct, Some(body), &[]);
+    tokio::pin!(claim);
+    let early = tokio::time::timeout(std::time::Duration::from_millis(500), &mut claim).await;
+    assert!(
+        early.is_err(),
+        "the claim waits: {:?}",
+        early.map(|a| a.status)
+    );
+    sqlx::query(
+        "INSERT INTO user_aliases (id, user_id, address, confirmed_at, created_at) \
+         VALUES ($1, $2, $3, 1, 1)",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .bind(org.plain.0)
+    .bind(address)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let res = claim.await;
+    assert_eq!(res.status, 409, "the alias came first: {:?}", res.body);
+    assert_eq!(res.body["error"]["fields"][0]["field"], "address");
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM public_addresses WHERE address = 'held@acme.example'")
+            .await,
+        0
+    );
+}
