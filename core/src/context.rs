@@ -12,6 +12,9 @@ use crate::password::HashCost;
 use crate::seal::SecretKey;
 use crate::store::Db;
 
+/// Days audit events are kept unless configured otherwise.
+pub const DEFAULT_RETENTION_DAYS: i64 = 400;
+
 /// The settings the domain needs, taken from the one configuration struct of the binary.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -40,6 +43,8 @@ pub struct Settings {
     /// Lookups a lookup token may make per minute, per node (the services ask for every
     /// message they carry).
     pub lookup_rate_per_minute: u32,
+    /// Days an account's audit events are kept where the operator set nothing else.
+    pub audit_retention_days: i64,
 }
 
 impl Settings {
@@ -55,6 +60,7 @@ impl Settings {
             outbox_retry_base_secs: 30,
             secret_key: SecretKey::from_bytes([0; 32]),
             mfa_default: Require::Administrators,
+            audit_retention_days: DEFAULT_RETENTION_DAYS,
             api_rate_per_minute: 1200,
             lookup_rate_per_minute: 120_000,
         }

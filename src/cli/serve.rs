@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use roster_core::domain::{auth, setup, throttle};
+use roster_core::domain::{auth, schedule, setup};
 use roster_core::outbox::{Transport, worker};
 use roster_core::password::HashCost;
 use roster_core::{Clock, Ctx, Db, Settings};
@@ -171,11 +171,11 @@ async fn shutdown_signal() {
 
 /// Housekeeping: every ten seconds the failed authentications of past minutes go into the
 /// audit trail (one event per address and minute), and the services' lookups (one event per
-/// token and minute, with the count); every ten minutes expired sessions and
-/// throttle counters that count for nothing are removed.
+/// token and minute, with the count); then the scheduler runs whatever job is due and no other
+/// node has run (sweeps, invitation expiry, audit retention).
 async fn maintain(ctx: Ctx) {
+    let node = schedule::node_name();
     let mut every = tokio::time::interval(Duration::from_secs(10));
-    let mut ticks: u64 = 0;
     loop {
         every.tick().await;
         if let Err(e) = auth::flush_failures(&ctx, false).await {
@@ -184,17 +184,8 @@ async fn maintain(ctx: Ctx) {
         if let Err(e) = roster_core::domain::lookup::flush_counts(&ctx, false).await {
             tracing::warn!(error = %e, "lookup counts not written");
         }
-        ticks += 1;
-        if ticks % 60 != 1 {
-            continue;
-        }
-        match auth::sweep_sessions(&ctx).await {
-            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
-        }
-        if let Err(e) = throttle::sweep(&ctx).await {
-            tracing::warn!(error = %e, "throttle sweep failed");
+        if let Err(e) = schedule::run_due(&ctx, &node).await {
+            tracing::warn!(error = %e, "scheduler pass failed");
         }
     }
 }

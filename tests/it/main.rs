@@ -12,6 +12,7 @@ mod browser_services;
 mod outbox;
 mod portal;
 mod process;
+mod schedule;
 mod scim;
 mod server;
 mod services;

@@ -686,3 +686,25 @@ public-domain-not-yours = An account shares addresses of its own email domains.
 csv-too-wide = A line has more than 64 fields.
 contacts-title = Contacts
 books-intro-node = Shared with everyone below: each book has its contacts, added one by one or imported from CSV.
+
+# The scheduler on Management › System status
+jobs-title = Scheduled jobs
+jobs-hint = Each job runs once per period across all nodes; a run a node abandoned is finished by another.
+jobs-job = Job
+jobs-every = Every
+jobs-every-minutes = { $n } min
+jobs-every-hours = { $n } h
+jobs-last = Last run
+jobs-never = Not run yet
+jobs-duration = Duration
+jobs-ms = { $n } ms
+jobs-node = Node
+jobs-taken-over = attempt { $n }
+jobs-outcome = Outcome
+jobs-running = Running
+jobs-next = Next due
+jobs-failed = Failed
+retention-days = Keep the audit trail for (days)
+retention-days-hint = Events older than this are removed. Empty: the default of { $days } days.
+retention-kept = The audit trail is kept for { $days } days.
+retention-invalid = Enter a number of days from 1 to 3650, or leave it empty.

@@ -686,3 +686,25 @@ public-domain-not-yours = Een account deelt adressen van zijn eigen e-maildomein
 csv-too-wide = Een regel heeft meer dan 64 velden.
 contacts-title = Contacten
 books-intro-node = Gedeeld met iedereen eronder: elk adresboek heeft zijn contacten, een voor een toegevoegd of uit CSV geïmporteerd.
+
+# The scheduler on Management › System status
+jobs-title = Geplande taken
+jobs-hint = Elke taak draait één keer per periode over alle nodes; een run die een node liet vallen, maakt een andere af.
+jobs-job = Taak
+jobs-every = Elke
+jobs-every-minutes = { $n } min
+jobs-every-hours = { $n } uur
+jobs-last = Laatste run
+jobs-never = Nog niet gedraaid
+jobs-duration = Duur
+jobs-ms = { $n } ms
+jobs-node = Node
+jobs-taken-over = poging { $n }
+jobs-outcome = Resultaat
+jobs-running = Bezig
+jobs-next = Volgende keer
+jobs-failed = Mislukt
+retention-days = Bewaar het auditlog (dagen)
+retention-days-hint = Oudere gebeurtenissen worden verwijderd. Leeg: de standaard van { $days } dagen.
+retention-kept = Het auditlog wordt { $days } dagen bewaard.
+retention-invalid = Vul een aantal dagen van 1 tot 3650 in, of laat het leeg.

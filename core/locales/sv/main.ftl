@@ -686,3 +686,25 @@ public-domain-not-yours = Ett konto delar adresser i sina egna e-postdomäner.
 csv-too-wide = En rad har fler än 64 fält.
 contacts-title = Kontakter
 books-intro-node = Delas med alla under: varje adressbok har sina kontakter, tillagda en i taget eller importerade från CSV.
+
+# The scheduler on Management › System status
+jobs-title = Schemalagda jobb
+jobs-hint = Varje jobb körs en gång per period över alla noder; en körning som en nod övergav slutförs av en annan.
+jobs-job = Jobb
+jobs-every = Var
+jobs-every-minutes = { $n } min
+jobs-every-hours = { $n } tim
+jobs-last = Senaste körning
+jobs-never = Inte kört än
+jobs-duration = Tid
+jobs-ms = { $n } ms
+jobs-node = Nod
+jobs-taken-over = försök { $n }
+jobs-outcome = Resultat
+jobs-running = Körs
+jobs-next = Nästa gång
+jobs-failed = Misslyckades
+retention-days = Spara granskningsloggen (dagar)
+retention-days-hint = Äldre händelser tas bort. Tomt: standardvärdet { $days } dagar.
+retention-kept = Granskningsloggen sparas i { $days } dagar.
+retention-invalid = Ange ett antal dagar från 1 till 3650, eller lämna tomt.

@@ -19,6 +19,23 @@ pub const MAX_DOMAINS: usize = 20;
 pub struct Administered {
     pub on: bool,
     pub domains: Vec<String>,
+    /// Days the account's audit events are kept (None: the deployment's default).
+    pub retention_days: Option<i64>,
+}
+
+/// The longest retention an operator may set, in days (ten years).
+pub const MAX_RETENTION_DAYS: i64 = 3650;
+
+/// Days to keep audit events, as typed: empty for the deployment's default, else 1–3650.
+pub fn parse_retention(text: &str) -> Result<Option<i64>> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match t.parse::<i64>() {
+        Ok(n) if (1..=MAX_RETENTION_DAYS).contains(&n) => Ok(Some(n)),
+        _ => Err(Error::field("retention_days", "retention-invalid")),
+    }
 }
 
 /// One email domain, in lower case: labels of a-z, 0-9 and `-` (not at either end), at least
@@ -75,7 +92,12 @@ pub async fn administered(ctx: &Ctx, actor: &Actor, account: NodeId) -> Result<A
     let row = account_in_scope(conn.ex(), actor, account).await?;
     let on = store::account_domain::administered(conn.ex(), row.id).await?;
     let domains = store::account_domain::domains_of(conn.ex(), row.id).await?;
-    Ok(Administered { on, domains })
+    let retention_days = store::account_domain::retention_of(conn.ex(), row.id).await?;
+    Ok(Administered {
+        on,
+        domains,
+        retention_days,
+    })
 }
 
 /// Sets an account as Administered (or not) with its email domains: operator staff only (the
@@ -88,6 +110,7 @@ pub async fn set_administered(
     version: i64,
     on: bool,
     domains: &str,
+    retention: &str,
 ) -> Result<()> {
     ctx.write(async |tx| {
         let now = ctx.clock.now();
@@ -96,6 +119,7 @@ pub async fn set_administered(
             return Err(Error::Forbidden);
         }
         let domains = parse_domains(domains)?;
+        let retention_days = parse_retention(retention)?;
         for d in &domains {
             if store::account_domain::owner_of(tx.ex(), d)
                 .await?
@@ -110,18 +134,26 @@ pub async fn set_administered(
         let before = Administered {
             on: store::account_domain::administered(tx.ex(), row.id).await?,
             domains: store::account_domain::domains_of(tx.ex(), row.id).await?,
+            retention_days: store::account_domain::retention_of(tx.ex(), row.id).await?,
         };
-        let after = Administered { on, domains };
+        let after = Administered {
+            on,
+            domains,
+            retention_days,
+        };
         if before == after {
             return Ok(());
         }
         store::account_domain::set_administered(tx.ex(), row.id, on, now.millis()).await?;
         store::account_domain::replace_domains(tx.ex(), row.id, &after.domains, now.millis())
             .await?;
+        store::account_domain::set_retention(tx.ex(), row.id, after.retention_days).await?;
         audit::Event::new(actor, "account.administered")
             .target("node", row.id, Some(row.id))
-            .before(json!({"administered": before.on, "domains": before.domains}))
-            .after(json!({"administered": after.on, "domains": after.domains}))
+            .before(json!({"administered": before.on, "domains": before.domains,
+                           "retention_days": before.retention_days}))
+            .after(json!({"administered": after.on, "domains": after.domains,
+                          "retention_days": after.retention_days}))
             .write(tx.ex(), now)
             .await
     })

@@ -23,6 +23,7 @@ pub(crate) mod rank;
 pub mod reauth;
 pub mod reset;
 pub mod resource;
+pub mod schedule;
 pub mod scim;
 pub mod service;
 pub mod session;

@@ -15,6 +15,8 @@ pub struct SystemStatus {
     pub sessions: i64,
     pub queued_messages: i64,
     pub recent_events: Vec<AuditView>,
+    /// The scheduler's jobs and their last runs.
+    pub jobs: Vec<super::schedule::JobStatus>,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +36,8 @@ pub async fn system_status(ctx: &Ctx, actor: &Actor) -> Result<SystemStatus> {
     let mut conn = ctx.db.conn().await?;
     let counts = store::stats::counts(conn.ex(), ctx.clock.now().millis()).await?;
     let events = store::audit::list_recent_audit_events(conn.ex(), 20).await?;
+    drop(conn);
+    let jobs = super::schedule::job_status(ctx, actor).await?;
     Ok(SystemStatus {
         engine: ctx.db.engine().name(),
         schema_version: ctx.db.schema_version(),
@@ -41,6 +45,7 @@ pub async fn system_status(ctx: &Ctx, actor: &Actor) -> Result<SystemStatus> {
         users: counts.users,
         sessions: counts.sessions,
         queued_messages: counts.queued_messages,
+        jobs,
         recent_events: events
             .into_iter()
             .map(|e| AuditView {

@@ -18,6 +18,19 @@ pub(crate) async fn set_administered(ex: Ex<'_>, account: Uuid, on_: bool, now: 
     Ok(())
 }
 
+/// Days the account keeps its audit events, if it set any.
+pub(crate) async fn retention_of(ex: Ex<'_>, account: Uuid) -> Result<Option<i64>> {
+    let sql = "SELECT audit_retention_days FROM nodes WHERE id = $1";
+    Ok(on!(ex, c => sqlx::query_scalar::<_, Option<i64>>(sql).bind(account).fetch_optional(&mut *c).await)?
+        .flatten())
+}
+
+pub(crate) async fn set_retention(ex: Ex<'_>, account: Uuid, days: Option<i64>) -> Result<()> {
+    let sql = "UPDATE nodes SET audit_retention_days = $2 WHERE id = $1";
+    on!(ex, c => sqlx::query(sql).bind(account).bind(days).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// The account's domains, in order.
 pub(crate) async fn domains_of(ex: Ex<'_>, account: Uuid) -> Result<Vec<String>> {
     let sql = "SELECT domain FROM account_domains WHERE account_id = $1 ORDER BY domain";

@@ -49,3 +49,20 @@ pub(crate) async fn list_recent_audit_events(ex: Ex<'_>, limit: i64) -> Result<V
                FROM audit_events ORDER BY at DESC, id DESC LIMIT $1";
     Ok(on!(ex, c => sqlx::query_as::<_, AuditRow>(sql).bind(limit).fetch_all(&mut *c).await)?)
 }
+
+/// Removes up to `batch` events older than their account's retention (`default_days` where the
+/// account set none, and for events outside any account); how many went.
+pub(crate) async fn purge_expired(
+    ex: Ex<'_>,
+    now: i64,
+    default_days: i64,
+    batch: i64,
+) -> Result<u64> {
+    let sql = "DELETE FROM audit_events WHERE id IN (SELECT e.id FROM audit_events e \
+               LEFT JOIN nodes n ON n.id = e.node_id LEFT JOIN nodes a ON a.id = n.account_id \
+               WHERE e.at < $1 - COALESCE(a.audit_retention_days, $2) * 86400000 LIMIT $3)";
+    Ok(
+        on!(ex, c => sqlx::query(sql).bind(now).bind(default_days).bind(batch).execute(&mut *c).await
+        .map(|r| r.rows_affected()))?,
+    )
+}

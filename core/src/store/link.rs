@@ -83,3 +83,37 @@ pub(crate) async fn list_user_tokens(
         on!(ex, c => sqlx::query_as::<_, LinkTokenRow>(sql).bind(purpose).bind(user).fetch_all(&mut *c).await)?,
     )
 }
+
+/// A link that expired unused and is not yet in the audit trail.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ExpiredLink {
+    pub token_hash: Vec<u8>,
+    pub user_id: Option<Uuid>,
+    pub node_id: Option<Uuid>,
+    pub expires_at: i64,
+}
+
+/// Up to `limit` links of `purpose` that expired unused before `now` and were not noted yet.
+pub(crate) async fn expired_unnoted(
+    ex: Ex<'_>,
+    purpose: &str,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<ExpiredLink>> {
+    let sql = "SELECT token_hash, user_id, node_id, expires_at FROM link_tokens \
+               WHERE expires_at <= $2 AND used_at IS NULL AND expiry_noted IS NULL \
+               AND purpose = $1 ORDER BY expires_at LIMIT $3";
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, ExpiredLink>(sql).bind(purpose).bind(now).bind(limit)
+        .fetch_all(&mut *c).await)?,
+    )
+}
+
+/// Marks an expired link as written into the audit trail; false when it was already.
+pub(crate) async fn note_expiry(ex: Ex<'_>, token_hash: &[u8], now: i64) -> Result<bool> {
+    let sql = "UPDATE link_tokens SET expiry_noted = $2 \
+               WHERE token_hash = $1 AND expiry_noted IS NULL";
+    let n = on!(ex, c => sqlx::query(sql).bind(token_hash).bind(now).execute(&mut *c).await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}

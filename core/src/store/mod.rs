@@ -11,6 +11,7 @@ pub(crate) mod device;
 pub(crate) mod factor;
 pub(crate) mod grant;
 pub(crate) mod idempotency;
+pub(crate) mod job;
 pub(crate) mod link;
 pub(crate) mod node;
 pub(crate) mod outbox;

@@ -153,7 +153,7 @@ both_engines!(a_lookup_sees_only_its_account, |engine| async move {
         .await
         .parse()
         .unwrap();
-    administered::set_administered(&server.ctx, &op, org.b, version, true, "b.test")
+    administered::set_administered(&server.ctx, &op, org.b, version, true, "b.test", "")
         .await
         .unwrap();
     server

@@ -31,6 +31,7 @@ both_engines!(
                     ("version", &version),
                     ("administered", "on"),
                     ("domains", "a.test\nSales.A.test"),
+                    ("retention_days", "90"),
                 ],
             )
             .await;
@@ -41,6 +42,14 @@ both_engines!(
             page.body.contains("a.test\nsales.a.test"),
             "kept in lower case, one a line"
         );
+        assert_eq!(
+            input_value(&page.body, "retention_days").as_deref(),
+            Some("90")
+        );
+        let audit = server
+            .text("SELECT after_data FROM audit_events WHERE action = 'account.administered'")
+            .await;
+        assert!(audit.contains("\"retention_days\":90"), "{audit}");
 
         // Another account cannot take a.test; nothing changes.
         let before = server.fingerprint().await;
@@ -68,6 +77,19 @@ both_engines!(
             .await;
         assert_eq!(res.status, 422, "{}", res.body);
         assert!(res.body.contains("Write each domain like example.com."));
+        let res = operator
+            .post_form(
+                &format!("/account/{}/administered", org.b),
+                &bpage.body,
+                &[
+                    ("version", &bversion),
+                    ("domains", "b.test"),
+                    ("retention_days", "0"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, 422, "{}", res.body);
+        assert!(res.body.contains("Enter a number of days from 1 to 3650"));
 
         // The account's administrator sees it, and cannot change it; a unit administrator does
         // not reach it.
@@ -75,6 +97,7 @@ both_engines!(
         let page = admin.get("/account").await;
         assert!(page.body.contains("id=\"administered-state\""));
         assert!(page.body.contains("a.test, sales.a.test"));
+        assert!(page.body.contains("The audit trail is kept for 90 days."));
         assert!(!page.body.contains("/administered\""), "no form for them");
         let res = admin
             .post_form(

@@ -125,7 +125,7 @@ pub async fn give_domain(server: &TestServer, account: NodeId, domain: &str) {
         .await
         .unwrap()
         .version;
-    administered::set_administered(&server.ctx, &op, account, version, false, domain)
+    administered::set_administered(&server.ctx, &op, account, version, false, domain, "")
         .await
         .unwrap();
 }

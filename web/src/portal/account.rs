@@ -41,8 +41,20 @@ struct AccountPage {
     /// The account's "Administered" switch and domains (None for a unit).
     administered: Option<roster_core::domain::administered::Administered>,
     is_operator: bool,
+    /// Days audit events are kept where the account set nothing.
+    default_retention: i64,
     /// The address books and public addresses it shares (None for the operator root).
     resources: Option<NodeResources>,
+}
+
+impl AccountPage {
+    /// Days the account's audit trail is kept: its own setting, else the default.
+    fn retention_kept(&self) -> i64 {
+        self.administered
+            .as_ref()
+            .and_then(|a| a.retention_days)
+            .unwrap_or(self.default_retention)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -165,6 +177,7 @@ async fn account_page_with(
         administered,
         resources,
         is_operator: actor.is_operator(),
+        default_retention: state.ctx.settings.audit_retention_days,
         node,
         admins,
         errors: FormErrors::new(actor.lang, errors),
@@ -237,6 +250,7 @@ pub struct AdministeredForm {
     version: i64,
     administered: Option<String>,
     domains: String,
+    retention_days: String,
 }
 
 /// Operators set an account as Administered, with its email domains.
@@ -250,7 +264,13 @@ pub async fn set_administered(
     };
     let on = f.administered.is_some();
     match roster_core::domain::administered::set_administered(
-        &state.ctx, &actor, id, f.version, on, &f.domains,
+        &state.ctx,
+        &actor,
+        id,
+        f.version,
+        on,
+        &f.domains,
+        &f.retention_days,
     )
     .await
     {
