@@ -473,6 +473,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_LOOKUP_RATE_LIMIT", default_value_t = 120_000)]
     pub lookup_rate_limit: u32,
 
+    /// Days audit events are kept, for every account whose operator set no retention of its
+    /// own (1–3650); older ones are removed by the scheduler.
+    #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS", default_value_t = 400,
+          value_parser = clap::value_parser!(i64).range(1..=3650))]
+    pub audit_retention_days: i64,
+
     /// A TOML file declaring the services users may be given and their settings (each with a
     /// type, a default, and a label and help per language). Without one: the built-in `sms`
     /// and `fax`. A mistake in the file stops the start and names its line.

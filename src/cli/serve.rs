@@ -41,6 +41,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     settings.secret_key = args.storage.secret_key()?;
     settings.api_rate_per_minute = args.api_rate_limit;
     settings.lookup_rate_per_minute = args.lookup_rate_limit;
+    settings.audit_retention_days = args.audit_retention_days;
     settings.mfa_default = match args.mfa_default {
         MfaDefault::Administrators => Require::Administrators,
         MfaDefault::Everyone => Require::Everyone,

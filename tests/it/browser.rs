@@ -414,6 +414,7 @@ async fn every_page_fits_a_desktop_and_a_phone() {
         ("/devices".to_string(), "page-devices"),
         ("/users".to_string(), "page-users"),
         (format!("/users/{}", org.target), "page-user"),
+        (format!("/users/{}/logs", org.target), "page-user-logs"),
         (format!("/users/add?node={}", org.u1), "page-user-add"),
         (format!("/units/{}", org.u), "page-unit"),
         (

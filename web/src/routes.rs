@@ -5,7 +5,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::portal::{
-    account, auth, deliveries, devices, home, language, management, mfa, resources, tokens,
+    account, auth, deliveries, devices, home, language, logs, management, mfa, resources, tokens,
     toolbox, units, users,
 };
 use crate::state::AppState;
@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
             get(users::add::show_add_user).post(users::add::add_user),
         )
         .route("/users/{id}", get(users::page::show_user))
+        .route("/users/{id}/logs", get(logs::show_user_logs))
         .route(
             "/users/{id}/settings",
             post(users::sections::update_settings),
@@ -146,6 +147,7 @@ pub fn router(state: AppState) -> Router {
             get(auth::reauth::show_reauth).post(auth::reauth::reauth),
         )
         .route("/toolbox", get(toolbox::show_own_toolbox))
+        .route("/toolbox/logs", get(logs::show_own_logs))
         .route("/toolbox/profile", post(toolbox::update_profile))
         .route("/toolbox/password", post(toolbox::change_password))
         .route("/toolbox/email", post(toolbox::change_email))

@@ -130,6 +130,14 @@ pub async fn lookup(ctx: &Ctx, actor: &Actor, query: &Query) -> Result<Answer> {
             }
         }
         Query::Number(text) => {
+            // The services send E.164 as stored: such a number is looked up as it is, and only
+            // a miss (or any other way of writing it) pays for the full parse.
+            let t = text.trim();
+            if is_e164(t)
+                && let Some(u) = store::user::find_placed_user(conn.ex(), FindBy::Number(t)).await?
+            {
+                return found_user(&mut conn, ctx, &reach, u, Matched::Number).await;
+            }
             let number = phone::parse_phone("number", "", text)?
                 .ok_or(Error::field("number", "field-required"))?;
             let by = FindBy::Number(&number);
@@ -160,6 +168,13 @@ pub async fn lookup(ctx: &Ctx, actor: &Actor, query: &Query) -> Result<Answer> {
     };
     let user = user.ok_or(Error::NotFound)?;
     found_user(&mut conn, ctx, &reach, user, matched).await
+}
+
+/// `+` and 7 to 15 digits, the first not 0: how a number is stored.
+fn is_e164(t: &str) -> bool {
+    t.strip_prefix('+').is_some_and(|d| {
+        (7..=15).contains(&d.len()) && !d.starts_with('0') && d.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 /// What a lookup token answers about: the subtree of the node its system user sits in (the

@@ -30,6 +30,7 @@ pub mod session;
 pub mod setup;
 pub mod status;
 pub mod throttle;
+pub mod timeline;
 pub mod user;
 
 pub use actor::{Actor, Credential, Scope, Stage, TokenLimits};

@@ -78,7 +78,8 @@ pub struct Ran {
 }
 
 /// Runs every job whose current slot nobody has run (or whose run was abandoned), as node
-/// `node`; returns what this node ran.
+/// `node`; returns what this node ran. A job that fails is recorded with its error and the
+/// others still run.
 pub async fn run_due(ctx: &Ctx, node: &str) -> Result<Vec<Ran>> {
     let mut ran = vec![];
     for job in jobs(ctx) {
@@ -95,31 +96,58 @@ pub async fn run_due(ctx: &Ctx, node: &str) -> Result<Vec<Ran>> {
         if !claimed {
             continue;
         }
-        ran.push(run_claimed(ctx, job, slot, node).await?);
+        match run_claimed(ctx, job, slot, node).await {
+            Ok(r) => ran.push(r),
+            Err(e) => tracing::warn!(job = job.name, slot, error = %e, "job not recorded"),
+        }
     }
     Ok(ran)
 }
 
-/// Runs a claimed slot, renewing the lease while the job works, and records how it ended.
+/// Runs a claimed slot while a task of its own renews the lease (on its own connection, so a
+/// job holding SQLite's one writer only delays it), and records how it ended. A run whose lease
+/// another node took over stops.
 async fn run_claimed(ctx: &Ctx, job: Job, slot: i64, node: &str) -> Result<Ran> {
     let started = Instant::now();
-    let work = run_job(ctx, job.name);
-    tokio::pin!(work);
-    let mut renew = tokio::time::interval(RENEW_EVERY);
-    renew.tick().await;
-    let outcome = loop {
-        tokio::select! {
-            out = &mut work => break out,
-            _ = renew.tick() => {
+    let (lost_tx, lost) = tokio::sync::oneshot::channel::<()>();
+    let renewer = {
+        let (ctx, node) = (ctx.clone(), node.to_string());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(RENEW_EVERY);
+            every.tick().await;
+            loop {
+                every.tick().await;
                 let until = ctx.clock.now().millis() + LEASE_SECS * 1000;
-                let mut tx = ctx.db.begin().await?;
-                let kept = store::job::renew(tx.ex(), job.name, slot, node, until).await?;
-                tx.commit().await?;
-                if !kept {
-                    tracing::warn!(job = job.name, slot, "run taken over by another node");
+                let kept = async {
+                    let mut tx = ctx.db.begin().await?;
+                    let kept = store::job::renew(tx.ex(), job.name, slot, &node, until).await?;
+                    tx.commit().await?;
+                    Ok::<_, Error>(kept)
+                }
+                .await;
+                match kept {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(job = job.name, slot, "run taken over by another node");
+                        let _ = lost_tx.send(());
+                        return;
+                    }
+                    Err(e) => tracing::warn!(job = job.name, slot, error = %e, "lease not renewed"),
                 }
             }
-        }
+        })
+    };
+    let outcome = tokio::select! {
+        out = run_job(ctx, job.name) => Some(out),
+        _ = lost => None,
+    };
+    renewer.abort();
+    let Some(outcome) = outcome else {
+        return Ok(Ran {
+            job: job.name,
+            slot,
+            outcome: Err("taken over by another node".into()),
+        });
     };
     let outcome = outcome.map_err(|e| e.to_string());
     let (done, error) = match &outcome {

@@ -102,7 +102,7 @@ pub(crate) async fn expired_unnoted(
 ) -> Result<Vec<ExpiredLink>> {
     let sql = "SELECT token_hash, user_id, node_id, expires_at FROM link_tokens \
                WHERE expires_at <= $2 AND used_at IS NULL AND expiry_noted IS NULL \
-               AND purpose = $1 ORDER BY expires_at LIMIT $3";
+               AND purpose = $1 ORDER BY expires_at, token_hash LIMIT $3";
     Ok(
         on!(ex, c => sqlx::query_as::<_, ExpiredLink>(sql).bind(purpose).bind(now).bind(limit)
         .fetch_all(&mut *c).await)?,

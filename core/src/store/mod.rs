@@ -21,6 +21,7 @@ pub(crate) mod session;
 pub(crate) mod setting;
 pub(crate) mod stats;
 pub(crate) mod throttle;
+pub(crate) mod timeline;
 pub(crate) mod user;
 pub(crate) mod user_list;
 
