@@ -452,6 +452,27 @@ async fn every_page_fits_a_desktop_and_a_phone() {
         serde_json::json!(true),
         "a checkbox stands apart from its label"
     );
+    // A user's Logs follow new entries as they are written, without a reload.
+    browser
+        .goto(&format!("{base}/users/{}/logs", org.target))
+        .await;
+    browser.find("#timeline[sse-connect]").await;
+    let token = crate::api::bearer(&server, org.account_admin, None, false, None).await;
+    let path = format!("/api/v1/users/{}", org.target);
+    let got = crate::api::call(&server, reqwest::Method::GET, &path, &token, None, &[]).await;
+    let tag = got.header("etag");
+    let changed = crate::api::call(
+        &server,
+        reqwest::Method::PATCH,
+        &path,
+        &token,
+        Some(serde_json::json!({ "friendly_name": "Seen live" })),
+        &[("if-match", &tag)],
+    )
+    .await;
+    assert_eq!(changed.status, 200);
+    browser.wait_for_text("#timeline", "Seen live").await;
+    browser.screenshot("page-user-logs-live").await;
     browser.click("#logout").await;
 
     // Operator staff.

@@ -4,7 +4,7 @@ use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-const ASSETS: [(&str, &str, &[u8]); 5] = [
+const ASSETS: [(&str, &str, &[u8]); 6] = [
     (
         "roster.css",
         "text/css; charset=utf-8",
@@ -19,6 +19,11 @@ const ASSETS: [(&str, &str, &[u8]); 5] = [
         "htmx.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../static/htmx.min.js"),
+    ),
+    (
+        "htmx-sse.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/htmx-sse.min.js"),
     ),
     (
         "favicon.svg",

@@ -48,6 +48,7 @@ pub async fn serve(
     use tower::ServiceExt as _;
 
     let timeouts = state.timeouts;
+    let streams = state.shutdown.clone();
     let app = router(state);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -85,6 +86,8 @@ pub async fn serve(
         });
     }
     drop(listener);
+    // Live streams never finish by themselves: they end now, so the wait is for requests.
+    let _ = streams.send(true);
     if tokio::time::timeout(timeouts.drain, graceful.shutdown())
         .await
         .is_err()

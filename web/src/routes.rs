@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/users/{id}", get(users::page::show_user))
         .route("/users/{id}/logs", get(logs::show_user_logs))
+        .route("/users/{id}/logs/stream", get(logs::stream_user_logs))
         .route(
             "/users/{id}/settings",
             post(users::sections::update_settings),
@@ -148,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/toolbox", get(toolbox::show_own_toolbox))
         .route("/toolbox/logs", get(logs::show_own_logs))
+        .route("/toolbox/logs/stream", get(logs::stream_own_logs))
         .route("/toolbox/profile", post(toolbox::update_profile))
         .route("/toolbox/password", post(toolbox::change_password))
         .route("/toolbox/email", post(toolbox::change_email))

@@ -26,6 +26,8 @@ pub struct AppState {
     pub lookup_limits: std::sync::Arc<crate::rate_limit::RateLimiter>,
     /// How long a client may take.
     pub timeouts: crate::Timeouts,
+    /// Set when the server shuts down: open streams end.
+    pub shutdown: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             api_limits: std::sync::Arc::new(crate::rate_limit::RateLimiter::new(rate)),
             lookup_limits: std::sync::Arc::new(crate::rate_limit::RateLimiter::new(lookup_rate)),
             timeouts: crate::Timeouts::default(),
+            shutdown: std::sync::Arc::new(tokio::sync::watch::channel(false).0),
         }
     }
 

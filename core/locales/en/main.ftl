@@ -741,3 +741,4 @@ date-invalid = Write the date as YYYY-MM-DD.
 message-email-changed = Email address changed
 message-mfa-changed = Second factors changed
 message-sign-in-code = Sign-in code
+logs-live = New entries appear here as they happen.

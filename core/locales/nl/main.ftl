@@ -741,3 +741,4 @@ date-invalid = Schrijf de datum als JJJJ-MM-DD.
 message-email-changed = E-mailadres gewijzigd
 message-mfa-changed = Tweede factoren gewijzigd
 message-sign-in-code = Aanmeldcode
+logs-live = Nieuwe regels verschijnen hier zodra ze gebeuren.

@@ -741,3 +741,4 @@ date-invalid = Skriv datumet som ÅÅÅÅ-MM-DD.
 message-email-changed = E-postadress ändrad
 message-mfa-changed = Andra faktorer ändrade
 message-sign-in-code = Inloggningskod
+logs-live = Nya poster visas här när de händer.

@@ -101,6 +101,7 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
             user_id,
             input.email,
             input.ip,
+            input.user_agent,
             "sign-in.throttled",
             "refused",
         )
@@ -134,6 +135,7 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
             user_id,
             input.email,
             input.ip,
+            input.user_agent,
             "sign-in.failed",
             "refused",
         )
@@ -189,6 +191,7 @@ pub async fn sign_in(ctx: &Ctx, input: SignIn<'_>) -> Result<SignedIn> {
         Some(user.id),
         input.email,
         input.ip,
+        input.user_agent,
         if stage == Stage::Full {
             "sign-in"
         } else {
@@ -242,12 +245,15 @@ pub(crate) async fn create_session(
     Ok((token, row.ref_id))
 }
 
+/// Writes a sign-in event: who typed which address, from where and with which browser.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn audit_sign_in(
     ex: Ex<'_>,
     now: Timestamp,
     user: Option<Uuid>,
     typed_email: &str,
     ip: &str,
+    browser: &str,
     action: &str,
     outcome: &str,
 ) -> Result<()> {
@@ -267,6 +273,16 @@ pub(crate) async fn audit_sign_in(
             action,
             target_kind: "user",
             target_id: user.map(|u| u.to_string()).unwrap_or_default(),
+            after: if browser.is_empty() {
+                String::new()
+            } else {
+                let browser: String = browser
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(256)
+                    .collect();
+                serde_json::json!({ "browser": browser }).to_string()
+            },
             ip,
             outcome,
             ..Default::default()
@@ -369,6 +385,7 @@ pub async fn sign_out(ctx: &Ctx, actor: &Actor, ip: &str) -> Result<()> {
         Some(actor.user_id.0),
         &actor.email,
         ip,
+        "",
         "sign-out",
         "ok",
     )

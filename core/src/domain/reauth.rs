@@ -41,6 +41,7 @@ pub(crate) async fn check_own_password(
         Some(actor.user_id.0),
         &actor.email,
         &actor.ip,
+        "",
         failed_action,
         "refused",
     )
@@ -72,6 +73,7 @@ pub async fn reauthenticate(ctx: &Ctx, actor: &Actor, password_typed: &str) -> R
         Some(actor.user_id.0),
         &actor.email,
         &actor.ip,
+        "",
         "reauth",
         "ok",
     )

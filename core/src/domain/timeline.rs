@@ -103,6 +103,8 @@ pub struct Filter {
     pub to: Option<Timestamp>,
     /// Older than the entry this names (`<millis>_<id>`).
     pub before: Option<(i64, Uuid)>,
+    /// Newer than the entry this names, oldest first: what a live view has not shown yet.
+    pub after: Option<(i64, Uuid)>,
 }
 
 impl Filter {
@@ -144,11 +146,13 @@ impl Filter {
             from,
             to,
             before,
+            after: None,
         })
     }
 }
 
-fn cursor(text: &str) -> Option<(i64, Uuid)> {
+/// The key an entry's cursor names (`<millis>_<id>`, as in `Last-Event-ID`).
+pub fn cursor(text: &str) -> Option<(i64, Uuid)> {
     let (at, id) = text.split_once('_')?;
     Some((at.parse().ok()?, Uuid::parse_str(id).ok()?))
 }
@@ -229,7 +233,8 @@ pub async fn user_timeline(
     let narrow = Narrow {
         from: filter.from.map_or(i64::MIN, |t| t.millis()),
         to: filter.to.map_or(i64::MAX, |t| t.millis() + 86_400_000),
-        before: filter.before,
+        key: filter.before.or(filter.after),
+        newer: filter.after.is_some(),
         actor_label: filter.actor.as_deref(),
         actions: filter.kind.and_then(Kind::actions),
         limit: PAGE as i64 + 1,
@@ -248,7 +253,7 @@ pub async fn user_timeline(
         loop {
             let batch = store::timeline::events(conn.ex(), row.id, false, &by).await?;
             let full = batch.len() as i64 == by.limit;
-            by.before = batch.last().map(|e| (e.at, e.id));
+            by.key = batch.last().map(|e| (e.at, e.id));
             for e in batch {
                 let about_them = e.target_kind == "user" && e.target_id == row.id.to_string();
                 let visible = own
@@ -271,7 +276,11 @@ pub async fn user_timeline(
             entries.push(message_entry(m));
         }
     }
-    entries.sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
+    if filter.after.is_some() {
+        entries.sort_by_key(|e| (e.at, e.id));
+    } else {
+        entries.sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
+    }
     let more = entries.len() > PAGE;
     entries.truncate(PAGE);
     let next = more.then(|| entries.last().map(Entry::cursor)).flatten();

@@ -25,10 +25,41 @@ pub(crate) async fn insert_audit_event(ex: Ex<'_>, e: NewAuditEvent<'_>) -> Resu
     let sql = "INSERT INTO audit_events (id, at, actor_user_id, actor_label, action, target_kind, \
                target_id, node_id, before_data, after_data, ip, outcome, credential_id) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-    on!(ex, c => sqlx::query(sql).bind(Uuid::now_v7()).bind(e.at).bind(e.actor_user_id)
-        .bind(e.actor_label).bind(e.action).bind(e.target_kind).bind(&e.target_id)
-        .bind(e.node_id).bind(&e.before).bind(&e.after).bind(e.ip).bind(e.outcome)
-        .bind(e.credential_id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    let id = Uuid::now_v7();
+    macro_rules! insert {
+        ($c:expr) => {
+            sqlx::query(sql)
+                .bind(id)
+                .bind(e.at)
+                .bind(e.actor_user_id)
+                .bind(e.actor_label)
+                .bind(e.action)
+                .bind(e.target_kind)
+                .bind(&e.target_id)
+                .bind(e.node_id)
+                .bind(&e.before)
+                .bind(&e.after)
+                .bind(e.ip)
+                .bind(e.outcome)
+                .bind(e.credential_id)
+                .execute($c)
+                .await?
+        };
+    }
+    match ex {
+        Ex::Sqlite(c) => {
+            insert!(&mut *c);
+        }
+        // Other nodes hear of it when this transaction commits (PostgreSQL sends one notice
+        // per transaction for the same payload).
+        Ex::Postgres(c) => {
+            insert!(&mut *c);
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(super::changes::CHANNEL)
+                .execute(&mut *c)
+                .await?;
+        }
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@ pub(crate) mod account_domain;
 pub(crate) mod address;
 pub(crate) mod api_token;
 pub(crate) mod audit;
+pub(crate) mod changes;
 pub(crate) mod code;
 pub(crate) mod device;
 pub(crate) mod factor;
@@ -72,7 +73,13 @@ impl Engine {
 
 /// The database: a SQLite file (one writer connection, several readers) or a PostgreSQL pool.
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    pools: Pools,
+    changes: changes::Changes,
+}
+
+#[derive(Clone, Debug)]
+enum Pools {
     Sqlite {
         writer: SqlitePool,
         readers: SqlitePool,
@@ -80,8 +87,13 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// A transaction on either engine.
-pub(crate) enum Tx {
+/// A transaction on either engine; its commit tells whoever waits for changes.
+pub(crate) struct Tx {
+    inner: TxInner,
+    changes: changes::Changes,
+}
+
+enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -118,17 +130,18 @@ impl Handle for Conn {
 
 impl Tx {
     pub(crate) fn ex(&mut self) -> Ex<'_> {
-        match self {
-            Tx::Sqlite(t) => Ex::Sqlite(t),
-            Tx::Postgres(t) => Ex::Postgres(t),
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Ex::Sqlite(t),
+            TxInner::Postgres(t) => Ex::Postgres(t),
         }
     }
 
     pub(crate) async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
         }
+        self.changes.bump();
         Ok(())
     }
 }
@@ -155,7 +168,10 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            return Ok(Db::Postgres(pool));
+            return Ok(Db {
+                pools: Pools::Postgres(pool),
+                changes: Default::default(),
+            });
         }
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
@@ -175,32 +191,35 @@ impl Db {
                 .max_connections(4)
                 .connect_with(options.read_only(true))
                 .await?;
-            return Ok(Db::Sqlite { writer, readers });
+            return Ok(Db {
+                pools: Pools::Sqlite { writer, readers },
+                changes: Default::default(),
+            });
         }
         Err(Error::field("database_url", "database-url-invalid"))
     }
 
     pub fn engine(&self) -> Engine {
-        match self {
-            Db::Sqlite { .. } => Engine::Sqlite,
-            Db::Postgres(_) => Engine::Postgres,
+        match self.pools {
+            Pools::Sqlite { .. } => Engine::Sqlite,
+            Pools::Postgres(_) => Engine::Postgres,
         }
     }
 
     /// Applies every pending migration; safe to run from several nodes at once on PostgreSQL.
     pub async fn migrate(&self) -> Result<()> {
-        match self {
-            Db::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        match &self.pools {
+            Pools::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
+            Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
 
     /// The newest migration applied, for the system status page.
     pub fn schema_version(&self) -> i64 {
-        let migrator = match self {
-            Db::Sqlite { .. } => &SQLITE_MIGRATIONS,
-            Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+        let migrator = match self.pools {
+            Pools::Sqlite { .. } => &SQLITE_MIGRATIONS,
+            Pools::Postgres(_) => &POSTGRES_MIGRATIONS,
         };
         migrator.iter().map(|m| m.version).max().unwrap_or(0)
     }
@@ -213,26 +232,39 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite { writer, readers } => {
+        match &self.pools {
+            Pools::Sqlite { writer, readers } => {
                 writer.close().await;
                 readers.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Pools::Postgres(pool) => pool.close().await,
         }
     }
 
     pub(crate) async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let inner = match &self.pools {
+            Pools::Sqlite { writer, .. } => TxInner::Sqlite(writer.begin().await?),
+            Pools::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            changes: self.changes.clone(),
         })
     }
 
     pub(crate) async fn conn(&self) -> Result<Conn> {
-        Ok(match self {
-            Db::Sqlite { readers, .. } => Conn::Sqlite(readers.acquire().await?),
-            Db::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+        Ok(match &self.pools {
+            Pools::Sqlite { readers, .. } => Conn::Sqlite(readers.acquire().await?),
+            Pools::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
         })
+    }
+
+    /// A receiver that changes whenever a transaction commits here, or (PostgreSQL) an audit
+    /// event commits on any node: wait on it, then read what is new.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        if let Pools::Postgres(pool) = &self.pools {
+            self.changes.listen(pool);
+        }
+        self.changes.receiver()
     }
 }

@@ -45,12 +45,25 @@ pub(crate) struct MessageRow {
 pub(crate) struct Narrow<'a> {
     pub from: i64,
     pub to: i64,
-    /// Older than this key.
-    pub before: Option<(i64, Uuid)>,
+    /// Older than this key (newer, with `newer`).
+    pub key: Option<(i64, Uuid)>,
+    /// Entries after the key, oldest first (a live view catching up), instead of before it.
+    pub newer: bool,
     pub actor_label: Option<&'a str>,
     /// A fixed condition on `action` (one of the kinds' fragments).
     pub actions: Option<&'static str>,
     pub limit: i64,
+}
+
+impl Narrow<'_> {
+    /// The key to start from: the given one, else the newest (or, with `newer`, the oldest).
+    fn start(&self) -> (i64, Uuid) {
+        match (self.key, self.newer) {
+            (Some(k), _) => k,
+            (None, false) => (i64::MAX, Uuid::max()),
+            (None, true) => (i64::MIN, Uuid::nil()),
+        }
+    }
 }
 
 const EVENT_COLUMNS: &str = "e.id, e.at, e.actor_user_id, e.actor_label, e.action, e.target_kind, \
@@ -73,7 +86,11 @@ pub(crate) async fn events(
     } else {
         "e.actor_user_id = $2 AND $1 = $1"
     });
-    sql.push_str(" AND e.at >= $3 AND e.at < $4 AND (e.at < $5 OR (e.at = $5 AND e.id < $6))");
+    sql.push_str(if n.newer {
+        " AND e.at >= $3 AND e.at < $4 AND (e.at > $5 OR (e.at = $5 AND e.id > $6))"
+    } else {
+        " AND e.at >= $3 AND e.at < $4 AND (e.at < $5 OR (e.at = $5 AND e.id < $6))"
+    });
     if n.actor_label.is_some() {
         sql.push_str(" AND LOWER(e.actor_label) = $7");
     } else {
@@ -83,8 +100,12 @@ pub(crate) async fn events(
         sql.push_str(" AND ");
         sql.push_str(actions);
     }
-    sql.push_str(" ORDER BY e.at DESC, e.id DESC LIMIT $8");
-    let (before_at, before_id) = n.before.unwrap_or((i64::MAX, Uuid::max()));
+    sql.push_str(if n.newer {
+        " ORDER BY e.at, e.id LIMIT $8"
+    } else {
+        " ORDER BY e.at DESC, e.id DESC LIMIT $8"
+    });
+    let (before_at, before_id) = n.start();
     on!(ex, c => {
         let q = sqlx::query_as::<_, EventRow>(sqlx::AssertSqlSafe(sql.clone()))
             .bind(user.to_string())
@@ -102,11 +123,16 @@ pub(crate) async fn events(
 
 /// Messages to `user`, narrowed by time and key, newest first.
 pub(crate) async fn messages(ex: Ex<'_>, user: Uuid, n: &Narrow<'_>) -> Result<Vec<MessageRow>> {
-    let sql = "SELECT id, created_at, channel, kind, recipient, state, attempts, last_error, \
-               sent_at FROM outbox WHERE user_id = $1 AND created_at >= $2 AND created_at < $3 \
-               AND (created_at < $4 OR (created_at = $4 AND id < $5)) \
-               ORDER BY created_at DESC, id DESC LIMIT $6";
-    let (before_at, before_id) = n.before.unwrap_or((i64::MAX, Uuid::max()));
+    const OLDER: &str = "SELECT id, created_at, channel, kind, recipient, state, attempts, \
+        last_error, sent_at FROM outbox WHERE user_id = $1 AND created_at >= $2 \
+        AND created_at < $3 AND (created_at < $4 OR (created_at = $4 AND id < $5)) \
+        ORDER BY created_at DESC, id DESC LIMIT $6";
+    const NEWER: &str = "SELECT id, created_at, channel, kind, recipient, state, attempts, \
+        last_error, sent_at FROM outbox WHERE user_id = $1 AND created_at >= $2 \
+        AND created_at < $3 AND (created_at > $4 OR (created_at = $4 AND id > $5)) \
+        ORDER BY created_at, id LIMIT $6";
+    let sql = if n.newer { NEWER } else { OLDER };
+    let (before_at, before_id) = n.start();
     Ok(
         on!(ex, c => sqlx::query_as::<_, MessageRow>(sql).bind(user).bind(n.from).bind(n.to)
         .bind(before_at).bind(before_id).bind(n.limit).fetch_all(&mut *c).await)?,

@@ -4,6 +4,7 @@
 mod addresses;
 mod administered;
 mod administrators;
+mod live;
 mod logs;
 mod matrix;
 mod phone;

@@ -92,6 +92,7 @@ pub struct TestServer {
     outbox: Option<(Ctx, roster_core::outbox::Transport)>,
     stop_worker: Option<tokio::sync::watch::Sender<bool>>,
     shutdown: Option<oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// How a test server is made: `TestServer::builder(engine).admin().mail().start().await`.
@@ -216,7 +217,7 @@ impl TestServer {
             state = state.with_timeouts(t);
         }
         let api_limits = state.api_limits.clone();
-        tokio::spawn(async move {
+        let served = tokio::spawn(async move {
             roster_web::serve(listener, state, async {
                 let _ = rx.await;
             })
@@ -238,6 +239,7 @@ impl TestServer {
             outbox: None,
             stop_worker: None,
             shutdown: Some(tx),
+            served: Some(served),
         }
     }
 
@@ -456,6 +458,18 @@ impl TestServer {
     /// One text from the database.
     pub async fn text(&self, sql: &'static str) -> String {
         on_test_db!(self, c => sqlx::query_scalar::<_, String>(sql).fetch_one(&mut c).await.expect(sql))
+    }
+}
+
+impl TestServer {
+    /// Shuts the server down gracefully, as SIGTERM does, and waits until it has stopped.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served.await.expect("serve ended");
+        }
     }
 }
 

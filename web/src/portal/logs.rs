@@ -28,6 +28,8 @@ struct LogsPage {
     entries: Vec<Entry>,
     /// The address of the next (older) page.
     older: Option<String>,
+    /// The live view's address, on the newest page.
+    stream: Option<String>,
     errors: FormErrors,
 }
 
@@ -128,6 +130,25 @@ async fn logs_page(
         (vec![], None)
     };
     let older = next.as_deref().map(|c| q.with_before(&base, c));
+    // The newest page follows new entries as they are written.
+    let stream = (q.before.is_empty() && q.from.is_empty() && q.to.is_empty() && errors.is_empty())
+        .then(|| {
+            let newest = entries.first().map(Entry::cursor).unwrap_or_else(|| {
+                format!("{}_{}", state.ctx.clock.now().millis(), uuid::Uuid::max())
+            });
+            let pairs: Vec<(&str, &str)> = [
+                ("kind", q.kind.as_str()),
+                ("actor", q.actor.as_str()),
+                ("after", newest.as_str()),
+            ]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+            format!(
+                "{base}/stream?{}",
+                serde_urlencoded::to_string(pairs).unwrap_or_default()
+            )
+        });
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -145,7 +166,162 @@ async fn logs_page(
             kinds: Kind::ALL.iter().map(|k| k.as_str()).collect(),
             entries,
             older,
+            stream,
             errors: FormErrors::new(actor.lang, errors),
         },
     )
+}
+
+/// One entry, as the live view inserts it.
+#[derive(Template)]
+#[template(path = "portal/log_entry.html")]
+struct EntryFragment<'a> {
+    frame: &'a Frame,
+    e: &'a Entry,
+}
+
+/// What a live view has said so far, and what it waits on.
+struct Live {
+    state: AppState,
+    session: String,
+    user: UserId,
+    filter: Filter,
+    /// The newest entry sent.
+    key: (i64, uuid::Uuid),
+    pending: std::collections::VecDeque<Entry>,
+    /// The reader's language, as their session has it now.
+    lang: roster_core::model::Lang,
+    changes: tokio::sync::watch::Receiver<u64>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+/// `…/logs/stream`: Server-Sent Events of the entries newer than `Last-Event-ID` (or `after`),
+/// each an `entry` event whose data is the entry's HTML and whose id is its cursor, so a
+/// reconnecting browser replays what it missed from the database. The session is checked again
+/// before every read (a session that ended or lost its grant ends the stream), each entry
+/// passes the same scope check as the page, and shutdown closes every stream.
+pub async fn stream_user_logs(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    Query(q): Query<StreamQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let Some(id) = UserId::parse(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    live(state, actor, id, q, headers).await
+}
+
+/// The user's own live log.
+pub async fn stream_own_logs(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Query(q): Query<StreamQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let id = actor.user_id;
+    live(state, actor, id, q, headers).await
+}
+
+/// A live view's filters and where it starts.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct StreamQuery {
+    kind: String,
+    actor: String,
+    after: String,
+}
+
+async fn live(
+    state: AppState,
+    actor: roster_core::domain::Actor,
+    id: UserId,
+    q: StreamQuery,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+
+    let Ok(mut filter) = Filter::parse(&q.kind, &q.actor, "", "", "") else {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    };
+    let resumed = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let from = resumed.unwrap_or(q.after);
+    let now = state.ctx.clock.now().millis();
+    let key = timeline::cursor(&from).unwrap_or((now, uuid::Uuid::max()));
+    // Refused before the stream opens (404), like the page.
+    filter.after = Some(key);
+    if let Err(e) = timeline::user_timeline(&state.ctx, &actor, id, &filter).await {
+        return PageError::from_core(e, actor.lang, None).into_response();
+    }
+    let session = crate::extract::cookies::get(&headers, state.cookies.session).unwrap_or_default();
+    let start = Live {
+        changes: state.ctx.db.changes(),
+        shutdown: state.shutdown.subscribe(),
+        state,
+        session,
+        user: id,
+        filter,
+        key,
+        pending: Default::default(),
+        lang: actor.lang,
+    };
+    let events = futures_util::stream::unfold(start, |mut live| async move {
+        loop {
+            if let Some(e) = live.pending.pop_front() {
+                let frame = Frame::new(live.lang, String::new(), "");
+                let html = EntryFragment {
+                    frame: &frame,
+                    e: &e,
+                }
+                .render()
+                .unwrap_or_default();
+                let event = Event::default().event("entry").id(e.cursor()).data(html);
+                return Some((Ok::<_, std::convert::Infallible>(event), live));
+            }
+            // Who is asking, again: a session that ended or lost its rights ends the stream.
+            let actor =
+                match roster_core::domain::auth::authenticate(&live.state.ctx, &live.session).await
+                {
+                    Ok(Some(a)) if a.stage == roster_core::domain::Stage::Full => a,
+                    _ => return None,
+                };
+            live.lang = actor.lang;
+            live.filter.after = Some(live.key);
+            match timeline::user_timeline(&live.state.ctx, &actor, live.user, &live.filter).await {
+                Ok(line) => {
+                    for e in line.entries {
+                        live.key = (e.at.millis(), e.id);
+                        live.pending.push_back(e);
+                    }
+                }
+                Err(_) => return None,
+            }
+            if !live.pending.is_empty() {
+                continue;
+            }
+            tokio::select! {
+                changed = live.changes.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                    // A burst of commits is read once.
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+                _ = live.shutdown.changed() => return None,
+            }
+        }
+    });
+    let mut res = Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+        .into_response();
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
 }
