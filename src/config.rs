@@ -47,6 +47,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ScimTokenCommand,
     },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Benchmarks: a data generator and load measurements (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -514,6 +519,13 @@ pub struct ServeArgs {
 pub struct MigrateArgs {
     #[command(flatten)]
     pub storage: StorageArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check every account's hash chain of audit events; report the first broken link and
+    /// exit with 1 when there is one.
+    Verify(MigrateArgs),
 }
 
 #[derive(Args, Debug, Clone)]

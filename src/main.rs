@@ -6,8 +6,8 @@ mod config;
 use clap::Parser;
 
 use config::{
-    AccountCommand, AdminCommand, BenchCommand, Cli, Command, ScimTokenCommand, TokenCommand,
-    UserCommand,
+    AccountCommand, AdminCommand, AuditCommand, BenchCommand, Cli, Command, ScimTokenCommand,
+    TokenCommand, UserCommand,
 };
 
 fn main() -> std::process::ExitCode {
@@ -27,6 +27,9 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => cli::serve::run(args).await,
             Command::Migrate(args) => cli::migrate::run(args).await,
+            Command::Audit {
+                command: AuditCommand::Verify(args),
+            } => cli::audit::verify(args).await,
             Command::Admin {
                 command: AdminCommand::Create(args),
             } => cli::admin::create(args).await,

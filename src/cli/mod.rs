@@ -1,5 +1,6 @@
 pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod bench;
 pub mod bench_lookup;
 pub mod bench_settings;

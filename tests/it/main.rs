@@ -6,6 +6,7 @@
 mod support;
 
 mod api;
+mod audit_chain;
 mod authz;
 mod browser;
 mod browser_services;

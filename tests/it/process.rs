@@ -152,7 +152,7 @@ async fn admin_create_from_the_command_line_then_serve_prints_no_link() {
         .output()
         .unwrap();
     assert!(migrate.status.success());
-    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema version 12"));
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema version 13"));
 
     let weak = dir.with_file_name("weak.txt");
     std::fs::write(&weak, "short\n").unwrap();
@@ -236,6 +236,34 @@ async fn admin_create_from_the_command_line_then_serve_prints_no_link() {
         .output()
         .unwrap();
     assert!(!unknown.status.success());
+
+    // The audit trail's chains check out; an event altered in the database is named.
+    let verify = || {
+        Command::new(BIN)
+            .args(["audit", "verify"])
+            .env("ROSTER_DATA_DIR", &dir)
+            .env_remove("ROSTER_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let intact = verify();
+    let said = String::from_utf8_lossy(&intact.stdout).to_string();
+    assert!(intact.status.success(), "{said}");
+    assert!(said.contains(": intact, events 1–"), "{said}");
+    {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", dir.join("roster.db").display());
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("UPDATE audit_events SET ip = '203.0.113.9' WHERE seq = 1")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    let broken = verify();
+    let said = String::from_utf8_lossy(&broken.stdout).to_string();
+    assert!(!broken.status.success(), "{said}");
+    assert!(said.contains("BROKEN at event number 1 (event "), "{said}");
+    assert!(said.contains("altered"), "{said}");
 
     let mut served = Served::start(&dir);
     let base = served.base_url();

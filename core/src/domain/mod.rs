@@ -6,6 +6,7 @@ pub mod address;
 pub mod administered;
 pub mod api_token;
 mod audit;
+pub mod audit_chain;
 pub mod auth;
 pub mod email;
 pub(crate) mod hasher;

@@ -237,14 +237,41 @@ async fn note_expired_invitations(ctx: &Ctx) -> Result<u64> {
     }
 }
 
-/// Removes audit events older than their account's retention, a batch per transaction.
+/// Removes audit events older than their account's retention: each chain is cut from its
+/// start, up to its oldest event still to keep, a batch per transaction; events written before
+/// the chains began go by age.
 async fn purge_audit(ctx: &Ctx) -> Result<u64> {
     let mut removed = 0;
+    let heads = {
+        let mut conn = ctx.db.conn().await?;
+        store::audit::chains(conn.ex()).await?
+    };
+    for head in heads {
+        let now = ctx.clock.now().millis();
+        let mut tx = ctx.db.begin().await?;
+        let days = store::audit::chain_retention(tx.ex(), &head.chain_key)
+            .await?
+            .unwrap_or(ctx.settings.audit_retention_days);
+        let cutoff = now - days * 86_400_000;
+        let keep_from = store::audit::first_kept(tx.ex(), &head.chain_key, cutoff)
+            .await?
+            .unwrap_or(head.seq + 1);
+        let mut through = head.purged_through;
+        tx.commit().await?;
+        while through < keep_from - 1 {
+            let next = (through + BATCH).min(keep_from - 1);
+            let mut tx = ctx.db.begin().await?;
+            removed += store::audit::purge_chain(tx.ex(), &head.chain_key, next).await?;
+            tx.commit().await?;
+            through = next;
+        }
+    }
     loop {
         let now = ctx.clock.now().millis();
         let mut tx = ctx.db.begin().await?;
-        let n = store::audit::purge_expired(tx.ex(), now, ctx.settings.audit_retention_days, BATCH)
-            .await?;
+        let n =
+            store::audit::purge_unchained(tx.ex(), now, ctx.settings.audit_retention_days, BATCH)
+                .await?;
         tx.commit().await?;
         removed += n;
         if (n as i64) < BATCH {

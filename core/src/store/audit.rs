@@ -21,13 +21,48 @@ pub(crate) struct NewAuditEvent<'a> {
     pub credential_id: Option<Uuid>,
 }
 
+/// Appends an event to its account's hash chain (see `audit_chain`): the chain's head is locked
+/// for the rest of the transaction, so appends to one account are one after the other.
 pub(crate) async fn insert_audit_event(ex: Ex<'_>, e: NewAuditEvent<'_>) -> Result<()> {
     let sql = "INSERT INTO audit_events (id, at, actor_user_id, actor_label, action, target_kind, \
-               target_id, node_id, before_data, after_data, ip, outcome, credential_id) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+               target_id, node_id, before_data, after_data, ip, outcome, credential_id, \
+               chain_key, seq, prev_hash, hash) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+    let account = "SELECT account_id FROM nodes WHERE id = $1";
+    let start = "INSERT INTO audit_chains (chain_key, seq, hash) VALUES ($1, 0, $2) \
+                 ON CONFLICT (chain_key) DO NOTHING";
+    let advance = "UPDATE audit_chains SET seq = $2, hash = $3 WHERE chain_key = $1";
     let id = Uuid::now_v7();
-    macro_rules! insert {
-        ($c:expr) => {
+    macro_rules! append {
+        ($c:expr, $head:literal) => {{
+            let key = match e.node_id {
+                Some(n) => sqlx::query_scalar::<_, Uuid>(account)
+                    .bind(n)
+                    .fetch_optional(&mut *$c)
+                    .await?
+                    .map(|a| a.to_string())
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            sqlx::query(start)
+                .bind(&key)
+                .bind(GENESIS.as_slice())
+                .execute(&mut *$c)
+                .await?;
+            let (seq, prev) = sqlx::query_as::<_, (i64, Vec<u8>)>($head)
+                .bind(&key)
+                .fetch_one(&mut *$c)
+                .await?;
+            let seq = seq + 1;
+            let hash = chain_hash(
+                &prev,
+                &Linked {
+                    id,
+                    key: &key,
+                    seq,
+                    e: &e,
+                },
+            );
             sqlx::query(sql)
                 .bind(id)
                 .bind(e.at)
@@ -42,18 +77,30 @@ pub(crate) async fn insert_audit_event(ex: Ex<'_>, e: NewAuditEvent<'_>) -> Resu
                 .bind(e.ip)
                 .bind(e.outcome)
                 .bind(e.credential_id)
-                .execute($c)
-                .await?
-        };
+                .bind(&key)
+                .bind(seq)
+                .bind(&prev)
+                .bind(hash.as_slice())
+                .execute(&mut *$c)
+                .await?;
+            sqlx::query(advance)
+                .bind(&key)
+                .bind(seq)
+                .bind(hash.as_slice())
+                .execute(&mut *$c)
+                .await?;
+        }};
     }
     match ex {
-        Ex::Sqlite(c) => {
-            insert!(&mut *c);
-        }
+        // SQLite's one writer appends one event at a time.
+        Ex::Sqlite(c) => append!(c, "SELECT seq, hash FROM audit_chains WHERE chain_key = $1"),
         // Other nodes hear of it when this transaction commits (PostgreSQL sends one notice
         // per transaction for the same payload).
         Ex::Postgres(c) => {
-            insert!(&mut *c);
+            append!(
+                c,
+                "SELECT seq, hash FROM audit_chains WHERE chain_key = $1 FOR UPDATE"
+            );
             sqlx::query("SELECT pg_notify($1, '')")
                 .bind(super::changes::CHANNEL)
                 .execute(&mut *c)
@@ -61,6 +108,84 @@ pub(crate) async fn insert_audit_event(ex: Ex<'_>, e: NewAuditEvent<'_>) -> Resu
         }
     }
     Ok(())
+}
+
+/// The hash before a chain's first event.
+pub(crate) const GENESIS: [u8; 32] = [0; 32];
+
+/// An event as its chain covers it.
+pub(crate) struct Linked<'a> {
+    pub id: Uuid,
+    pub key: &'a str,
+    pub seq: i64,
+    pub e: &'a NewAuditEvent<'a>,
+}
+
+/// SHA-256 of the previous hash and every field of the event, each length-prefixed, so no two
+/// different events write the same bytes.
+pub(crate) fn chain_hash(prev: &[u8], l: &Linked<'_>) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut field = |b: &[u8]| {
+        h.update((b.len() as u32).to_be_bytes());
+        h.update(b);
+    };
+    let uuid = |u: Option<Uuid>| u.map(|u| u.as_bytes().to_vec()).unwrap_or_default();
+    let e = l.e;
+    field(prev);
+    field(l.id.as_bytes());
+    field(l.key.as_bytes());
+    field(&l.seq.to_be_bytes());
+    field(&e.at.to_be_bytes());
+    field(&uuid(e.actor_user_id));
+    field(e.actor_label.as_bytes());
+    field(e.action.as_bytes());
+    field(e.target_kind.as_bytes());
+    field(e.target_id.as_bytes());
+    field(&uuid(e.node_id));
+    field(e.before.as_bytes());
+    field(e.after.as_bytes());
+    field(e.ip.as_bytes());
+    field(e.outcome.as_bytes());
+    field(&uuid(e.credential_id));
+    h.finalize().into()
+}
+
+/// An event as stored, with its link in the chain.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ChainedRow {
+    pub id: Uuid,
+    pub at: i64,
+    pub actor_user_id: Option<Uuid>,
+    pub actor_label: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: String,
+    pub node_id: Option<Uuid>,
+    pub before_data: String,
+    pub after_data: String,
+    pub ip: String,
+    pub outcome: String,
+    pub credential_id: Option<Uuid>,
+    pub seq: i64,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// Up to `limit` events of a chain after `seq`, in order.
+pub(crate) async fn chain_after(
+    ex: Ex<'_>,
+    key: &str,
+    seq: i64,
+    limit: i64,
+) -> Result<Vec<ChainedRow>> {
+    let sql = "SELECT id, at, actor_user_id, actor_label, action, target_kind, target_id, \
+               node_id, before_data, after_data, ip, outcome, credential_id, seq, prev_hash, hash \
+               FROM audit_events WHERE chain_key = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+    Ok(
+        on!(ex, c => sqlx::query_as::<_, ChainedRow>(sql).bind(key).bind(seq).bind(limit)
+        .fetch_all(&mut *c).await)?,
+    )
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -81,9 +206,9 @@ pub(crate) async fn list_recent_audit_events(ex: Ex<'_>, limit: i64) -> Result<V
     Ok(on!(ex, c => sqlx::query_as::<_, AuditRow>(sql).bind(limit).fetch_all(&mut *c).await)?)
 }
 
-/// Removes up to `batch` events older than their account's retention (`default_days` where the
-/// account set none, and for events outside any account); how many went.
-pub(crate) async fn purge_expired(
+/// Removes up to `batch` events written before the chains began that are older than their
+/// account's retention (`default_days` where it set none); how many went.
+pub(crate) async fn purge_unchained(
     ex: Ex<'_>,
     now: i64,
     default_days: i64,
@@ -91,9 +216,81 @@ pub(crate) async fn purge_expired(
 ) -> Result<u64> {
     let sql = "DELETE FROM audit_events WHERE id IN (SELECT e.id FROM audit_events e \
                LEFT JOIN nodes n ON n.id = e.node_id LEFT JOIN nodes a ON a.id = n.account_id \
-               WHERE e.at < $1 - COALESCE(a.audit_retention_days, $2) * 86400000 LIMIT $3)";
+               WHERE e.chain_key IS NULL \
+               AND e.at < $1 - COALESCE(a.audit_retention_days, $2) * 86400000 LIMIT $3)";
     Ok(
         on!(ex, c => sqlx::query(sql).bind(now).bind(default_days).bind(batch).execute(&mut *c).await
         .map(|r| r.rows_affected()))?,
     )
+}
+
+/// A chain's head as retention sees it: its key, last number, how far it was purged, and the
+/// retention of its account (None: the default).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ChainHead {
+    pub chain_key: String,
+    pub seq: i64,
+    pub purged_through: i64,
+    pub hash: Vec<u8>,
+}
+
+/// Every chain's head.
+pub(crate) async fn chains(ex: Ex<'_>) -> Result<Vec<ChainHead>> {
+    let sql = "SELECT chain_key, seq, purged_through, hash FROM audit_chains ORDER BY chain_key";
+    Ok(on!(ex, c => sqlx::query_as::<_, ChainHead>(sql).fetch_all(&mut *c).await)?)
+}
+
+/// The days a chain's account keeps its events, if it set any.
+pub(crate) async fn chain_retention(ex: Ex<'_>, key: &str) -> Result<Option<i64>> {
+    let Ok(id) = Uuid::parse_str(key) else {
+        return Ok(None);
+    };
+    let sql = "SELECT audit_retention_days FROM nodes WHERE id = $1";
+    Ok(on!(ex, c => sqlx::query_scalar::<_, Option<i64>>(sql).bind(id).fetch_optional(&mut *c).await)?
+        .flatten())
+}
+
+/// The number of a chain's oldest event written at or after `cutoff` (None: every event left
+/// is older).
+pub(crate) async fn first_kept(ex: Ex<'_>, key: &str, cutoff: i64) -> Result<Option<i64>> {
+    let sql = "SELECT MIN(seq) FROM audit_events WHERE chain_key = $1 AND at >= $2";
+    Ok(
+        on!(ex, c => sqlx::query_scalar::<_, Option<i64>>(sql).bind(key).bind(cutoff).fetch_one(&mut *c).await)?,
+    )
+}
+
+/// Removes a chain's events numbered up to `through` (its oldest: a chain is only ever cut
+/// from its start, so what is left still links up), and records how far it was cut.
+pub(crate) async fn purge_chain(ex: Ex<'_>, key: &str, through: i64) -> Result<u64> {
+    let delete = "DELETE FROM audit_events WHERE chain_key = $1 AND seq <= $2";
+    let mark = "UPDATE audit_chains SET purged_through = $2 \
+                WHERE chain_key = $1 AND purged_through < $2";
+    Ok(match ex {
+        Ex::Sqlite(c) => {
+            let n = sqlx::query(delete)
+                .bind(key)
+                .bind(through)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(mark)
+                .bind(key)
+                .bind(through)
+                .execute(&mut *c)
+                .await?;
+            n.rows_affected()
+        }
+        Ex::Postgres(c) => {
+            let n = sqlx::query(delete)
+                .bind(key)
+                .bind(through)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(mark)
+                .bind(key)
+                .bind(through)
+                .execute(&mut *c)
+                .await?;
+            n.rows_affected()
+        }
+    })
 }

@@ -1,0 +1,15 @@
+-- Tamper evidence: each account's audit events form a hash chain. `chain_key` is the account's
+-- id ('' for events outside any account); `seq` counts up in that chain; `hash` covers the
+-- event's fields and the previous event's hash. `audit_chains` holds each chain's head, locked
+-- by the transaction that appends to it, and how far retention removed its oldest events. Events written before this migration have no chain.
+ALTER TABLE audit_events ADD COLUMN chain_key TEXT;
+ALTER TABLE audit_events ADD COLUMN seq BIGINT;
+ALTER TABLE audit_events ADD COLUMN prev_hash BYTEA;
+ALTER TABLE audit_events ADD COLUMN hash BYTEA;
+CREATE UNIQUE INDEX audit_events_chain ON audit_events (chain_key, seq);
+CREATE TABLE audit_chains (
+    chain_key TEXT   NOT NULL PRIMARY KEY,
+    seq       BIGINT NOT NULL,
+    purged_through BIGINT NOT NULL DEFAULT 0,
+    hash      BYTEA  NOT NULL
+);
