@@ -29,28 +29,34 @@ pub(crate) async fn insert_audit_event(ex: Ex<'_>, e: NewAuditEvent<'_>) -> Resu
                chain_key, seq, prev_hash, hash) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
     let account = "SELECT account_id FROM nodes WHERE id = $1";
-    let start = "INSERT INTO audit_chains (chain_key, seq, hash) VALUES ($1, 0, $2) \
-                 ON CONFLICT (chain_key) DO NOTHING";
+    // One statement creates the head when missing and locks it until the transaction ends
+    // (PostgreSQL; SQLite has one writer), answering the number and hash to follow.
+    let head = "INSERT INTO audit_chains (chain_key, seq, hash) VALUES ($1, 0, $2) \
+                ON CONFLICT (chain_key) DO UPDATE SET seq = audit_chains.seq \
+                RETURNING seq, hash";
     let advance = "UPDATE audit_chains SET seq = $2, hash = $3 WHERE chain_key = $1";
     let id = Uuid::now_v7();
     macro_rules! append {
-        ($c:expr, $head:literal) => {{
+        ($c:expr) => {{
             let key = match e.node_id {
-                Some(n) => sqlx::query_scalar::<_, Uuid>(account)
-                    .bind(n)
-                    .fetch_optional(&mut *$c)
-                    .await?
-                    .map(|a| a.to_string())
-                    .unwrap_or_default(),
+                Some(n) => match known_account(n) {
+                    Some(a) => a.to_string(),
+                    None => {
+                        let a = sqlx::query_scalar::<_, Uuid>(account)
+                            .bind(n)
+                            .fetch_optional(&mut *$c)
+                            .await?;
+                        if let Some(a) = a {
+                            remember_account(n, a);
+                        }
+                        a.map(|a| a.to_string()).unwrap_or_default()
+                    }
+                },
                 None => String::new(),
             };
-            sqlx::query(start)
+            let (seq, prev) = sqlx::query_as::<_, (i64, Vec<u8>)>(head)
                 .bind(&key)
                 .bind(GENESIS.as_slice())
-                .execute(&mut *$c)
-                .await?;
-            let (seq, prev) = sqlx::query_as::<_, (i64, Vec<u8>)>($head)
-                .bind(&key)
                 .fetch_one(&mut *$c)
                 .await?;
             let seq = seq + 1;
@@ -92,15 +98,11 @@ pub(crate) async fn insert_audit_event(ex: Ex<'_>, e: NewAuditEvent<'_>) -> Resu
         }};
     }
     match ex {
-        // SQLite's one writer appends one event at a time.
-        Ex::Sqlite(c) => append!(c, "SELECT seq, hash FROM audit_chains WHERE chain_key = $1"),
+        Ex::Sqlite(c) => append!(c),
         // Other nodes hear of it when this transaction commits (PostgreSQL sends one notice
         // per transaction for the same payload).
         Ex::Postgres(c) => {
-            append!(
-                c,
-                "SELECT seq, hash FROM audit_chains WHERE chain_key = $1 FOR UPDATE"
-            );
+            append!(c);
             sqlx::query("SELECT pg_notify($1, '')")
                 .bind(super::changes::CHANNEL)
                 .execute(&mut *c)
@@ -108,6 +110,24 @@ pub(crate) async fn insert_audit_event(ex: Ex<'_>, e: NewAuditEvent<'_>) -> Resu
         }
     }
     Ok(())
+}
+
+/// The account a node belongs to, as this process has seen it: a node never leaves its account
+/// (units move only within one), so the answer holds for good. Bounded: forgotten at 100,000.
+static ACCOUNTS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<Uuid, Uuid>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn known_account(node: Uuid) -> Option<Uuid> {
+    ACCOUNTS.lock().ok()?.get(&node).copied()
+}
+
+fn remember_account(node: Uuid, account: Uuid) {
+    if let Ok(mut m) = ACCOUNTS.lock() {
+        if m.len() >= 100_000 {
+            m.clear();
+        }
+        m.insert(node, account);
+    }
 }
 
 /// The hash before a chain's first event.
