@@ -261,7 +261,7 @@ async fn purge_audit(ctx: &Ctx) -> Result<u64> {
         while through < keep_from - 1 {
             let next = (through + BATCH).min(keep_from - 1);
             let mut tx = ctx.db.begin().await?;
-            removed += store::audit::purge_chain(tx.ex(), &head.chain_key, next).await?;
+            removed += store::audit::purge_chain(&mut tx, &head.chain_key, next).await?;
             tx.commit().await?;
             through = next;
         }

@@ -281,36 +281,17 @@ pub(crate) async fn first_kept(ex: Ex<'_>, key: &str, cutoff: i64) -> Result<Opt
 
 /// Removes a chain's events numbered up to `through` (its oldest: a chain is only ever cut
 /// from its start, so what is left still links up), and records how far it was cut.
-pub(crate) async fn purge_chain(ex: Ex<'_>, key: &str, through: i64) -> Result<u64> {
+pub(crate) async fn purge_chain(tx: &mut super::Tx, key: &str, through: i64) -> Result<u64> {
     let delete = "DELETE FROM audit_events WHERE chain_key = $1 AND seq <= $2";
     let mark = "UPDATE audit_chains SET purged_through = $2 \
                 WHERE chain_key = $1 AND purged_through < $2";
-    Ok(match ex {
-        Ex::Sqlite(c) => {
-            let n = sqlx::query(delete)
-                .bind(key)
-                .bind(through)
-                .execute(&mut *c)
-                .await?;
-            sqlx::query(mark)
-                .bind(key)
-                .bind(through)
-                .execute(&mut *c)
-                .await?;
-            n.rows_affected()
+    let mut n = 0;
+    for sql in [delete, mark] {
+        let done = on!(tx.ex(), c => sqlx::query(sql).bind(key).bind(through).execute(&mut *c).await
+            .map(|r| r.rows_affected()))?;
+        if sql == delete {
+            n = done;
         }
-        Ex::Postgres(c) => {
-            let n = sqlx::query(delete)
-                .bind(key)
-                .bind(through)
-                .execute(&mut *c)
-                .await?;
-            sqlx::query(mark)
-                .bind(key)
-                .bind(through)
-                .execute(&mut *c)
-                .await?;
-            n.rows_affected()
-        }
-    })
+    }
+    Ok(n)
 }
