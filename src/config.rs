@@ -301,8 +301,12 @@ pub struct TokenCreateArgs {
     pub read_only: bool,
 
     /// The token is for the services' lookup only (`GET /api/v1/lookup`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "usage")]
     pub lookup: bool,
+
+    /// The token is for the services' usage reports only (`POST /api/v1/usage`).
+    #[arg(long)]
+    pub usage: bool,
 
     /// Days until the token stops working (default: until revoked).
     #[arg(long)]
@@ -484,6 +488,10 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(i64).range(1..=3650))]
     pub audit_retention_days: i64,
 
+    /// How often the statistics are rolled up (`6h`, `30m`, `1d`; at least one minute).
+    #[arg(long, env = "ROSTER_STATS_INTERVAL", default_value = "6h", value_parser = interval_secs)]
+    pub stats_interval: i64,
+
     /// A TOML file declaring the services users may be given and their settings (each with a
     /// type, a default, and a label and help per language). Without one: the built-in `sms`
     /// and `fax`. A mistake in the file stops the start and names its line.
@@ -557,4 +565,36 @@ pub struct AdminCreateArgs {
 
     #[command(flatten)]
     pub hash: HashArgs,
+}
+
+/// A time span written as a number and a unit (`90s`, `30m`, `6h`, `1d`), in seconds.
+fn interval_secs(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let (n, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: i64 = n
+        .parse()
+        .map_err(|_| format!("`{t}` is not a number and a unit such as 6h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" | "" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("`{unit}` is not one of s, m, h, d")),
+    };
+    if !(60..=7 * 86_400).contains(&secs) {
+        return Err("choose from one minute to seven days".into());
+    }
+    Ok(secs)
+}
+
+#[cfg(test)]
+mod interval_tests {
+    #[test]
+    fn intervals_read_their_unit() {
+        assert_eq!(super::interval_secs("6h"), Ok(21_600));
+        assert_eq!(super::interval_secs("30m"), Ok(1_800));
+        assert_eq!(super::interval_secs("1d"), Ok(86_400));
+        assert!(super::interval_secs("5s").is_err());
+        assert!(super::interval_secs("6 weeks").is_err());
+    }
 }

@@ -45,6 +45,8 @@ pub struct Settings {
     pub lookup_rate_per_minute: u32,
     /// Days an account's audit events are kept where the operator set nothing else.
     pub audit_retention_days: i64,
+    /// Seconds between statistics roll-ups.
+    pub stats_interval_secs: i64,
 }
 
 impl Settings {
@@ -61,6 +63,7 @@ impl Settings {
             secret_key: SecretKey::from_bytes([0; 32]),
             mfa_default: Require::Administrators,
             audit_retention_days: DEFAULT_RETENTION_DAYS,
+            stats_interval_secs: crate::domain::statistics::DEFAULT_INTERVAL_SECS,
             api_rate_per_minute: 1200,
             lookup_rate_per_minute: 120_000,
         }

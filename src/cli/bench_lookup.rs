@@ -225,7 +225,7 @@ pub async fn lookup(args: BenchLookupArgs) -> anyhow::Result<()> {
             name: "bench".into(),
             node: None,
             read_only: false,
-            lookup: true,
+            scope: api_token::TokenScope::Lookup,
             expires_days: None,
         },
     )

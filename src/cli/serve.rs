@@ -42,6 +42,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     settings.api_rate_per_minute = args.api_rate_limit;
     settings.lookup_rate_per_minute = args.lookup_rate_limit;
     settings.audit_retention_days = args.audit_retention_days;
+    settings.stats_interval_secs = args.stats_interval;
     settings.mfa_default = match args.mfa_default {
         MfaDefault::Administrators => Require::Administrators,
         MfaDefault::Everyone => Require::Everyone,

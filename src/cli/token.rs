@@ -26,7 +26,13 @@ pub async fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
                 name: args.name.clone(),
                 node,
                 read_only: args.read_only,
-                lookup: args.lookup,
+                scope: if args.usage {
+                    api_token::TokenScope::Usage
+                } else if args.lookup {
+                    api_token::TokenScope::Lookup
+                } else {
+                    api_token::TokenScope::Admin
+                },
                 expires_days: args.expires,
             },
         )

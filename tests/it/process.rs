@@ -152,7 +152,7 @@ async fn admin_create_from_the_command_line_then_serve_prints_no_link() {
         .output()
         .unwrap();
     assert!(migrate.status.success());
-    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema version 13"));
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema version 14"));
 
     let weak = dir.with_file_name("weak.txt");
     std::fs::write(&weak, "short\n").unwrap();

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod assets;
+mod chart;
 mod extract;
 mod middleware;
 mod ops;

@@ -26,6 +26,11 @@ impl Tr {
     pub fn with(&self, id: &str, name: &str, value: impl std::fmt::Display) -> String {
         i18n::t_args(self.0, id, &[(name, value.to_string().into())])
     }
+
+    /// A whole number as the language writes it (`12,345`, `12.345`, `12 345`).
+    pub fn number(&self, n: &i64) -> String {
+        self.0.number(*n)
+    }
 }
 
 #[derive(Clone, Debug)]

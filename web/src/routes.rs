@@ -5,8 +5,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::portal::{
-    account, auth, deliveries, devices, home, language, logs, management, mfa, resources, tokens,
-    toolbox, units, users,
+    account, auth, deliveries, devices, home, language, logs, management, mfa, resources,
+    statistics, tokens, toolbox, units, users,
 };
 use crate::state::AppState;
 use crate::{assets, middleware, ops};
@@ -62,6 +62,27 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{id}", get(users::page::show_user))
         .route("/users/{id}/logs", get(logs::show_user_logs))
         .route("/users/{id}/logs/stream", get(logs::stream_user_logs))
+        .route(
+            "/users/{id}/statistics",
+            get(statistics::show_user_statistics),
+        )
+        .route(
+            "/users/{id}/statistics.csv",
+            get(statistics::export_user_statistics),
+        )
+        .route(
+            "/nodes/{id}/statistics",
+            get(statistics::show_node_statistics),
+        )
+        .route(
+            "/nodes/{id}/statistics.csv",
+            get(statistics::export_node_statistics),
+        )
+        .route("/toolbox/statistics", get(statistics::show_own_statistics))
+        .route(
+            "/toolbox/statistics.csv",
+            get(statistics::export_own_statistics),
+        )
         .route(
             "/users/{id}/settings",
             post(users::sections::update_settings),

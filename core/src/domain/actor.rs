@@ -65,7 +65,9 @@ pub struct TokenLimits {
     pub read_only: bool,
     /// A token for the services' lookup only.
     pub lookup: bool,
-    /// For a lookup token, the path of the subtree it answers for (empty: nothing).
+    /// A token for the services' usage reports only.
+    pub usage: bool,
+    /// For a service's token, the path of the subtree it answers for (empty: nothing).
     pub reach: String,
     pub expires_at: Option<Timestamp>,
 }

@@ -33,9 +33,41 @@ pub struct NewToken {
     /// Limit to this subtree (one the actor administers).
     pub node: Option<NodeId>,
     pub read_only: bool,
-    /// For the services' lookup only (`GET /api/v1/lookup`), and nothing else.
-    pub lookup: bool,
+    pub scope: TokenScope,
     pub expires_days: Option<i64>,
+}
+
+/// What a token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenScope {
+    /// What its user may do, within the token's limits.
+    #[default]
+    Admin,
+    /// The services' lookup (`GET /api/v1/lookup`) and nothing else; a system user's.
+    Lookup,
+    /// The services' usage reports (`POST /api/v1/usage`) and nothing else; a system user's.
+    Usage,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Admin => "admin",
+            TokenScope::Lookup => "lookup",
+            TokenScope::Usage => "usage",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TokenScope> {
+        [TokenScope::Admin, TokenScope::Lookup, TokenScope::Usage]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+
+    /// A service's token: a system user's, reaching by where that user sits.
+    pub fn for_service(self) -> bool {
+        self != TokenScope::Admin
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +84,7 @@ pub struct TokenView {
     pub user_id: UserId,
     pub node_id: Option<NodeId>,
     pub read_only: bool,
-    pub lookup: bool,
+    pub scope: TokenScope,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
@@ -149,7 +181,7 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
     // The services connect as a system user of their own, given its lookup token by an
     // administrator over it (a system user never widens what it reads by itself), limited to
     // no more than the system user's own subtree.
-    if input.lookup {
+    if input.scope.for_service() {
         match store::user::find_user(tx.ex(), input.user.0).await? {
             Some(u) if u.kind == "system" => {
                 if u.id == actor.user_id.0 && actor.credential != Credential::CommandLine {
@@ -194,7 +226,7 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
             expires_at,
             last_used_at: None,
             revoked_at: None,
-            scope: if input.lookup { "lookup" } else { "admin" }.into(),
+            scope: input.scope.as_str().into(),
         },
     )
     .await?;
@@ -202,7 +234,7 @@ pub async fn create_token(ctx: &Ctx, actor: &Actor, input: &NewToken) -> Result<
         .target("user", input.user.0, node.map(|n| n.0))
         .after(
             json!({ "token": id.to_string(), "name": name, "read_only": read_only,
-                "scope": if input.lookup { "lookup" } else { "admin" },
+                "scope": input.scope.as_str(),
                 "node": node.map(|n| n.0.to_string()), "expires_at": expires_at }),
         )
         .write(tx.ex(), now)
@@ -226,7 +258,7 @@ pub async fn list_tokens(ctx: &Ctx, actor: &Actor, user: UserId) -> Result<Vec<T
             user_id: UserId(r.user_id),
             node_id: r.node_id.map(NodeId),
             read_only: r.read_only,
-            lookup: r.scope == "lookup",
+            scope: TokenScope::parse(&r.scope).unwrap_or_default(),
             created_at: Timestamp::from_millis(r.created_at),
             expires_at: r.expires_at.map(Timestamp::from_millis),
             last_used_at: r.last_used_at.map(Timestamp::from_millis),
@@ -291,6 +323,8 @@ pub struct ApiCaller {
     pub read_only: bool,
     /// A lookup token: the services' lookup and nothing else.
     pub lookup: bool,
+    /// A usage token: the services' usage reports and nothing else.
+    pub usage: bool,
 }
 
 /// The throttle key of wrong HTTP Basic secrets from one client address (each costs a hash).
@@ -325,15 +359,17 @@ pub async fn authenticate_bearer(ctx: &Ctx, token: &str, ip: &str) -> Result<Api
         return Err(Error::Unauthenticated("api-auth-failed"));
     };
     let lookup = held.token_scope == "lookup";
-    // A lookup token reaches by where its system user sits, never by grants: its user's
+    let usage = held.token_scope == "usage";
+    let service = lookup || usage;
+    // A service's token reaches by where its system user sits, never by grants: its user's
     // subtree, or the narrower node it names (a node outside that subtree reaches nothing).
-    let reach = match (&held.token_node_path, lookup) {
+    let reach = match (&held.token_node_path, service) {
         (_, false) => String::new(),
         (None, true) => held.home_path.clone(),
         (Some(p), true) if p.starts_with(&held.home_path) => p.clone(),
         (Some(_), true) => String::new(),
     };
-    let mut actor = if lookup {
+    let mut actor = if service {
         auth::actor_of(held.user, vec![])
     } else {
         let mut conn = ctx.db.conn().await?;
@@ -352,6 +388,7 @@ pub async fn authenticate_bearer(ctx: &Ctx, token: &str, ip: &str) -> Result<Api
         node: held.token_node_id.map(NodeId),
         read_only: held.token_read_only,
         lookup,
+        usage,
         reach,
         expires_at: held.token_expires_at.map(Timestamp::from_millis),
     });
@@ -365,8 +402,9 @@ pub async fn authenticate_bearer(ctx: &Ctx, token: &str, ip: &str) -> Result<Api
     }
     Ok(ApiCaller {
         actor,
-        read_only: held.token_read_only || lookup,
+        read_only: held.token_read_only || service,
         lookup,
+        usage,
     })
 }
 
@@ -430,5 +468,6 @@ pub async fn authenticate_basic(
         actor,
         read_only: false,
         lookup: false,
+        usage: false,
     })
 }

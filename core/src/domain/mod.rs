@@ -29,9 +29,11 @@ pub mod scim;
 pub mod service;
 pub mod session;
 pub mod setup;
+pub mod statistics;
 pub mod status;
 pub mod throttle;
 pub mod timeline;
+pub mod usage;
 pub mod user;
 
 pub use actor::{Actor, Credential, Scope, Stage, TokenLimits};

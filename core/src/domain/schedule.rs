@@ -33,7 +33,7 @@ pub struct Job {
 }
 
 /// Every job, in the order a node looks at them.
-pub fn jobs(_ctx: &Ctx) -> Vec<Job> {
+pub fn jobs(ctx: &Ctx) -> Vec<Job> {
     vec![
         Job {
             name: "sessions.sweep",
@@ -50,6 +50,10 @@ pub fn jobs(_ctx: &Ctx) -> Vec<Job> {
         Job {
             name: "audit.retention",
             every_secs: 6 * 60 * 60,
+        },
+        Job {
+            name: "stats.rollup",
+            every_secs: super::statistics::interval_secs(ctx),
         },
     ]
 }
@@ -193,7 +197,12 @@ async fn run_job(ctx: &Ctx, name: &str) -> Result<String> {
             Ok(format!("removed {n}, forgot {runs} old runs"))
         }
         "invitations.expire" => Ok(format!("noted {}", note_expired_invitations(ctx).await?)),
-        "audit.retention" => Ok(format!("removed {}", purge_audit(ctx).await?)),
+        "audit.retention" => Ok(format!(
+            "removed {} events, {} usage events",
+            purge_audit(ctx).await?,
+            purge_usage(ctx).await?
+        )),
+        "stats.rollup" => super::statistics::roll_up(ctx).await,
         _ => Err(Error::NotFound),
     }
 }
@@ -272,6 +281,21 @@ async fn purge_audit(ctx: &Ctx) -> Result<u64> {
         let n =
             store::audit::purge_unchained(tx.ex(), now, ctx.settings.audit_retention_days, BATCH)
                 .await?;
+        tx.commit().await?;
+        removed += n;
+        if (n as i64) < BATCH {
+            return Ok(removed);
+        }
+    }
+}
+
+/// Removes usage events older than the deployment's retention (their figures stay).
+async fn purge_usage(ctx: &Ctx) -> Result<u64> {
+    let mut removed = 0;
+    loop {
+        let day = ctx.clock.now().day() - ctx.settings.audit_retention_days;
+        let mut tx = ctx.db.begin().await?;
+        let n = store::usage::purge_usage(tx.ex(), day, BATCH).await?;
         tx.commit().await?;
         removed += n;
         if (n as i64) < BATCH {

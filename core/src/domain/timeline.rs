@@ -28,16 +28,19 @@ pub enum Kind {
     Messages,
     Tokens,
     Scim,
+    /// What the services reported the user used.
+    Usage,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::SignIn,
         Kind::Factors,
         Kind::Changes,
         Kind::Messages,
         Kind::Tokens,
         Kind::Scim,
+        Kind::Usage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +51,7 @@ impl Kind {
             Kind::Messages => "messages",
             Kind::Tokens => "tokens",
             Kind::Scim => "scim",
+            Kind::Usage => "usage",
         }
     }
 
@@ -73,7 +77,7 @@ impl Kind {
                  OR e.action LIKE 'token.%' OR e.action LIKE 'scim.token.%') AND ",
                 "(e.credential_id IS NULL OR e.credential_id NOT IN (SELECT s.id FROM scim_tokens s))"
             )),
-            Kind::Messages => None,
+            Kind::Messages | Kind::Usage => None,
         }
     }
 
@@ -196,6 +200,17 @@ pub struct Entry {
     pub token: Option<String>,
     pub changes: Vec<Change>,
     pub delivery: Option<Delivery>,
+    pub usage: Option<Usage>,
+}
+
+/// What a service reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    pub service: String,
+    pub kind: String,
+    pub count: i64,
+    /// The service's own id of the event.
+    pub event_id: String,
 }
 
 impl Entry {
@@ -240,7 +255,8 @@ pub async fn user_timeline(
         limit: PAGE as i64 + 1,
     };
     let mut entries: Vec<Entry> = vec![];
-    if filter.kind != Some(Kind::Messages) {
+    let only = |k: Kind| filter.kind.is_none() || filter.kind == Some(k);
+    if filter.kind != Some(Kind::Messages) && filter.kind != Some(Kind::Usage) {
         // Everything about them is the reader's to see.
         for e in store::timeline::events(conn.ex(), row.id, true, &narrow).await? {
             entries.push(event_entry(e, row.id, own));
@@ -271,9 +287,36 @@ pub async fn user_timeline(
             }
         }
     }
-    if (filter.kind.is_none() || filter.kind == Some(Kind::Messages)) && filter.actor.is_none() {
+    if only(Kind::Messages) && filter.actor.is_none() {
         for m in store::timeline::messages(conn.ex(), row.id, &narrow).await? {
             entries.push(message_entry(m));
+        }
+    }
+    if only(Kind::Usage) {
+        let (at, id) = narrow.key.unwrap_or(if narrow.newer {
+            (i64::MIN, Uuid::nil())
+        } else {
+            (i64::MAX, Uuid::max())
+        });
+        let range = (narrow.from, narrow.to);
+        let found = store::usage::user_usage(
+            conn.ex(),
+            row.id,
+            range,
+            (at, id),
+            narrow.newer,
+            narrow.limit,
+        )
+        .await?;
+        for u in found {
+            // Narrowed by who reported it, when asked.
+            if filter
+                .actor
+                .as_ref()
+                .is_none_or(|a| *a == u.reporter.to_lowercase())
+            {
+                entries.push(usage_entry(u));
+            }
         }
     }
     if filter.after.is_some() {
@@ -304,6 +347,29 @@ fn event_entry(e: store::timeline::EventRow, user: Uuid, own: bool) -> Entry {
         outcome: e.outcome,
         token: if hide { None } else { e.credential_name },
         delivery: None,
+        usage: None,
+    }
+}
+
+fn usage_entry(u: store::usage::UsageEvent) -> Entry {
+    Entry {
+        id: u.id,
+        at: Timestamp::from_millis(u.at),
+        kind: Kind::Usage,
+        action: format!("{}:{}", u.service, u.kind),
+        actor: u.reporter,
+        by_them: false,
+        ip: String::new(),
+        outcome: "ok".into(),
+        token: None,
+        changes: vec![],
+        delivery: None,
+        usage: Some(Usage {
+            service: u.service,
+            kind: u.kind,
+            count: u.count,
+            event_id: u.event_id,
+        }),
     }
 }
 
@@ -328,6 +394,7 @@ fn message_entry(m: store::timeline::MessageRow) -> Entry {
             error: m.last_error,
             sent_at: m.sent_at.map(Timestamp::from_millis),
         }),
+        usage: None,
     }
 }
 

@@ -27,6 +27,28 @@ impl Lang {
         }
     }
 
+    /// A whole number as this language writes it: `12,345` in English, `12.345` in Dutch,
+    /// `12 345` (with a no-break space) in Swedish.
+    pub fn number(self, n: i64) -> String {
+        let sep = match self {
+            Lang::En => ',',
+            Lang::Nl => '.',
+            Lang::Sv => '\u{a0}',
+        };
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+        if n < 0 {
+            out.push('-');
+        }
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(sep);
+            }
+            out.push(d);
+        }
+        out
+    }
+
     pub fn parse(code: &str) -> Option<Lang> {
         let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
         Lang::ALL.into_iter().find(|l| l.code() == primary)
@@ -56,6 +78,15 @@ impl Lang {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_grouped_as_each_language_writes_them() {
+        assert_eq!(Lang::En.number(1_234_567), "1,234,567");
+        assert_eq!(Lang::Nl.number(12_345), "12.345");
+        assert_eq!(Lang::Sv.number(-1_000), "-1\u{a0}000");
+        assert_eq!(Lang::En.number(999), "999");
+        assert_eq!(Lang::En.number(0), "0");
+    }
 
     #[test]
     fn negotiates_by_quality() {

@@ -74,6 +74,67 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// An RFC 3339 moment (`2026-12-03T10:15:00Z`, fractions of a second and an offset
+    /// allowed); None for anything else.
+    pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        let t = text.trim();
+        if t.len() < 20 || !t.is_char_boundary(10) || !matches!(&t[10..11], "T" | "t" | " ") {
+            return None;
+        }
+        let day = Timestamp::parse_date(&t[..10])?.millis();
+        let rest = &t[11..];
+        let clock = |s: &str| -> Option<i64> {
+            let n: i64 = s.parse().ok()?;
+            (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit())).then_some(n)
+        };
+        let (h, m, sec) = (
+            clock(rest.get(0..2)?)?,
+            clock(rest.get(3..5)?)?,
+            clock(rest.get(6..8)?)?,
+        );
+        if rest.get(2..3)? != ":" || rest.get(5..6)? != ":" || h > 23 || m > 59 || sec > 60 {
+            return None;
+        }
+        let mut tail = &rest[8..];
+        let mut millis = 0;
+        if let Some(frac) = tail.strip_prefix('.') {
+            let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                return None;
+            }
+            let first: String = frac[..digits].chars().chain("00".chars()).take(3).collect();
+            millis = first.parse::<i64>().ok()?;
+            tail = &frac[digits..];
+        }
+        let offset = match tail {
+            "Z" | "z" => 0,
+            o if o.len() == 6 && matches!(&o[..1], "+" | "-") && &o[3..4] == ":" => {
+                let (oh, om) = (clock(&o[1..3])?, clock(&o[4..6])?);
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                let sign = if &o[..1] == "-" { -1 } else { 1 };
+                sign * (oh * 60 + om) * 60_000
+            }
+            _ => return None,
+        };
+        Some(Timestamp(
+            day + ((h * 60 + m) * 60 + sec.min(59)) * 1000 + millis - offset,
+        ))
+    }
+
+    /// The day (UTC) this moment falls on, in days since 1970-01-01.
+    pub fn day(self) -> i64 {
+        self.0.div_euclid(86_400_000)
+    }
+
+    /// The start of a day counted in days since 1970-01-01.
+    pub fn from_day(day: i64) -> Timestamp {
+        Timestamp(day * 86_400_000)
+    }
+}
+
 /// Howard Hinnant's civil-to-days algorithm: days since 1970-01-01 of a Gregorian date.
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -135,6 +196,29 @@ mod tests {
             "",
         ] {
             assert_eq!(Timestamp::parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_moments_are_read_with_their_offset() {
+        let z = Timestamp::parse_rfc3339("2026-12-03T10:15:30Z").unwrap();
+        assert_eq!(z.to_rfc3339(), "2026-12-03T10:15:30Z");
+        let frac = Timestamp::parse_rfc3339("2026-12-03T10:15:30.25Z").unwrap();
+        assert_eq!(frac.millis() - z.millis(), 250);
+        let east = Timestamp::parse_rfc3339("2026-12-03T11:15:30+01:00").unwrap();
+        assert_eq!(east, z);
+        assert_eq!(z.day(), Timestamp::parse_date("2026-12-03").unwrap().day());
+        assert_eq!(Timestamp::from_day(z.day()).to_date_string(), "2026-12-03");
+        for bad in [
+            "2026-12-03",
+            "2026-12-03T25:00:00Z",
+            "2026-12-03T10:15:30",
+            "2026-12-03T10:15:30+1:00",
+            "2026-12-03T1a:15:30Z",
+            "2026-12-03T10:15:30.Z",
+            "2026-02-30T10:15:30Z",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
         }
     }
 }

@@ -23,6 +23,7 @@ pub(crate) mod setting;
 pub(crate) mod stats;
 pub(crate) mod throttle;
 pub(crate) mod timeline;
+pub(crate) mod usage;
 pub(crate) mod user;
 pub(crate) mod user_list;
 
@@ -108,6 +109,16 @@ pub(crate) enum Conn {
 pub(crate) enum Ex<'a> {
     Sqlite(&'a mut SqliteConnection),
     Postgres(&'a mut PgConnection),
+}
+
+impl Ex<'_> {
+    /// The same connection, borrowed again (for statements in a loop).
+    pub(crate) fn re(&mut self) -> Ex<'_> {
+        match self {
+            Ex::Sqlite(c) => Ex::Sqlite(c),
+            Ex::Postgres(c) => Ex::Postgres(c),
+        }
+    }
 }
 
 /// Either a transaction or a plain connection: reads that check scope take whichever the

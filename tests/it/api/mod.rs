@@ -7,6 +7,7 @@ mod lookup;
 mod resources;
 mod settings;
 mod tokens;
+mod usage;
 mod users;
 
 use reqwest::Method;
@@ -58,7 +59,7 @@ pub(super) async fn bearer(
             name: "test".into(),
             node,
             read_only,
-            lookup: false,
+            scope: api_token::TokenScope::Admin,
             expires_days,
         },
     )

@@ -31,7 +31,7 @@ async fn a_flood_of_bogus_tokens_stays_bounded_and_real_callers_are_served() {
                 name: "real".into(),
                 node: None,
                 read_only: true,
-                lookup: false,
+                scope: api_token::TokenScope::Admin,
                 expires_days: None,
             },
         )

@@ -18,7 +18,7 @@ async fn api_token(server: &TestServer, who: roster_core::model::UserId) -> Stri
             name: "t".into(),
             node: None,
             read_only: false,
-            lookup: false,
+            scope: api_token::TokenScope::Admin,
             expires_days: None,
         },
     )
@@ -328,7 +328,7 @@ both_engines!(
                 name: "wide".into(),
                 node: None,
                 read_only: false,
-                lookup: false,
+                scope: api_token::TokenScope::Admin,
                 expires_days: None,
             },
         )
@@ -342,7 +342,7 @@ both_engines!(
                 name: "narrow".into(),
                 node: Some(org.u2),
                 read_only: false,
-                lookup: false,
+                scope: api_token::TokenScope::Admin,
                 expires_days: None,
             },
         )

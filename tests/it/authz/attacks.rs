@@ -317,7 +317,7 @@ both_engines!(
                 name: "narrow".into(),
                 node: Some(t.sales),
                 read_only: false,
-                lookup: false,
+                scope: api_token::TokenScope::Admin,
                 expires_days: Some(1),
             },
         )

@@ -21,7 +21,7 @@ async fn personal_token(server: &TestServer, user: UserId) -> String {
             name: "laptop".into(),
             node: None,
             read_only: false,
-            lookup: false,
+            scope: api_token::TokenScope::Admin,
             expires_days: None,
         },
     )
@@ -231,7 +231,7 @@ both_engines!(
                 name: "reader".into(),
                 node: None,
                 read_only: true,
-                lookup: false,
+                scope: api_token::TokenScope::Admin,
                 expires_days: None,
             },
         )
@@ -259,7 +259,7 @@ both_engines!(
                 name: "writer".into(),
                 node: None,
                 read_only: false,
-                lookup: false,
+                scope: api_token::TokenScope::Admin,
                 expires_days: None,
             },
         )

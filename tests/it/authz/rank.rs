@@ -271,7 +271,7 @@ async fn world(server: &TestServer) -> World {
                     name: "matrix".into(),
                     node,
                     read_only,
-                    lookup: false,
+                    scope: api_token::TokenScope::Admin,
                     expires_days: None,
                 },
             )
@@ -387,7 +387,7 @@ async fn target(server: &TestServer, w: &World, rank: usize, n: usize) -> UserId
                     name: "its own".into(),
                     node: None,
                     read_only: false,
-                    lookup: false,
+                    scope: api_token::TokenScope::Admin,
                     expires_days: None,
                 },
             )

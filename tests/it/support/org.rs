@@ -133,6 +133,17 @@ pub async fn give_domain(server: &TestServer, account: NodeId, domain: &str) {
 /// A system user of `node` (an account, or the operator root) with a lookup token, as the
 /// services connect.
 pub async fn lookup_token(server: &TestServer, node: NodeId, login: &str) -> String {
+    use roster_core::domain::api_token::TokenScope;
+    service_token(server, node, login, TokenScope::Lookup).await
+}
+
+/// A system user of `node` with a token of a service's scope (`lookup` or `usage`).
+pub async fn service_token(
+    server: &TestServer,
+    node: NodeId,
+    login: &str,
+    scope: roster_core::domain::api_token::TokenScope,
+) -> String {
     use roster_core::domain::{api_token, user};
     let op = root_actor(server);
     let sys = user::create_user(
@@ -158,14 +169,14 @@ pub async fn lookup_token(server: &TestServer, node: NodeId, login: &str) -> Str
         &op,
         &api_token::NewToken {
             user: sys,
-            name: "lookup".into(),
+            name: scope.as_str().into(),
             node: None,
             read_only: false,
-            lookup: true,
+            scope,
             expires_days: None,
         },
     )
     .await
-    .expect("lookup token");
+    .expect("service token");
     format!("Bearer {}", created.token)
 }

@@ -396,6 +396,8 @@ impl TestServer {
             CAST((SELECT COUNT(*) FROM contacts) AS TEXT) || ',' || \
             CAST((SELECT COUNT(*) FROM public_addresses) AS TEXT) || ',' || \
             CAST((SELECT COUNT(*) FROM public_address_users) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM usage_events) AS TEXT) || ',' || \
+            CAST((SELECT COUNT(*) FROM stats_daily) AS TEXT) || ',' || \
             CAST((SELECT COUNT(*) FROM audit_events WHERE action NOT LIKE 'sign-%') AS TEXT)";
         self.text(SQL).await
     }

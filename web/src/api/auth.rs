@@ -24,11 +24,16 @@ pub struct Caller {
     pub read_only: bool,
     /// A lookup token: only `GET /api/v1/lookup` answers it.
     pub lookup: bool,
+    /// A usage token: only `POST /api/v1/usage` answers it.
+    pub usage: bool,
     pub lang: Lang,
 }
 
 /// A caller with a lookup token (any other credential gets 403 here).
 pub struct LookupCaller(pub Caller);
+
+/// A caller with a usage token (any other credential gets 403 here).
+pub struct UsageCaller(pub Caller);
 
 /// A caller whose credential may write (a read-only token gets 403).
 pub struct Writer(pub Caller);
@@ -93,11 +98,13 @@ async fn resolve(parts: &Parts, state: &AppState, ip: &str) -> Credentials {
             actor,
             read_only,
             lookup,
+            usage,
         }) => Credentials::Valid(Box::new(Caller {
             lang: asked.unwrap_or(actor.lang),
             actor,
             read_only,
             lookup,
+            usage,
         })),
         Err(e) => Credentials::Refused(ApiError::from_core(e, lang)),
     }
@@ -117,7 +124,7 @@ pub async fn authenticate(
     let lang = asked_lang(&parts).unwrap_or_default();
     let key = credentials.limit_key(&ip);
     let limits = match &credentials {
-        Credentials::Valid(c) if c.lookup => state.lookup_limits.clone(),
+        Credentials::Valid(c) if c.lookup || c.usage => state.lookup_limits.clone(),
         _ => state.api_limits.clone(),
     };
     parts.extensions.insert(credentials);
@@ -144,6 +151,11 @@ impl FromRequestParts<AppState> for Caller {
                 "api-lookup-only",
                 c.lang,
             )),
+            Some(Credentials::Valid(c)) if c.usage => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "api-usage-only",
+                c.lang,
+            )),
             Some(Credentials::Valid(c)) => Ok(c.as_ref().clone()),
             Some(Credentials::Refused(e)) => Err(e.clone()),
             _ => Err(ApiError::new(
@@ -165,6 +177,28 @@ impl FromRequestParts<AppState> for LookupCaller {
             Some(Credentials::Valid(c)) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "api-lookup-scope",
+                c.lang,
+            )),
+            Some(Credentials::Refused(e)) => Err(e.clone()),
+            _ => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "api-auth-missing",
+                lang,
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for UsageCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        let lang = asked_lang(parts).unwrap_or_default();
+        match parts.extensions.get::<Credentials>() {
+            Some(Credentials::Valid(c)) if c.usage => Ok(UsageCaller(c.as_ref().clone())),
+            Some(Credentials::Valid(c)) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "api-usage-scope",
                 c.lang,
             )),
             Some(Credentials::Refused(e)) => Err(e.clone()),

@@ -14,6 +14,7 @@ mod resources;
 mod settings;
 mod shape;
 mod tokens;
+mod usage;
 mod users;
 
 use axum::Router;
@@ -56,6 +57,7 @@ pub(crate) const MAX_BODY: usize = 2 * 1024 * 1024;
         resources::node_add_public, resources::delete_public, resources::add_public_user,
         resources::remove_public_user,
         tokens::list, tokens::create, tokens::revoke,
+        usage::report, usage::user_statistics, usage::node_statistics,
     ),
     modifiers(&Security),
     tags(
@@ -64,7 +66,7 @@ pub(crate) const MAX_BODY: usize = 2 * 1024 * 1024;
         (name = "settings", description = "Service settings, inherited account, unit, user"),
         (name = "tokens", description = "API credentials"),
         (name = "resources", description = "Address books, their contacts, and public addresses"),
-        (name = "lookup", description = "For the services: who a sender is and what they may do")
+        (name = "lookup", description = "For the services: who a sender is and what they may do, and what their users used")
     )
 )]
 pub struct ApiDoc;
@@ -102,6 +104,9 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(users::resend_invitation),
         )
         .route("/api/v1/users/{id}/sessions", get(users::sessions))
+        .route("/api/v1/users/{id}/statistics", get(usage::user_statistics))
+        .route("/api/v1/nodes/{id}/statistics", get(usage::node_statistics))
+        .route("/api/v1/usage", post(usage::report))
         .route(
             "/api/v1/users/{id}/sessions/{session}",
             delete(users::end_session),

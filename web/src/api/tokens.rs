@@ -3,7 +3,7 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use roster_core::domain::api_token::{self, NewToken, TokenView};
+use roster_core::domain::api_token::{self, NewToken, TokenScope, TokenView};
 use roster_core::model::{NodeId, TokenId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,7 +22,8 @@ pub struct TokenOut {
     /// The subtree the token is limited to; null: whatever its user may reach.
     pub node_id: Option<Uuid>,
     pub read_only: bool,
-    /// `admin` (what its user may, within its limits) or `lookup` (only `GET /api/v1/lookup`).
+    /// `admin` (what its user may, within its limits), `lookup` (only `GET /api/v1/lookup`) or
+    /// `usage` (only `POST /api/v1/usage`).
     pub scope: String,
     pub created_at: String,
     pub expires_at: Option<String>,
@@ -37,7 +38,7 @@ fn out(t: TokenView) -> TokenOut {
         user_id: t.user_id.0,
         node_id: t.node_id.map(|n| n.0),
         read_only: t.read_only,
-        scope: if t.lookup { "lookup" } else { "admin" }.into(),
+        scope: t.scope.as_str().into(),
         created_at: t.created_at.to_rfc3339(),
         expires_at: t.expires_at.map(|t| t.to_rfc3339()),
         last_used_at: t.last_used_at.map(|t| t.to_rfc3339()),
@@ -88,7 +89,8 @@ pub struct TokenCreate {
     pub node_id: Option<Uuid>,
     #[serde(default)]
     pub read_only: bool,
-    /// `admin` (the default) or `lookup`: for the services' lookup only.
+    /// `admin` (the default), `lookup` (the services' lookup only) or `usage` (the services'
+    /// usage reports only); `lookup` and `usage` are for system users.
     #[serde(default)]
     pub scope: Option<String>,
     /// Days until it stops working (1–3650); none: it lasts until revoked.
@@ -116,10 +118,10 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let lang = caller.lang;
     let user = b.user_id.map(UserId).unwrap_or(caller.actor.user_id);
-    let lookup = match b.scope.as_deref() {
-        None | Some("admin") => false,
-        Some("lookup") => true,
-        Some(_) => {
+    let scope = match b.scope.as_deref().map(TokenScope::parse) {
+        None => TokenScope::Admin,
+        Some(Some(scope)) => scope,
+        Some(None) => {
             return Err(ApiError::from_core(
                 roster_core::Error::field("scope", "token-scope-invalid"),
                 lang,
@@ -134,7 +136,7 @@ pub async fn create(
             name: b.name,
             node: b.node_id.map(NodeId),
             read_only: b.read_only,
-            lookup,
+            scope,
             expires_days: b.expires_days,
         },
     )

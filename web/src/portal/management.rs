@@ -22,6 +22,8 @@ struct ManagementPage {
     errors: FormErrors,
     countries: Vec<(String, String)>,
     languages: Vec<(&'static str, &'static str)>,
+    /// The operator's root, whose statistics are the deployment's.
+    root: Option<String>,
 }
 
 pub async fn management_page(
@@ -61,6 +63,7 @@ pub async fn management_page(
             .iter()
             .map(|l| (l.code(), l.native_name()))
             .collect(),
+        root: actor.primary_scope().map(|s| s.node_id.to_string()),
     };
     render(code, &page)
 }

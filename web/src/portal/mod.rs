@@ -11,6 +11,7 @@ pub mod management;
 pub mod mfa;
 pub mod resources;
 pub mod settings;
+pub mod statistics;
 pub mod tokens;
 pub mod toolbox;
 pub mod units;

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::Error;
-use roster_core::domain::api_token::{self, NewToken};
+use roster_core::domain::api_token::{self, NewToken, TokenScope};
 use roster_core::model::{TokenId, UserId};
 use serde::Deserialize;
 
@@ -21,6 +21,7 @@ pub struct TokenForm {
     expires_days: String,
     read_only: Option<String>,
     lookup: Option<String>,
+    usage: Option<String>,
 }
 
 impl TokenForm {
@@ -37,7 +38,12 @@ impl TokenForm {
             name: self.name.clone(),
             node: None,
             read_only: self.read_only.is_some(),
-            lookup: self.lookup.is_some(),
+            scope: match (self.lookup.is_some(), self.usage.is_some()) {
+                (false, false) => TokenScope::Admin,
+                (true, false) => TokenScope::Lookup,
+                (false, true) => TokenScope::Usage,
+                (true, true) => return Err(Error::field("scope", "token-scope-invalid")),
+            },
             expires_days,
         })
     }
