@@ -5,7 +5,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::portal::{
-    account, auth, deliveries, devices, home, language, logs, management, mfa, resources,
+    account, auth, deliveries, devices, home, language, log_export, logs, management, mfa, resources,
     statistics, tokens, toolbox, units, users,
 };
 use crate::state::AppState;
@@ -62,6 +62,13 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{id}", get(users::page::show_user))
         .route("/users/{id}/logs", get(logs::show_user_logs))
         .route("/users/{id}/logs/stream", get(logs::stream_user_logs))
+        .route("/users/{id}/logs.csv", get(log_export::export_user_logs))
+        .route("/users/{id}/logs.jsonl", get(log_export::export_user_logs))
+        .route("/nodes/{id}/logs", get(logs::show_node_logs))
+        .route("/nodes/{id}/logs.csv", get(log_export::export_node_logs))
+        .route("/nodes/{id}/logs.jsonl", get(log_export::export_node_logs))
+        .route("/toolbox/logs.csv", get(log_export::export_own_logs))
+        .route("/toolbox/logs.jsonl", get(log_export::export_own_logs))
         .route(
             "/users/{id}/statistics",
             get(statistics::show_user_statistics),

@@ -17,6 +17,7 @@ pub mod lookup;
 pub mod me;
 pub mod mfa;
 pub mod node;
+pub mod node_log;
 pub mod outbox;
 pub mod phone;
 pub mod public_address;

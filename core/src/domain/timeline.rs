@@ -18,6 +18,8 @@ use crate::store::{self, timeline::Narrow};
 
 /// Entries a page shows at most.
 pub const PAGE: usize = 50;
+/// Entries one read gives at most (an export reads page after page of these).
+pub const MAX_READ: usize = 1_000;
 
 /// What an entry is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +111,26 @@ pub struct Filter {
     pub before: Option<(i64, Uuid)>,
     /// Newer than the entry this names, oldest first: what a live view has not shown yet.
     pub after: Option<(i64, Uuid)>,
+    /// Entries to read (None: a page's worth; at most [`MAX_READ`]).
+    pub limit: Option<usize>,
+}
+
+impl Filter {
+    pub(crate) fn page(&self) -> usize {
+        self.limit.unwrap_or(PAGE).clamp(1, MAX_READ)
+    }
+
+    pub(crate) fn narrow(&self) -> Narrow<'_> {
+        Narrow {
+            from: self.from.map_or(i64::MIN, |t| t.millis()),
+            to: self.to.map_or(i64::MAX, |t| t.millis() + 86_400_000),
+            key: self.before.or(self.after),
+            newer: self.after.is_some(),
+            actor_label: self.actor.as_deref(),
+            actions: self.kind.and_then(Kind::actions),
+            limit: self.page() as i64 + 1,
+        }
+    }
 }
 
 impl Filter {
@@ -151,6 +173,7 @@ impl Filter {
             to,
             before,
             after: None,
+            limit: None,
         })
     }
 }
@@ -201,6 +224,18 @@ pub struct Entry {
     pub changes: Vec<Change>,
     pub delivery: Option<Delivery>,
     pub usage: Option<Usage>,
+    /// Whom or what it was about, in a unit's or account's log.
+    pub target: Option<Target>,
+}
+
+/// What an event was about, named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `user`, `node`, …
+    pub kind: String,
+    pub id: String,
+    /// A user's name or address ("" when the user is gone).
+    pub label: String,
 }
 
 /// What a service reported.
@@ -245,15 +280,8 @@ pub async fn user_timeline(
             return Err(Error::NotFound);
         }
     }
-    let narrow = Narrow {
-        from: filter.from.map_or(i64::MIN, |t| t.millis()),
-        to: filter.to.map_or(i64::MAX, |t| t.millis() + 86_400_000),
-        key: filter.before.or(filter.after),
-        newer: filter.after.is_some(),
-        actor_label: filter.actor.as_deref(),
-        actions: filter.kind.and_then(Kind::actions),
-        limit: PAGE as i64 + 1,
-    };
+    let narrow = filter.narrow();
+    let page = filter.page();
     let mut entries: Vec<Entry> = vec![];
     let only = |k: Kind| filter.kind.is_none() || filter.kind == Some(k);
     if filter.kind != Some(Kind::Messages) && filter.kind != Some(Kind::Usage) {
@@ -282,7 +310,7 @@ pub async fn user_timeline(
                     found += 1;
                 }
             }
-            if !full || found > PAGE {
+            if !full || found > page {
                 break;
             }
         }
@@ -324,15 +352,15 @@ pub async fn user_timeline(
     } else {
         entries.sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
     }
-    let more = entries.len() > PAGE;
-    entries.truncate(PAGE);
+    let more = entries.len() > page;
+    entries.truncate(page);
     let next = more.then(|| entries.last().map(Entry::cursor)).flatten();
     Ok(Timeline { entries, next })
 }
 
 /// An event as the page shows it. A user reading their own log sees who acted, not from where
 /// or with which token (that is their administrators' to know).
-fn event_entry(e: store::timeline::EventRow, user: Uuid, own: bool) -> Entry {
+pub(crate) fn event_entry(e: store::timeline::EventRow, user: Uuid, own: bool) -> Entry {
     let by_them = e.actor_user_id == Some(user);
     let hide = own && !by_them;
     Entry {
@@ -348,6 +376,7 @@ fn event_entry(e: store::timeline::EventRow, user: Uuid, own: bool) -> Entry {
         token: if hide { None } else { e.credential_name },
         delivery: None,
         usage: None,
+        target: None,
     }
 }
 
@@ -370,6 +399,7 @@ fn usage_entry(u: store::usage::UsageEvent) -> Entry {
             count: u.count,
             event_id: u.event_id,
         }),
+        target: None,
     }
 }
 
@@ -395,6 +425,7 @@ fn message_entry(m: store::timeline::MessageRow) -> Entry {
             sent_at: m.sent_at.map(Timestamp::from_millis),
         }),
         usage: None,
+        target: None,
     }
 }
 

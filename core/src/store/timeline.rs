@@ -73,6 +73,16 @@ const EVENT_COLUMNS: &str = "e.id, e.at, e.actor_user_id, e.actor_label, e.actio
               (SELECT s.name FROM scim_tokens s WHERE s.id = e.credential_id)) AS credential_name, \
      EXISTS (SELECT 1 FROM scim_tokens s WHERE s.id = e.credential_id) AS by_scim";
 
+/// Whose events: about a user, by a user, in a subtree, or all of them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Whose<'a> {
+    About(Uuid),
+    By(Uuid),
+    /// Events of the nodes whose path starts with this one.
+    Under(&'a str),
+    All,
+}
+
 /// Events about `user` (`about`) or by them (`!about`), narrowed, newest first.
 pub(crate) async fn events(
     ex: Ex<'_>,
@@ -80,11 +90,30 @@ pub(crate) async fn events(
     about: bool,
     n: &Narrow<'_>,
 ) -> Result<Vec<EventRow>> {
-    let mut sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events e WHERE ");
-    sql.push_str(if about {
-        "e.target_kind = 'user' AND e.target_id = $1 AND $2 = $2"
+    let whose = if about {
+        Whose::About(user)
     } else {
-        "e.actor_user_id = $2 AND $1 = $1"
+        Whose::By(user)
+    };
+    events_of(ex, whose, n).await
+}
+
+/// The events of `whose`, narrowed, newest first (oldest first with `newer`).
+pub(crate) async fn events_of(ex: Ex<'_>, whose: Whose<'_>, n: &Narrow<'_>) -> Result<Vec<EventRow>> {
+    let (text, id) = match whose {
+        Whose::About(u) => (u.to_string(), u),
+        Whose::By(u) => (String::new(), u),
+        Whose::Under(path) => (format!("{path}%"), Uuid::nil()),
+        Whose::All => (String::new(), Uuid::nil()),
+    };
+    let mut sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events e WHERE ");
+    sql.push_str(match whose {
+        Whose::About(_) => "e.target_kind = 'user' AND e.target_id = $1 AND $2 = $2",
+        Whose::By(_) => "e.actor_user_id = $2 AND $1 = $1",
+        Whose::Under(_) => {
+            "e.node_id IN (SELECT s.id FROM nodes s WHERE s.path LIKE $1) AND $2 = $2"
+        }
+        Whose::All => "$1 = $1 AND $2 = $2",
     });
     sql.push_str(if n.newer {
         " AND e.at >= $3 AND e.at < $4 AND (e.at > $5 OR (e.at = $5 AND e.id > $6))"
@@ -108,8 +137,8 @@ pub(crate) async fn events(
     let (before_at, before_id) = n.start();
     on!(ex, c => {
         let q = sqlx::query_as::<_, EventRow>(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(user.to_string())
-            .bind(user)
+            .bind(text.as_str())
+            .bind(id)
             .bind(n.from)
             .bind(n.to)
             .bind(before_at)
@@ -137,4 +166,23 @@ pub(crate) async fn messages(ex: Ex<'_>, user: Uuid, n: &Narrow<'_>) -> Result<V
         on!(ex, c => sqlx::query_as::<_, MessageRow>(sql).bind(user).bind(n.from).bind(n.to)
         .bind(before_at).bind(before_id).bind(n.limit).fetch_all(&mut *c).await)?,
     )
+}
+
+/// How users are named in a log: their name, else their address or login.
+pub(crate) async fn names_of(ex: Ex<'_>, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT id, COALESCE(NULLIF(TRIM(first_name || ' ' || last_name), ''), NULLIF(email, ''), \
+         login, '') FROM users WHERE id IN ({})",
+        super::placeholders(ids.len())
+    );
+    Ok(on!(ex, c => {
+        let mut q = sqlx::query_as::<_, (Uuid, String)>(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut *c).await
+    })?)
 }

@@ -1,14 +1,17 @@
 //! "Logs": a user's timeline (`/users/{id}/logs` for their administrators, `/toolbox/logs` for
-//! the user themself), with its filters in the address.
+//! the user themself) and a unit's or account's (`/nodes/{id}/logs`, the operator's root: the
+//! whole audit), with the filters in the address; a user's newest page is live.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::Error;
-use roster_core::domain::timeline::{self, Entry, Filter, Kind};
-use roster_core::model::UserId;
+use roster_core::domain::timeline::{self, Entry, Filter, Kind, Timeline};
+use roster_core::model::{NodeId, UserId};
 use serde::Deserialize;
+
+use roster_core::domain::Actor;
 
 use crate::extract::CurrentActor;
 use crate::page::{FormErrors, Frame, PageError, render};
@@ -23,6 +26,8 @@ struct LogsPage {
     base: String,
     back: String,
     own: bool,
+    /// A unit's or account's log (not a user's).
+    node: bool,
     q: LogsQuery,
     kinds: Vec<&'static str>,
     entries: Vec<Entry>,
@@ -30,7 +35,29 @@ struct LogsPage {
     older: Option<String>,
     /// The live view's address, on the newest page.
     stream: Option<String>,
+    /// The same view as CSV and as JSON Lines.
+    csv: String,
+    jsonl: String,
     errors: FormErrors,
+}
+
+/// Whose log.
+#[derive(Clone, Copy, Debug)]
+pub enum Source {
+    User(UserId),
+    Node(NodeId),
+}
+
+impl Source {
+    /// One page (or, with `filter.limit`, one read) of the log, for a reader allowed to see it.
+    pub async fn read(self, state: &AppState, actor: &Actor, filter: &Filter) -> Result<Timeline, Error> {
+        match self {
+            Source::User(id) => timeline::user_timeline(&state.ctx, actor, id, filter).await,
+            Source::Node(id) => {
+                roster_core::domain::node_log::node_timeline(&state.ctx, actor, id, filter).await
+            }
+        }
+    }
 }
 
 /// The filters as the address carries them.
@@ -45,6 +72,11 @@ pub struct LogsQuery {
 }
 
 impl LogsQuery {
+    /// The filter the address asks for.
+    pub fn filter(&self) -> Result<Filter, Error> {
+        Filter::parse(&self.kind, &self.actor, &self.from, &self.to, &self.before)
+    }
+
     /// The address of this view with `before` set to `cursor`.
     fn with_before(&self, base: &str, cursor: &str) -> String {
         let pairs: Vec<(&str, &str)> = [
@@ -76,7 +108,21 @@ pub async fn show_user_logs(
     };
     let base = format!("/users/{id}/logs");
     let back = format!("/users/{id}");
-    logs_page(&state, &actor, id, base, back, q).await
+    logs_page(&state, &actor, Source::User(id), base, back, q).await
+}
+
+/// A unit's or account's log, for its administrators (the operator's root: the whole audit).
+pub async fn show_node_logs(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    Query(q): Query<LogsQuery>,
+) -> Response {
+    let Some(id) = NodeId::parse(&id) else {
+        return PageError::from_core(Error::NotFound, actor.lang, None).into_response();
+    };
+    let base = format!("/nodes/{id}/logs");
+    logs_page(&state, &actor, Source::Node(id), base, String::new(), q).await
 }
 
 /// The user's own log, from their toolbox.
@@ -89,7 +135,7 @@ pub async fn show_own_logs(
     logs_page(
         &state,
         &actor,
-        id,
+        Source::User(id),
         "/toolbox/logs".into(),
         "/toolbox".into(),
         q,
@@ -99,30 +145,40 @@ pub async fn show_own_logs(
 
 async fn logs_page(
     state: &AppState,
-    actor: &roster_core::domain::Actor,
-    id: UserId,
+    actor: &Actor,
+    source: Source,
     base: String,
-    back: String,
+    mut back: String,
     q: LogsQuery,
 ) -> Response {
-    let own = id == actor.user_id;
+    let own = matches!(source, Source::User(id) if id == actor.user_id);
     let tab = if own { "" } else { "users" };
-    let (filter, errors) = match Filter::parse(&q.kind, &q.actor, &q.from, &q.to, &q.before) {
+    let (filter, errors) = match q.filter() {
         Ok(f) => (f, vec![]),
         Err(Error::Invalid(list)) => (Filter::default(), list),
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
-    let result = async {
-        let line = timeline::user_timeline(&state.ctx, actor, id, &filter).await?;
-        let who = roster_core::domain::user::get_own_detail(&state.ctx, actor, id).await;
-        Ok::<_, Error>((who, line))
-    }
-    .await;
-    let (who, line) = match result {
-        Ok(found) => found,
+    let line = match source.read(state, actor, &filter).await {
+        Ok(line) => line,
         Err(e) => return PageError::from_core(e, actor.lang, None).into_response(),
     };
-    let name = who.map(|d| d.display_name()).unwrap_or_default();
+    let name = match source {
+        Source::User(id) => roster_core::domain::user::get_own_detail(&state.ctx, actor, id)
+            .await
+            .map(|d| d.display_name())
+            .unwrap_or_default(),
+        Source::Node(id) => match roster_core::domain::node::get_node(&state.ctx, actor, id).await {
+            Ok(n) => {
+                back = match n.kind.as_str() {
+                    "account" => "/account".into(),
+                    "operator" => "/management".into(),
+                    _ => format!("/units/{id}"),
+                };
+                n.name
+            }
+            Err(_) => String::new(),
+        },
+    };
     // A refused filter shows what to correct, not an unfiltered list.
     let (entries, next) = if errors.is_empty() {
         (line.entries, line.next)
@@ -131,8 +187,13 @@ async fn logs_page(
     };
     let older = next.as_deref().map(|c| q.with_before(&base, c));
     // The newest page follows new entries as they are written.
-    let stream = (q.before.is_empty() && q.from.is_empty() && q.to.is_empty() && errors.is_empty())
-        .then(|| {
+    let user_log = matches!(source, Source::User(_));
+    let stream = (user_log
+        && q.before.is_empty()
+        && q.from.is_empty()
+        && q.to.is_empty()
+        && errors.is_empty())
+    .then(|| {
             let newest = entries.first().map(Entry::cursor).unwrap_or_else(|| {
                 format!("{}_{}", state.ctx.clock.now().millis(), uuid::Uuid::max())
             });
@@ -154,16 +215,29 @@ async fn logs_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let export = |ext: &str| {
+        let mut view = q.clone();
+        view.before.clear();
+        view.with_before(&format!("{base}.{ext}"), "")
+    };
     render(
         status,
         &LogsPage {
+            csv: export("csv"),
+            jsonl: export("jsonl"),
             frame: Frame::signed_in(actor, tab),
             name,
             base,
             back,
             own,
             q,
-            kinds: Kind::ALL.iter().map(|k| k.as_str()).collect(),
+            node: !user_log,
+            // Messages and usage are a user's: a node's log offers the rest.
+            kinds: Kind::ALL
+                .iter()
+                .filter(|k| user_log || !matches!(k, Kind::Messages | Kind::Usage))
+                .map(|k| k.as_str())
+                .collect(),
             entries,
             older,
             stream,
@@ -235,7 +309,7 @@ pub struct StreamQuery {
 
 async fn live(
     state: AppState,
-    actor: roster_core::domain::Actor,
+    actor: Actor,
     id: UserId,
     q: StreamQuery,
     headers: axum::http::HeaderMap,

@@ -6,6 +6,7 @@ pub mod deliveries;
 pub mod devices;
 pub mod home;
 pub mod language;
+pub mod log_export;
 pub mod logs;
 pub mod management;
 pub mod mfa;
