@@ -76,6 +76,40 @@ pub enum BenchCommand {
     /// Measure the services' lookup over HTTP against a separate server process (p50/p99,
     /// throughput, the server's CPU per lookup and memory).
     Lookup(BenchLookupArgs),
+    /// Measure usage ingestion over HTTP against a separate server process, the statistics
+    /// roll-up of many events, and a user's timeline in a long history.
+    Usage(BenchUsageArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchUsageArgs {
+    /// Users in a new account.
+    #[arg(long, default_value_t = 10_000)]
+    pub users: usize,
+
+    /// Events posted over HTTP, and per batch.
+    #[arg(long, default_value_t = 200_000)]
+    pub events: usize,
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+
+    /// Connections posting at once.
+    #[arg(long, default_value_t = 2)]
+    pub connections: usize,
+
+    /// Usage events generated for the roll-up (0: skip it).
+    #[arg(long, default_value_t = 0)]
+    pub rollup_events: usize,
+
+    /// Audit events generated in the account for the timeline reads (0: skip them), and reads
+    /// per view.
+    #[arg(long, default_value_t = 0)]
+    pub audit_events: usize,
+    #[arg(long, default_value_t = 500)]
+    pub reads: usize,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -63,6 +63,9 @@ fn main() -> std::process::ExitCode {
             Command::Bench {
                 command: BenchCommand::Lookup(args),
             } => cli::bench_lookup::lookup(args).await,
+            Command::Bench {
+                command: BenchCommand::Usage(args),
+            } => cli::bench_usage::usage_bench(args).await,
         }
     });
     match result {

@@ -277,3 +277,100 @@ pub async fn give_services(
     tx.commit().await?;
     Ok(numbers)
 }
+
+/// Every person of an account with their unit, for the generators below.
+pub async fn people_of(ctx: &Ctx, account: NodeId) -> Result<Vec<(Uuid, Uuid)>> {
+    let mut conn = ctx.db.conn().await?;
+    store::usage::users_of_account(conn.ex(), account.0).await
+}
+
+/// Writes `events` usage events for the people of an account, spread evenly over the `days`
+/// before now (two kinds of the SMS service), as a reporter would have; the seconds it took.
+pub async fn usage_events(
+    ctx: &Ctx,
+    people: &[(Uuid, Uuid)],
+    reporter: Uuid,
+    events: usize,
+    days: i64,
+) -> Result<f64> {
+    let started = Instant::now();
+    let now = ctx.clock.now().millis();
+    let span = days.max(1) * 86_400_000;
+    let mut i = 0;
+    while i < events {
+        let end = (i + 10_000).min(events);
+        let rows: Vec<store::usage::UsageRow> = (i..end)
+            .map(|n| {
+                let (user_id, node_id) = people[(n * 7919) % people.len()];
+                store::usage::UsageRow {
+                    event_id: format!("gen-{n}"),
+                    user_id,
+                    node_id,
+                    service: "sms".into(),
+                    kind: if n % 3 == 0 { "sms-parts" } else { "sms-sent" }.into(),
+                    count: 1 + (n % 5) as i64,
+                    at: now - (n as i64 * 7_777) % span,
+                }
+            })
+            .collect();
+        let mut tx = ctx.db.begin().await?;
+        store::usage::insert_usage(tx.ex(), reporter, &rows, now).await?;
+        tx.commit().await?;
+        i = end;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Writes `events` audit events over the past year in an account: changes to its people by
+/// one administrator, `about_one` of every thousand about `user`; the seconds it took.
+pub async fn audit_history(
+    ctx: &Ctx,
+    people: &[(Uuid, Uuid)],
+    user: (Uuid, Uuid),
+    events: usize,
+    about_one: usize,
+) -> Result<f64> {
+    let started = Instant::now();
+    let now = ctx.clock.now().millis();
+    let span = 365 * 86_400_000i64;
+    let admin = people[0].0;
+    let targets: Vec<String> = people.iter().map(|p| p.0.to_string()).collect();
+    let mine = user.0.to_string();
+    let mut i = 0;
+    while i < events {
+        let end = (i + 10_000).min(events);
+        let rows: Vec<store::audit::NewAuditEvent<'_>> = (i..end)
+            .map(|n| {
+                let ours = n % 1000 < about_one;
+                let k = (n * 7919) % people.len();
+                store::audit::NewAuditEvent {
+                    at: now - span + (n as i64 * span) / events as i64,
+                    actor_user_id: Some(admin),
+                    actor_label: "admin@bench.test",
+                    action: if n % 4 == 0 { "sign-in" } else { "user.update" },
+                    target_kind: "user",
+                    target_id: if ours {
+                        mine.clone()
+                    } else {
+                        targets[k].clone()
+                    },
+                    node_id: Some(if ours { user.1 } else { people[k].1 }),
+                    after: r#"{"notes":"generated"}"#.into(),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let mut tx = ctx.db.begin().await?;
+        store::audit::insert_unchained_bulk(tx.ex(), &rows).await?;
+        tx.commit().await?;
+        i = end;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Refreshes the planner's statistics after a bulk load.
+pub async fn analyze(ctx: &Ctx) -> Result<()> {
+    let mut tx = ctx.db.begin().await?;
+    store::stats::analyze(tx.ex()).await?;
+    tx.commit().await
+}

@@ -26,21 +26,43 @@ use crate::config::BenchLookupArgs;
 type PathOf<'a> = Box<dyn Fn(usize) -> String + 'a>;
 
 /// One keep-alive HTTP/1.1 connection.
-struct Conn(BufReader<TcpStream>);
+pub(crate) struct Conn(BufReader<TcpStream>);
 
 impl Conn {
-    async fn open(port: u16) -> anyhow::Result<Conn> {
+    pub(crate) async fn open(port: u16) -> anyhow::Result<Conn> {
         let s = TcpStream::connect(("127.0.0.1", port)).await?;
         s.set_nodelay(true)?;
         Ok(Conn(BufReader::new(s)))
     }
 
     /// GET `path`; the status.
-    async fn get(&mut self, path: &str, token: &str) -> anyhow::Result<u16> {
+    pub(crate) async fn get(&mut self, path: &str, token: &str) -> anyhow::Result<u16> {
         let req = format!(
             "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
         );
         self.0.get_mut().write_all(req.as_bytes()).await?;
+        self.answer().await.map(|(status, _)| status)
+    }
+
+    /// POST a JSON `body` to `path`; the status and the answer's body.
+    pub(crate) async fn post(
+        &mut self,
+        path: &str,
+        token: &str,
+        body: &str,
+    ) -> anyhow::Result<(u16, Vec<u8>)> {
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let w = self.0.get_mut();
+        w.write_all(req.as_bytes()).await?;
+        w.write_all(body.as_bytes()).await?;
+        self.answer().await
+    }
+
+    async fn answer(&mut self) -> anyhow::Result<(u16, Vec<u8>)> {
         let mut line = String::new();
         self.0.read_line(&mut line).await?;
         let status: u16 = line.split(' ').nth(1).unwrap_or("0").parse()?;
@@ -60,12 +82,12 @@ impl Conn {
         }
         let mut body = vec![0; length];
         self.0.read_exact(&mut body).await?;
-        Ok(status)
+        Ok((status, body))
     }
 }
 
 /// The server's CPU time so far (user + system, seconds) and resident memory (MiB).
-fn usage(pid: u32, ticks: f64) -> (f64, f64) {
+pub(crate) fn usage(pid: u32, ticks: f64) -> (f64, f64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // The fields after the command's closing parenthesis; utime and stime are 14 and 15.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
@@ -80,7 +102,7 @@ fn usage(pid: u32, ticks: f64) -> (f64, f64) {
     ((cpu(11) + cpu(12)) / ticks, rss_kb / 1024.0)
 }
 
-fn clock_ticks() -> f64 {
+pub(crate) fn clock_ticks() -> f64 {
     Command::new("getconf")
         .arg("CLK_TCK")
         .output()
@@ -91,7 +113,11 @@ fn clock_ticks() -> f64 {
 }
 
 /// The server as a separate process on core 0 (when `taskset` is there).
-fn start_server(args: &BenchLookupArgs, url: &str, port: u16) -> anyhow::Result<Child> {
+pub(crate) fn start_server(
+    storage: &crate::config::StorageArgs,
+    url: &str,
+    port: u16,
+) -> anyhow::Result<Child> {
     let exe = std::env::current_exe()?;
     let pinned = Command::new("taskset").arg("-V").output().is_ok();
     let mut cmd = if pinned {
@@ -105,7 +131,7 @@ fn start_server(args: &BenchLookupArgs, url: &str, port: u16) -> anyhow::Result<
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(["--database-url", url])
         .arg("--data-dir")
-        .arg(&args.storage.data_dir)
+        .arg(&storage.data_dir)
         .args(["--lookup-rate-limit", "100000000"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -119,7 +145,7 @@ fn start_server(args: &BenchLookupArgs, url: &str, port: u16) -> anyhow::Result<
     Ok(cmd.spawn()?)
 }
 
-async fn ready(port: u16) -> anyhow::Result<()> {
+pub(crate) async fn ready(port: u16) -> anyhow::Result<()> {
     for _ in 0..600 {
         if let Ok(mut c) = Conn::open(port).await
             && c.get("/readyz", "").await.ok() == Some(200)
@@ -131,7 +157,7 @@ async fn ready(port: u16) -> anyhow::Result<()> {
     anyhow::bail!("the server never became ready")
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
@@ -236,7 +262,7 @@ pub async fn lookup(args: BenchLookupArgs) -> anyhow::Result<()> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let mut server = start_server(&args, &url, port)?;
+    let mut server = start_server(&args.storage, &url, port)?;
     let result = measure(&args, &ctx, &token, port, server.id(), &emails, &numbers).await;
     let _ = server.kill();
     let _ = server.wait();

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 pub mod bench_lookup;
 pub mod bench_settings;
+pub mod bench_usage;
 pub mod migrate;
 pub mod serve;
 pub mod token;

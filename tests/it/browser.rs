@@ -394,6 +394,42 @@ async fn every_page_fits_a_desktop_and_a_phone() {
     public_address::add_public_address(&server.ctx, &op, org.u, "support@acme.example", "Support")
         .await
         .unwrap();
+    // Three weeks of usage reported by the SMS service, rolled up, for the Statistics pages.
+    let usage = crate::support::org::service_token(
+        &server,
+        org.a,
+        "smsgw",
+        roster_core::domain::api_token::TokenScope::Usage,
+    )
+    .await;
+    let today = server.ctx.clock.now();
+    let events: Vec<serde_json::Value> = (0..21i64)
+        .flat_map(|d| {
+            let at = today.plus_secs(-d * 86_400).to_rfc3339();
+            [
+                ("sms-sent", (d * 7) % 23 + 3),
+                ("sms-parts", (d * 11) % 31 + 4),
+            ]
+            .into_iter()
+            .map(move |(kind, count)| {
+                serde_json::json!({ "user": { "email": "target@a.test" }, "service": "sms",
+                        "kind": kind, "count": count, "at": at, "id": format!("{kind}-{d}") })
+            })
+        })
+        .collect();
+    let reported = crate::api::call(
+        &server,
+        reqwest::Method::POST,
+        "/api/v1/usage",
+        &usage,
+        Some(serde_json::json!({ "events": events })),
+        &[],
+    )
+    .await;
+    assert_eq!(reported.status, 200, "{:?}", reported.body);
+    roster_core::domain::statistics::roll_up(&server.ctx)
+        .await
+        .unwrap();
     let browser = Browser::start().await;
     let base = server.url.clone();
 
@@ -415,6 +451,15 @@ async fn every_page_fits_a_desktop_and_a_phone() {
         ("/users".to_string(), "page-users"),
         (format!("/users/{}", org.target), "page-user"),
         (format!("/users/{}/logs", org.target), "page-user-logs"),
+        (
+            format!("/users/{}/statistics", org.target),
+            "page-user-statistics",
+        ),
+        (
+            format!("/nodes/{}/statistics", org.a),
+            "page-account-statistics",
+        ),
+        (format!("/nodes/{}/logs", org.u), "page-unit-logs"),
         (format!("/users/add?node={}", org.u1), "page-user-add"),
         (format!("/units/{}", org.u), "page-unit"),
         (

@@ -5,8 +5,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::portal::{
-    account, auth, deliveries, devices, home, language, log_export, logs, management, mfa, resources,
-    statistics, tokens, toolbox, units, users,
+    account, auth, deliveries, devices, home, language, log_export, logs, management, mfa,
+    resources, statistics, tokens, toolbox, units, users,
 };
 use crate::state::AppState;
 use crate::{assets, middleware, ops};

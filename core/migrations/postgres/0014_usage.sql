@@ -33,7 +33,7 @@ CREATE INDEX stats_daily_day ON stats_daily (day);
 
 -- How far the roll-up has read: events received up to `watermark` are in the figures.
 CREATE TABLE stats_rollups (
-    id         INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    id         BIGINT  NOT NULL PRIMARY KEY CHECK (id = 1),
     watermark  BIGINT  NOT NULL,
     updated_at BIGINT  NOT NULL
 );

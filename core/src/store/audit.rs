@@ -295,3 +295,42 @@ pub(crate) async fn purge_chain(tx: &mut super::Tx, key: &str, through: i64) -> 
     }
     Ok(n)
 }
+
+/// Writes events outside any chain, many per statement: the data generator's (for measuring
+/// reads over a long history; `roster audit verify` counts them as written before the chains).
+pub(crate) async fn insert_unchained_bulk(
+    mut ex: Ex<'_>,
+    rows: &[NewAuditEvent<'_>],
+) -> Result<()> {
+    for part in rows.chunks(1_000) {
+        let values: Vec<String> = (0..part.len())
+            .map(|i| {
+                let b = i * 9;
+                let list: Vec<String> = (b + 1..=b + 9).map(|n| format!("${n}")).collect();
+                format!("({})", list.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_events (id, at, actor_user_id, actor_label, action, target_kind, \
+             target_id, node_id, after_data) VALUES {}",
+            values.join(", ")
+        );
+        on!(ex.re(), c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in part {
+                q = q
+                    .bind(Uuid::now_v7())
+                    .bind(e.at)
+                    .bind(e.actor_user_id)
+                    .bind(e.actor_label)
+                    .bind(e.action)
+                    .bind(e.target_kind)
+                    .bind(e.target_id.as_str())
+                    .bind(e.node_id)
+                    .bind(e.after.as_str());
+            }
+            q.execute(&mut *c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}

@@ -99,7 +99,11 @@ pub(crate) async fn events(
 }
 
 /// The events of `whose`, narrowed, newest first (oldest first with `newer`).
-pub(crate) async fn events_of(ex: Ex<'_>, whose: Whose<'_>, n: &Narrow<'_>) -> Result<Vec<EventRow>> {
+pub(crate) async fn events_of(
+    ex: Ex<'_>,
+    whose: Whose<'_>,
+    n: &Narrow<'_>,
+) -> Result<Vec<EventRow>> {
     let (text, id) = match whose {
         Whose::About(u) => (u.to_string(), u),
         Whose::By(u) => (String::new(), u),

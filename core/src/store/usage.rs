@@ -327,3 +327,9 @@ pub(crate) async fn purge_usage(ex: Ex<'_>, day: i64, limit: i64) -> Result<u64>
         .map(|r| r.rows_affected()))?,
     )
 }
+
+/// Every user of an account with their node (the data generator's).
+pub(crate) async fn users_of_account(ex: Ex<'_>, account: Uuid) -> Result<Vec<(Uuid, Uuid)>> {
+    let sql = "SELECT id, node_id FROM users WHERE account_id = $1 AND kind = 'person' ORDER BY id";
+    Ok(on!(ex, c => sqlx::query_as::<_, (Uuid, Uuid)>(sql).bind(account).fetch_all(&mut *c).await)?)
+}

@@ -282,7 +282,13 @@ both_engines!(
         let org = Org::build(&server).await;
         let acct = bearer(&server, org.account_admin, None, false, None).await;
         // A change under U1 (the target sits in U2), one in U beside it, one in account B.
-        set_notes(&server, &acct, &org.target.to_string(), "=HYPERLINK(\"http://x.test\")").await;
+        set_notes(
+            &server,
+            &acct,
+            &org.target.to_string(),
+            "=HYPERLINK(\"http://x.test\")",
+        )
+        .await;
         set_notes(&server, &acct, &org.plain.to_string(), "Plain's note").await;
         let op = crate::support::org::root_actor(&server);
         let operator = server.user(crate::support::server::ADMIN_EMAIL).await.id;
@@ -290,33 +296,67 @@ both_engines!(
         set_notes(&server, &b_admin, &org.b_user.to_string(), "B's note").await;
         // A failed sign-in of an address nobody has: no unit's, only the deployment's.
         let stranger = server.client();
-        assert_eq!(stranger.sign_in("ghost@nowhere.test", "nope").await.status, 401);
+        assert_eq!(
+            stranger.sign_in("ghost@nowhere.test", "nope").await.status,
+            401
+        );
 
         let unit = signed_in(&server, "unit@a.test").await;
         let page = unit.get(&format!("/nodes/{}/logs", org.u1)).await;
         assert_eq!(page.status, 200);
         assert!(page.body.contains("HYPERLINK"), "{}", page.body);
-        assert!(page.body.contains(&format!("href=\"/users/{}\"", org.target)), "names whom it was about");
+        assert!(
+            page.body
+                .contains(&format!("href=\"/users/{}\"", org.target)),
+            "names whom it was about"
+        );
         assert!(!page.body.contains("Plain&#39;s note") && !page.body.contains("Plain's note"));
         assert!(!page.body.contains("B&#39;s note") && !page.body.contains("B's note"));
         assert!(!page.body.contains("ghost@nowhere.test"));
         // Messages and usage are a user's, not offered here.
         assert!(!page.body.contains("value=\"messages\""));
         // Filters as on a user's log; a bad one names its field.
-        let page = unit.get(&format!("/nodes/{}/logs?kind=sign-in", org.u1)).await;
+        let page = unit
+            .get(&format!("/nodes/{}/logs?kind=sign-in", org.u1))
+            .await;
         assert!(!page.body.contains("HYPERLINK"));
-        let page = unit.get(&format!("/nodes/{}/logs?actor=acct@a.test&kind=changes", org.u1)).await;
+        let page = unit
+            .get(&format!(
+                "/nodes/{}/logs?actor=acct@a.test&kind=changes",
+                org.u1
+            ))
+            .await;
         assert!(page.body.contains("HYPERLINK"));
-        let bad = unit.get(&format!("/nodes/{}/logs?from=someday", org.u1)).await;
+        let bad = unit
+            .get(&format!("/nodes/{}/logs?from=someday", org.u1))
+            .await;
         assert_eq!(bad.status, 422);
 
         // The same view downloaded: a formula is neutralised in CSV; JSON Lines parse.
-        let csv = unit.get(&format!("/nodes/{}/logs.csv?kind=changes", org.u1)).await;
+        let csv = unit
+            .get(&format!("/nodes/{}/logs.csv?kind=changes", org.u1))
+            .await;
         assert_eq!(csv.status, 200);
         assert!(csv.header("content-type").starts_with("text/csv"));
-        assert!(csv.body.starts_with("at,kind,action,actor,target,address,token,outcome,changes,message,count\r\n"), "{}", csv.body);
-        assert!(csv.body.contains("friendly_name: — → =HYPERLINK") || csv.body.contains("'=HYPERLINK") || csv.body.contains("\"friendly_name: — → =HYPERLINK"), "{}", csv.body);
-        assert!(!csv.body.contains("\n=HYPERLINK") && !csv.body.contains(",=HYPERLINK"), "{}", csv.body);
+        assert!(
+            csv.body.starts_with(
+                "at,kind,action,actor,target,address,token,outcome,changes,message,count\r\n"
+            ),
+            "{}",
+            csv.body
+        );
+        assert!(
+            csv.body.contains("friendly_name: — → =HYPERLINK")
+                || csv.body.contains("'=HYPERLINK")
+                || csv.body.contains("\"friendly_name: — → =HYPERLINK"),
+            "{}",
+            csv.body
+        );
+        assert!(
+            !csv.body.contains("\n=HYPERLINK") && !csv.body.contains(",=HYPERLINK"),
+            "{}",
+            csv.body
+        );
         assert!(!csv.body.contains("Plain's note"));
         let lines = unit.get(&format!("/nodes/{}/logs.jsonl", org.u1)).await;
         assert_eq!(lines.header("content-type"), "application/x-ndjson");
@@ -325,14 +365,30 @@ both_engines!(
             .lines()
             .map(|l| serde_json::from_str(l).expect("each line is JSON"))
             .collect();
-        assert!(parsed.iter().any(|v| v["action"] == "user.update" && v["target"]["id"] == org.target.to_string()));
+        assert!(
+            parsed.iter().any(
+                |v| v["action"] == "user.update" && v["target"]["id"] == org.target.to_string()
+            )
+        );
         // A user's log downloads too, for the same readers as its page.
         let own = unit.get(&format!("/users/{}/logs.jsonl", org.target)).await;
         assert_eq!(own.status, 200);
         assert!(own.body.contains("user.update"));
         let plain = signed_in(&server, "plain@a.test").await;
-        assert_eq!(plain.get(&format!("/nodes/{}/logs.csv", org.u1)).await.status, 404);
-        assert_eq!(plain.get(&format!("/users/{}/logs.csv", org.target)).await.status, 404);
+        assert_eq!(
+            plain
+                .get(&format!("/nodes/{}/logs.csv", org.u1))
+                .await
+                .status,
+            404
+        );
+        assert_eq!(
+            plain
+                .get(&format!("/users/{}/logs.csv", org.target))
+                .await
+                .status,
+            404
+        );
 
         // The deployment's audit, on the operator's root, holds everything.
         let root = op.primary_scope().unwrap().node_id;

@@ -201,7 +201,8 @@ async fn answer(
 #[utoipa::path(operation_id = "users_statistics", get, path = "/api/v1/users/{id}/statistics", tag = "users",
     params(("id" = Uuid, Path, description = "The user's id"), RangeParams),
     responses((status = 200, body = StatisticsOut), (status = 404, body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+              (status = 422, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+              (status = 400, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn user_statistics(
     State(state): State<AppState>,
@@ -216,7 +217,8 @@ pub async fn user_statistics(
 #[utoipa::path(operation_id = "nodes_statistics", get, path = "/api/v1/nodes/{id}/statistics", tag = "nodes",
     params(("id" = Uuid, Path, description = "The unit's or account's id"), RangeParams),
     responses((status = 200, body = StatisticsOut), (status = 404, body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+              (status = 422, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+              (status = 400, body = ErrorBody)),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn node_statistics(
     State(state): State<AppState>,

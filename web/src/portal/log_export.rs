@@ -25,8 +25,8 @@ enum Format {
 }
 
 const COLUMNS: [&str; 11] = [
-    "at", "kind", "action", "actor", "target", "address", "token", "outcome", "changes",
-    "message", "count",
+    "at", "kind", "action", "actor", "target", "address", "token", "outcome", "changes", "message",
+    "count",
 ];
 
 fn csv_row(e: &Entry) -> Vec<String> {
@@ -69,7 +69,10 @@ fn csv_row(e: &Entry) -> Vec<String> {
         e.outcome.clone(),
         changes.join("; "),
         message,
-        e.usage.as_ref().map(|u| u.count.to_string()).unwrap_or_default(),
+        e.usage
+            .as_ref()
+            .map(|u| u.count.to_string())
+            .unwrap_or_default(),
     ]
 }
 

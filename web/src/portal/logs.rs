@@ -50,7 +50,12 @@ pub enum Source {
 
 impl Source {
     /// One page (or, with `filter.limit`, one read) of the log, for a reader allowed to see it.
-    pub async fn read(self, state: &AppState, actor: &Actor, filter: &Filter) -> Result<Timeline, Error> {
+    pub async fn read(
+        self,
+        state: &AppState,
+        actor: &Actor,
+        filter: &Filter,
+    ) -> Result<Timeline, Error> {
         match self {
             Source::User(id) => timeline::user_timeline(&state.ctx, actor, id, filter).await,
             Source::Node(id) => {
@@ -167,17 +172,19 @@ async fn logs_page(
             .await
             .map(|d| d.display_name())
             .unwrap_or_default(),
-        Source::Node(id) => match roster_core::domain::node::get_node(&state.ctx, actor, id).await {
-            Ok(n) => {
-                back = match n.kind.as_str() {
-                    "account" => "/account".into(),
-                    "operator" => "/management".into(),
-                    _ => format!("/units/{id}"),
-                };
-                n.name
+        Source::Node(id) => {
+            match roster_core::domain::node::get_node(&state.ctx, actor, id).await {
+                Ok(n) => {
+                    back = match n.kind.as_str() {
+                        "account" => "/account".into(),
+                        "operator" => "/management".into(),
+                        _ => format!("/units/{id}"),
+                    };
+                    n.name
+                }
+                Err(_) => String::new(),
             }
-            Err(_) => String::new(),
-        },
+        }
     };
     // A refused filter shows what to correct, not an unfiltered list.
     let (entries, next) = if errors.is_empty() {
@@ -194,22 +201,23 @@ async fn logs_page(
         && q.to.is_empty()
         && errors.is_empty())
     .then(|| {
-            let newest = entries.first().map(Entry::cursor).unwrap_or_else(|| {
-                format!("{}_{}", state.ctx.clock.now().millis(), uuid::Uuid::max())
-            });
-            let pairs: Vec<(&str, &str)> = [
-                ("kind", q.kind.as_str()),
-                ("actor", q.actor.as_str()),
-                ("after", newest.as_str()),
-            ]
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .collect();
-            format!(
-                "{base}/stream?{}",
-                serde_urlencoded::to_string(pairs).unwrap_or_default()
-            )
-        });
+        let newest = entries
+            .first()
+            .map(Entry::cursor)
+            .unwrap_or_else(|| format!("{}_{}", state.ctx.clock.now().millis(), uuid::Uuid::max()));
+        let pairs: Vec<(&str, &str)> = [
+            ("kind", q.kind.as_str()),
+            ("actor", q.actor.as_str()),
+            ("after", newest.as_str()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+        format!(
+            "{base}/stream?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    });
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
