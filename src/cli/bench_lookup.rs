@@ -145,6 +145,50 @@ pub(crate) fn start_server(
     Ok(cmd.spawn()?)
 }
 
+/// A system user of `node` for the services, with a token of `scope`: its id and the token.
+pub(crate) async fn service_token(
+    ctx: &roster_core::Ctx,
+    actor: &roster_core::domain::Actor,
+    node: NodeId,
+    login: &str,
+    scope: api_token::TokenScope,
+) -> anyhow::Result<(roster_core::model::UserId, String)> {
+    let sys = user::create_user(
+        ctx,
+        actor,
+        node,
+        &user::NewUser {
+            system: true,
+            login: login.into(),
+            profile: user::ProfileInput {
+                user_type: "user".into(),
+                language: "en".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(crate::cli::account::explain)?
+    .id;
+    let token = api_token::create_token(
+        ctx,
+        actor,
+        &api_token::NewToken {
+            user: sys,
+            name: "bench".into(),
+            node: None,
+            read_only: false,
+            scope,
+            expires_days: None,
+        },
+    )
+    .await
+    .map_err(crate::cli::account::explain)?
+    .token;
+    Ok((sys, token))
+}
+
 pub(crate) async fn ready(port: u16) -> anyhow::Result<()> {
     for _ in 0..600 {
         if let Ok(mut c) = Conn::open(port).await
@@ -225,39 +269,14 @@ pub async fn lookup(args: BenchLookupArgs) -> anyhow::Result<()> {
         roster_core::bench::give_services(&ctx, &unique, "sms", ("signature", json!("Bench")))
             .await?;
     // The services' system user in the account, with a lookup token.
-    let sys = user::create_user(
+    let (_, token) = service_token(
         &ctx,
         &actor,
         account,
-        &user::NewUser {
-            system: true,
-            login: format!("lookup{tag}"),
-            profile: user::ProfileInput {
-                user_type: "user".into(),
-                language: "en".into(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
+        &format!("lookup{tag}"),
+        api_token::TokenScope::Lookup,
     )
-    .await
-    .map_err(crate::cli::account::explain)?
-    .id;
-    let token = api_token::create_token(
-        &ctx,
-        &actor,
-        &api_token::NewToken {
-            user: sys,
-            name: "bench".into(),
-            node: None,
-            read_only: false,
-            scope: api_token::TokenScope::Lookup,
-            expires_days: None,
-        },
-    )
-    .await
-    .map_err(crate::cli::account::explain)?
-    .token;
+    .await?;
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?

@@ -14,13 +14,15 @@ use std::time::{Duration, Instant};
 use roster_core::Db;
 use roster_core::domain::timeline::{self, Filter, Kind};
 use roster_core::domain::usage::{self, Reported, Who};
-use roster_core::domain::{api_token, statistics, user};
+use roster_core::domain::{api_token, statistics};
 use roster_core::model::UserId;
 use serde_json::json;
 
 use crate::cli::account::{command_line_actor, context, explain};
 use crate::cli::bench::percentile;
-use crate::cli::bench_lookup::{Conn, clock_ticks, ms, ready, start_server, usage as cpu_of};
+use crate::cli::bench_lookup::{
+    Conn, clock_ticks, ms, ready, service_token, start_server, usage as cpu_of,
+};
 use crate::config::BenchUsageArgs;
 
 /// One batch's events as JSON, users named by email, ids unique to the run.
@@ -59,39 +61,14 @@ pub async fn usage_bench(args: BenchUsageArgs) -> anyhow::Result<()> {
     let seeded = roster_core::bench::seed(&ctx, &actor, &name, 20, args.users).await?;
     println!("seeded {} users in {:.0} s", seeded.users, seeded.seconds);
     let domain = format!("usage{tag}.test");
-    let sys = user::create_user(
+    let (sys, token) = service_token(
         &ctx,
         &actor,
         seeded.account,
-        &user::NewUser {
-            system: true,
-            login: format!("usage{tag}"),
-            profile: user::ProfileInput {
-                user_type: "user".into(),
-                language: "en".into(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
+        &format!("usage{tag}"),
+        api_token::TokenScope::Usage,
     )
-    .await
-    .map_err(explain)?
-    .id;
-    let token = api_token::create_token(
-        &ctx,
-        &actor,
-        &api_token::NewToken {
-            user: sys,
-            name: "bench".into(),
-            node: None,
-            read_only: false,
-            scope: api_token::TokenScope::Usage,
-            expires_days: None,
-        },
-    )
-    .await
-    .map_err(explain)?
-    .token;
+    .await?;
     let now = ctx.clock.now().millis();
 
     // 1. Ingestion over HTTP, the server a process of its own.

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use roster_core::model::Lang;
+use roster_core::model::{Lang, escape_html as esc};
 
 /// The drawing's size, in its own units (it scales to its box).
 const WIDTH: f64 = 640.0;
@@ -27,22 +27,6 @@ pub struct ChartData<'a> {
     pub days: &'a [String],
     pub values: &'a [i64],
     pub lang: Lang,
-}
-
-/// Escapes text for SVG content and attributes.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A round top for the scale: 1, 2 or 5 times a power of ten, at least the peak.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::Actor;
 use super::timeline::{Entry, Filter, Kind, Target, Timeline, event_entry};
 use crate::context::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::NodeId;
 use crate::store::{self, timeline::Whose};
 
@@ -22,12 +22,7 @@ pub async fn node_timeline(
     filter: &Filter,
 ) -> Result<Timeline> {
     let mut conn = ctx.db.conn().await?;
-    let row = store::node::find_node(conn.ex(), node.0)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if !actor.administers_path(&row.path) {
-        return Err(Error::NotFound);
-    }
+    let row = super::timeline::readable_node(&mut conn, actor, node).await?;
     if matches!(filter.kind, Some(Kind::Messages | Kind::Usage)) {
         return Ok(Timeline {
             entries: vec![],

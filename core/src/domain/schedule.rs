@@ -52,7 +52,7 @@ pub fn jobs(ctx: &Ctx) -> Vec<Job> {
             every_secs: 6 * 60 * 60,
         },
         Job {
-            name: "stats.rollup",
+            name: super::statistics::ROLLUP_JOB,
             every_secs: super::statistics::interval_secs(ctx),
         },
     ]
@@ -70,6 +70,11 @@ pub fn node_name() -> String {
 /// The slot `now` falls in for a job.
 pub fn slot_of(job: &Job, now: Timestamp) -> i64 {
     now.millis().div_euclid(job.every_secs * 1000)
+}
+
+/// When the slot after the one `now` falls in begins.
+pub fn next_start(job: &Job, now: Timestamp) -> Timestamp {
+    Timestamp::from_millis((slot_of(job, now) + 1) * job.every_secs * 1000)
 }
 
 /// What one run of a job did on this node.
@@ -202,7 +207,7 @@ async fn run_job(ctx: &Ctx, name: &str) -> Result<String> {
             purge_audit(ctx).await?,
             purge_usage(ctx).await?
         )),
-        "stats.rollup" => super::statistics::roll_up(ctx).await,
+        super::statistics::ROLLUP_JOB => super::statistics::roll_up(ctx).await,
         _ => Err(Error::NotFound),
     }
 }
@@ -346,7 +351,7 @@ pub async fn job_status(ctx: &Ctx, actor: &Actor) -> Result<Vec<JobStatus>> {
                 error: run.map(|r| r.error.clone()).unwrap_or_default(),
                 running: run
                     .is_some_and(|r| r.finished_at.is_none() && r.lease_until >= now.millis()),
-                next_due: Timestamp::from_millis((slot_of(&job, now) + 1) * job.every_secs * 1000),
+                next_due: next_start(&job, now),
             }
         })
         .collect())

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::Actor;
 use crate::context::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{NodeId, Timestamp, UserId};
 use crate::store;
 
@@ -28,6 +28,8 @@ pub const MAX_RANGE_DAYS: i64 = 400;
 /// The range shown when none is asked for, in days.
 pub const DEFAULT_RANGE_DAYS: i64 = 30;
 pub const SIGN_INS: &str = "sign-ins";
+/// The scheduler's name of the roll-up.
+pub const ROLLUP_JOB: &str = "stats.rollup";
 pub const ACTIVE_USERS: &str = "active-users";
 
 /// Recomputes every day with news since the last run; what it did, in a few words.
@@ -225,26 +227,14 @@ pub async fn statistics(
     let mut node_named = None;
     let id = match subject {
         Subject::User(user) => {
-            let row = store::user::find_user(conn.ex(), user.0)
+            super::timeline::readable_user(&mut conn, actor, user)
                 .await?
-                .ok_or(Error::NotFound)?;
-            if actor.user_id != user {
-                let node = store::node::get_node(conn.ex(), row.node_id).await?;
-                if !actor.administers_path(&node.path) {
-                    return Err(Error::NotFound);
-                }
-            }
-            user.0
+                .id
         }
         Subject::Node(node) => {
-            let row = store::node::find_node(conn.ex(), node.0)
-                .await?
-                .ok_or(Error::NotFound)?;
-            if !actor.administers_path(&row.path) {
-                return Err(Error::NotFound);
-            }
+            let row = super::timeline::readable_node(&mut conn, actor, node).await?;
             node_named = Some((row.name, row.kind));
-            node.0
+            row.id
         }
     };
     let figures = store::usage::figures(conn.ex(), id, range.from, range.to).await?;
@@ -276,15 +266,15 @@ pub async fn statistics(
             s.metric.clone(),
         )
     });
-    let every = interval_secs(ctx);
-    let now = ctx.clock.now();
+    let job = super::schedule::Job {
+        name: ROLLUP_JOB,
+        every_secs: interval_secs(ctx),
+    };
     Ok(Statistics {
         range,
         series,
         updated_at: state.map(|s| Timestamp::from_millis(s.1)),
-        next_due: Timestamp::from_millis(
-            (now.millis().div_euclid(every * 1000) + 1) * every * 1000,
-        ),
+        next_due: super::schedule::next_start(&job, ctx.clock.now()),
         node: node_named,
     })
 }
@@ -297,6 +287,7 @@ pub fn interval_secs(ctx: &Ctx) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn a_range_defaults_to_the_last_thirty_days_and_names_a_bad_end() {

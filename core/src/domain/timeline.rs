@@ -262,6 +262,41 @@ pub struct Timeline {
     pub next: Option<String>,
 }
 
+/// A user whose history (Logs, Statistics) `actor` may read: the user themself, or an
+/// administrator of a subtree holding the user's unit; 404 for anyone else.
+pub(crate) async fn readable_user(
+    conn: &mut store::Conn,
+    actor: &Actor,
+    user: UserId,
+) -> Result<store::user::UserRow> {
+    let row = store::user::find_user(conn.ex(), user.0)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if actor.user_id != user {
+        let node = store::node::get_node(conn.ex(), row.node_id).await?;
+        if !actor.administers_path(&node.path) {
+            return Err(Error::NotFound);
+        }
+    }
+    Ok(row)
+}
+
+/// A unit or account whose history `actor` may read: its administrators' (and those above);
+/// 404 for anyone else.
+pub(crate) async fn readable_node(
+    conn: &mut store::Conn,
+    actor: &Actor,
+    node: crate::model::NodeId,
+) -> Result<store::node::NodeRow> {
+    let row = store::node::find_node(conn.ex(), node.0)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !actor.administers_path(&row.path) {
+        return Err(Error::NotFound);
+    }
+    Ok(row)
+}
+
 /// A user's timeline for a reader allowed to see it (404 for anyone else).
 pub async fn user_timeline(
     ctx: &Ctx,
@@ -270,16 +305,8 @@ pub async fn user_timeline(
     filter: &Filter,
 ) -> Result<Timeline> {
     let mut conn = ctx.db.conn().await?;
-    let row = store::user::find_user(conn.ex(), user.0)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let row = readable_user(&mut conn, actor, user).await?;
     let own = actor.user_id == user;
-    if !own {
-        let node = store::node::get_node(conn.ex(), row.node_id).await?;
-        if !actor.administers_path(&node.path) {
-            return Err(Error::NotFound);
-        }
-    }
     let narrow = filter.narrow();
     let page = filter.page();
     let mut entries: Vec<Entry> = vec![];
@@ -321,30 +348,8 @@ pub async fn user_timeline(
         }
     }
     if only(Kind::Usage) {
-        let (at, id) = narrow.key.unwrap_or(if narrow.newer {
-            (i64::MIN, Uuid::nil())
-        } else {
-            (i64::MAX, Uuid::max())
-        });
-        let range = (narrow.from, narrow.to);
-        let found = store::usage::user_usage(
-            conn.ex(),
-            row.id,
-            range,
-            (at, id),
-            narrow.newer,
-            narrow.limit,
-        )
-        .await?;
-        for u in found {
-            // Narrowed by who reported it, when asked.
-            if filter
-                .actor
-                .as_ref()
-                .is_none_or(|a| *a == u.reporter.to_lowercase())
-            {
-                entries.push(usage_entry(u));
-            }
+        for u in store::usage::user_usage(conn.ex(), row.id, &narrow).await? {
+            entries.push(usage_entry(u));
         }
     }
     if filter.after.is_some() {

@@ -4,7 +4,7 @@
 use fluent_bundle::FluentValue;
 
 use crate::i18n;
-use crate::model::Lang;
+use crate::model::{Lang, escape_html as escape};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -29,21 +29,6 @@ fn t(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
         .map(|(k, v)| (*k, FluentValue::from(*v)))
         .collect();
     i18n::t_args(lang, id, &args)
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 fn compose(lang: Lang, subject: String, parts: Vec<Part>) -> Rendered {

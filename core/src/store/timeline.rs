@@ -57,7 +57,7 @@ pub(crate) struct Narrow<'a> {
 
 impl Narrow<'_> {
     /// The key to start from: the given one, else the newest (or, with `newer`, the oldest).
-    fn start(&self) -> (i64, Uuid) {
+    pub(crate) fn start(&self) -> (i64, Uuid) {
         match (self.key, self.newer) {
             (Some(k), _) => k,
             (None, false) => (i64::MAX, Uuid::max()),

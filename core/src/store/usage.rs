@@ -167,32 +167,35 @@ pub(crate) struct UsageEvent {
     pub at: i64,
 }
 
-/// A user's usage events within `[from, to)` past the key (`(at, id)`), newest first or, with
-/// `newer`, oldest first.
+/// A user's usage events, narrowed by time, key and who reported them (a reporter's login or
+/// address), newest first or, with `newer`, oldest first.
 pub(crate) async fn user_usage(
     ex: Ex<'_>,
     user: Uuid,
-    (from, to): (i64, i64),
-    key: (i64, Uuid),
-    newer: bool,
-    limit: i64,
+    n: &super::timeline::Narrow<'_>,
 ) -> Result<Vec<UsageEvent>> {
-    const COLUMNS: &str = "SELECT e.id, e.event_id, \
+    const COLUMNS: &str = "SELECT * FROM (SELECT e.id, e.event_id, \
         COALESCE((SELECT COALESCE(NULLIF(r.login, ''), r.email, '') FROM users r \
                   WHERE r.id = e.reporter_id), '') AS reporter, \
         e.service, e.kind, e.count, e.at FROM usage_events e \
         WHERE e.user_id = $1 AND e.at >= $2 AND e.at < $3 AND ";
-    let sql = if newer {
-        format!("{COLUMNS}(e.at > $4 OR (e.at = $4 AND e.id > $5)) ORDER BY e.at, e.id LIMIT $6")
+    const REPORTER: &str = ") AS u WHERE ($7 = '' OR LOWER(u.reporter) = $7)";
+    let sql = if n.newer {
+        format!(
+            "{COLUMNS}(e.at > $4 OR (e.at = $4 AND e.id > $5))\
+             {REPORTER} ORDER BY u.at, u.id LIMIT $6"
+        )
     } else {
         format!(
-            "{COLUMNS}(e.at < $4 OR (e.at = $4 AND e.id < $5)) \
-             ORDER BY e.at DESC, e.id DESC LIMIT $6"
+            "{COLUMNS}(e.at < $4 OR (e.at = $4 AND e.id < $5))\
+             {REPORTER} ORDER BY u.at DESC, u.id DESC LIMIT $6"
         )
     };
+    let (at, id) = n.start();
     Ok(
         on!(ex, c => sqlx::query_as::<_, UsageEvent>(sqlx::AssertSqlSafe(sql)).bind(user)
-        .bind(from).bind(to).bind(key.0).bind(key.1).bind(limit).fetch_all(&mut *c).await)?,
+        .bind(n.from).bind(n.to).bind(at).bind(id).bind(n.limit).bind(n.actor_label.unwrap_or(""))
+        .fetch_all(&mut *c).await)?,
     )
 }
 

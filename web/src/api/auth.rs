@@ -167,25 +167,31 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The caller when its credential is a service's token of one scope (`wanted`); any other
+/// credential gets 403 with `refused`.
+fn service_caller(
+    parts: &Parts,
+    wanted: fn(&Caller) -> bool,
+    refused: &'static str,
+) -> Result<Caller, ApiError> {
+    let lang = asked_lang(parts).unwrap_or_default();
+    match parts.extensions.get::<Credentials>() {
+        Some(Credentials::Valid(c)) if wanted(c) => Ok(c.as_ref().clone()),
+        Some(Credentials::Valid(c)) => Err(ApiError::new(StatusCode::FORBIDDEN, refused, c.lang)),
+        Some(Credentials::Refused(e)) => Err(e.clone()),
+        _ => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "api-auth-missing",
+            lang,
+        )),
+    }
+}
+
 impl FromRequestParts<AppState> for LookupCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
-        let lang = asked_lang(parts).unwrap_or_default();
-        match parts.extensions.get::<Credentials>() {
-            Some(Credentials::Valid(c)) if c.lookup => Ok(LookupCaller(c.as_ref().clone())),
-            Some(Credentials::Valid(c)) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "api-lookup-scope",
-                c.lang,
-            )),
-            Some(Credentials::Refused(e)) => Err(e.clone()),
-            _ => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "api-auth-missing",
-                lang,
-            )),
-        }
+        service_caller(parts, |c| c.lookup, "api-lookup-scope").map(LookupCaller)
     }
 }
 
@@ -193,21 +199,7 @@ impl FromRequestParts<AppState> for UsageCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
-        let lang = asked_lang(parts).unwrap_or_default();
-        match parts.extensions.get::<Credentials>() {
-            Some(Credentials::Valid(c)) if c.usage => Ok(UsageCaller(c.as_ref().clone())),
-            Some(Credentials::Valid(c)) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "api-usage-scope",
-                c.lang,
-            )),
-            Some(Credentials::Refused(e)) => Err(e.clone()),
-            _ => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "api-auth-missing",
-                lang,
-            )),
-        }
+        service_caller(parts, |c| c.usage, "api-usage-scope").map(UsageCaller)
     }
 }
 
